@@ -1,0 +1,137 @@
+"""The supplier portal: create_app() builds a configured Flask application."""
+
+import importlib
+import importlib.util
+import logging
+
+from flask import Flask, render_template, session
+from flask_login import current_user
+from sqlalchemy.exc import OperationalError
+
+from portal.config import load_config
+from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+# Each domain is one package with a `bp` blueprint; order matters only for the menu.
+BLUEPRINT_MODULES = [
+    "portal.system",
+    "portal.accounts",
+    "portal.dashboard",
+    "portal.organisations",
+    "portal.onboarding",
+    "portal.notifications",
+    "portal.backoffice",
+]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config(app.instance_path, config))
+    _configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    _import_models()
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from portal import cli
+
+    cli.register(app)
+    return app
+
+
+def _configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def _import_models():
+    # Import every model module so metadata (and Alembic autogenerate) sees all tables.
+    import portal.accounts.models
+    import portal.audit
+    import portal.ledger
+    import portal.notifications.models
+    import portal.onboarding.models
+    import portal.organisations.models  # noqa: F401
+
+
+def _register_blueprints(app):
+    for name in BLUEPRINT_MODULES:
+        package = importlib.import_module(name)
+        if importlib.util.find_spec(f"{name}.views"):
+            importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
+        app.register_blueprint(package.bp)
+
+
+def select_locale():
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    chosen = session.get("language")
+    if chosen in ("ru", "en"):
+        return chosen
+    return "ru"
+
+
+def select_timezone():
+    return None  # BABEL_DEFAULT_TIMEZONE (Europe/Moscow unless configured)
+
+
+def _register_request_hooks(app):
+    from portal.security import apply_security_headers, enforce_access_declarations_and_setup
+
+    app.before_request(enforce_access_declarations_and_setup)
+    app.after_request(apply_security_headers)
+
+
+def _register_error_handlers(app):
+    def render_error(code):
+        def handler(error):
+            db.session.rollback()
+            return render_template(f"errors/{code}.html", error=error), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error(code))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        app.logger.error("database unavailable: %s", error.__class__.__name__)
+        return render_template("errors/503.html"), 503
+
+
+def _register_template_helpers(app):
+    from portal import formatting, navigation, security
+    from portal.notifications.services import unread_count
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+
+    @app.context_processor
+    def portal_context():
+        membership = security.current_membership() if current_user.is_authenticated else None
+        return {
+            "current_membership": membership,
+            "current_organisation": membership.organisation if membership else None,
+            "menu": navigation.menu_for(current_user, membership),
+            "has_power": security.has_power,
+            "unread_notifications": (
+                unread_count(current_user) if current_user.is_authenticated else 0
+            ),
+            "supplier": app.config["SUPPLIER"],
+        }

@@ -1,0 +1,189 @@
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from portal import audit
+from portal.accounts import bp, services
+from portal.accounts.forms import (
+    AcceptOfferForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    SetPasswordForm,
+)
+from portal.accounts.models import User
+from portal.extensions import db, limiter, login_manager
+from portal.security import access, safe_next_url
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = None
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    ident, _sep, token = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not token or user.session_token != token or not user.is_active:
+        return None
+    return user
+
+
+def _login_rate_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access.public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data, request.remote_addr)
+        except services.LoginRefused as refusal:
+            db.session.commit()  # keep the failed attempt: throttling and audit depend on it
+            form.password.errors.append(str(refusal))
+        else:
+            db.session.commit()
+            language = session.get("language")
+            session.clear()  # a fresh session on every sign-in: nothing carried over
+            if language:
+                session["language"] = language
+            login_user(user, remember=form.remember.data)
+            target = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
+            return redirect(target)
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@access.authenticated
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        audit.record("auth.logout", target=current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@access.authenticated
+def logout_everywhere():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.log_out_everywhere(current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You have been signed out on every device."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@access.public
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.identifier.data)
+        db.session.commit()
+        # The same answer whether or not the account exists.
+        flash(_("If an account with these details exists, we have sent a link to its e-mail. "
+                "The link is valid for %(hours)s hours.",
+                hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+@access.public
+def set_password(token):
+    try:
+        user = services.user_for_password_token(token)
+    except services.AccountError as error:
+        return render_template("accounts/link_invalid.html", message=str(error)), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password_with_token(token, form.password.data)
+        db.session.commit()
+        flash(_("Your password is set. Sign in with your login %(login)s.", login=user.login),
+              "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form, user=user)
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@access.authenticated
+def change_password():
+    form = ChangePasswordForm()
+    if request.method == "POST" and not current_user.must_change_password and not form.current.data:
+        form.validate()
+        form.current.errors = [_("Enter your current password.")]
+    elif form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except services.AccountError as error:
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session token changed: renew this session only
+            flash(_("Your password has been changed. Other devices have been signed out."),
+                  "success")
+            return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.index")))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/offer", methods=["GET", "POST"])
+@access.authenticated
+def accept_offer():
+    offer = services.current_offer()
+    if offer is None or not services.needs_offer_acceptance(current_user):
+        return redirect(url_for("dashboard.index"))
+    form = AcceptOfferForm()
+    if form.validate_on_submit():
+        services.accept_offer(current_user, offer, request.remote_addr)
+        db.session.commit()
+        return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.index")))
+    return render_template("accounts/accept_offer.html", form=form, offer=offer)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@access.authenticated
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        taken = db.session.scalar(
+            select(User.id).where(User.email == form.email.data, User.id != current_user.id)
+        )
+        if taken:
+            form.email.errors.append(_("This e-mail is used by another account."))
+        else:
+            form.populate_obj(current_user)
+            audit.record("account.profile_updated", target=current_user)
+            db.session.commit()
+            flash(_("Profile saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, confirm=ConfirmForm())
+
+
+@bp.route("/language/<code>", methods=["POST"])
+@access.public
+def set_language(code):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        session["language"] = code
+        if current_user.is_authenticated:
+            current_user.language = code
+            db.session.commit()
+    return redirect(safe_next_url(request.form.get("next"), url_for("dashboard.index")))

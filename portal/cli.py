@@ -1,0 +1,77 @@
+"""flask commands: seed-demo, demo-logins, create-admin."""
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+
+# Demo accounts exist only in development databases; `seed-demo` refuses to run in production.
+DEMO_PASSWORD = "demo-portal-2026"
+DEMO_ACCOUNTS = [
+    ("buyer", "Pharmacy buyer (all powers)"),
+    ("buyer.limited", "Pharmacy colleague (catalogue and prices only)"),
+    ("gas", "Gas customer (all powers)"),
+    ("manager", "Account manager"),
+    ("admin", "Administrator"),
+]
+# Each customer domain may add its own demo data: a callable(app) registered here.
+DEMO_SEEDERS = []
+
+
+def register(app):
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_logins)
+    app.cli.add_command(create_admin)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed a database without users.")
+def seed_demo(if_empty):
+    """Load demo organisations, users, applications (idempotent)."""
+    from portal.accounts.models import User
+    from portal.demo import seed
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("seed-demo refuses to run with PORTAL_ENV=production")
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("Database already has users; demo data not loaded.")
+        return
+    seed()
+    for seeder in DEMO_SEEDERS:
+        seeder()
+    db.session.commit()
+    click.echo("Demo data loaded.")
+
+
+@click.command("demo-logins")
+def demo_logins():
+    """Print the demo accounts."""
+    from portal.accounts.models import User
+
+    click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    for login, role in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id).where(User.login == login)):
+            click.echo(f"  {login:<15} {role}")
+    click.echo("Open http://127.0.0.1:5000\n")
+
+
+@click.command("create-admin")
+@click.option("--login", required=True)
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.password_option()
+def create_admin(login, email, full_name, password):
+    """Create an administrator account (for a fresh production database)."""
+    from portal.accounts.models import StaffRole, User
+    from portal.audit import record
+
+    if db.session.scalar(select(User.id).where(User.login == login)):
+        raise click.ClickException(f"login {login} is taken")
+    user = User(login=login, email=email, full_name=full_name, staff_role=StaffRole.ADMIN)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("staff.created", actor=None, target=user, role="admin", via="cli")
+    db.session.commit()
+    click.echo(f"Administrator {login} created.")

@@ -1,0 +1,121 @@
+"""Settings from environment variables (PORTAL_*), with safe defaults for a laptop."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when production settings are missing or unsafe."""
+
+
+def _env(name, default=None):
+    return os.environ.get(f"PORTAL_{name}", default)
+
+
+def _env_bool(name, default=False):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = _env("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigurationError(
+            "PORTAL_SECRET_KEY must be set in production (PORTAL_ENV=production)."
+        )
+    # Development: generate once and keep it in instance/ so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _translation_directories() -> str:
+    # Each domain keeps its own catalogue folder (translations/<domain>/<lang>/...);
+    # Flask-Babel merges them.
+    root = BASE_DIR / "translations"
+    dirs = sorted(str(p) for p in root.iterdir() if p.is_dir()) if root.exists() else []
+    return ";".join(dirs) or str(root)
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment, then apply explicit overrides."""
+    instance = Path(instance_path)
+    overrides = overrides or {}
+    production = (overrides.get("PORTAL_ENV") or _env("ENV", "development")) == "production"
+    https = _env_bool("HTTPS", production)
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+    redis_url = _env("REDIS_URL")
+
+    config = {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance, production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
+        "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "PORTAL_HTTPS": https,
+        "PORTAL_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+        # Login throttling: N failures per account within the window lock it for the window.
+        "LOGIN_MAX_FAILURES": int(_env("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(_env("LOGIN_LOCK_MINUTES", "15")),
+        "PASSWORD_TOKEN_MAX_AGE": int(_env("PASSWORD_TOKEN_HOURS", "48")) * 3600,
+        "ACCESS_CODE_MAX_AGE": int(_env("ACCESS_CODE_DAYS", "14")) * 86400,
+        # Mail: SMTP when PORTAL_SMTP_HOST is set, otherwise .eml files in the outbox folder.
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": int(_env("SMTP_PORT", "587")),
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "SMTP_SSL": _env_bool("SMTP_SSL", False),
+        "MAIL_FROM": _env("MAIL_FROM", "Портал поставщика <portal@supplier.example>"),
+        "MAIL_OUTBOX": _env("MAIL_OUTBOX", str(instance / "outbox")),
+        "MANAGER_NOTIFY_EMAIL": _env("MANAGER_NOTIFY_EMAIL"),
+        # Locale and time
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Europe/Moscow"),
+        "BABEL_TRANSLATION_DIRECTORIES": _translation_directories(),
+        "LANGUAGES": ["ru", "en"],
+        # Files
+        "UPLOAD_DIR": _env("UPLOAD_DIR", str(BASE_DIR / "uploads")),
+        "REPORT_DIR": _env("REPORT_DIR", str(BASE_DIR / "reports")),
+        "MAX_UPLOAD_MB": int(_env("MAX_UPLOAD_MB", "20")),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "SUPPLIER": {
+            "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
+            "inn": _env("SUPPLIER_INN", "7707083893"),
+            "kpp": _env("SUPPLIER_KPP", "770701001"),
+            "address": _env("SUPPLIER_ADDRESS", "115035, г. Москва, ул. Садовническая, д. 5"),
+            "bank": _env("SUPPLIER_BANK", 'ПАО "Сбербанк", г. Москва'),
+            "bik": _env("SUPPLIER_BIK", "044525225"),
+            "account": _env("SUPPLIER_ACCOUNT", "40702810938000012345"),
+            "corr_account": _env("SUPPLIER_CORR_ACCOUNT", "30101810400000000225"),
+        },
+    }
+    config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    config.update(overrides)
+    return config

@@ -1,0 +1,44 @@
+from sqlalchemy import func, select, update
+
+from portal.database import utcnow
+from portal.extensions import db
+from portal.notifications.models import Notification
+
+
+def notify(user, title, *, body=None, link=None, organisation=None) -> Notification:
+    """Put a notice under the user's bell (saved with the current transaction)."""
+    notice = Notification(
+        user_id=user.id,
+        title=title,
+        body=body,
+        link=link,
+        organisation_id=getattr(organisation, "id", organisation),
+    )
+    db.session.add(notice)
+    return notice
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def recent(user, limit=50):
+    return db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def mark_read(user, notification_id=None) -> None:
+    query = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    db.session.execute(query.values(read_at=utcnow()))

@@ -1,0 +1,175 @@
+"""Partner applications: submit, ask for more information, approve, reject."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.accounts.models import StaffRole, User
+from portal.accounts.services import AccountError, make_password_token
+from portal.database import utcnow
+from portal.extensions import db
+from portal.mail import send_mail
+from portal.notifications.services import notify
+from portal.onboarding.models import (
+    OPEN_STATUSES,
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+)
+from portal.organisations import services as organisations
+from portal.organisations.models import Organisation
+
+
+class ApplicationError(AccountError):
+    pass
+
+
+def _event(application, action, actor=None, message=None):
+    application.events.append(
+        ApplicationEvent(action=action, actor_id=getattr(actor, "id", None), message=message)
+    )
+
+
+def submit_application(data: dict, ip: str | None, language: str = "ru") -> Application:
+    """Create an application; refuse a second open one for the same INN or an existing client."""
+    inn = data["inn"]
+    if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
+        raise ApplicationError(
+            _l("An organisation with this INN is already our client. Ask its administrator "
+               "to add you, or contact your account manager.")
+        )
+    if db.session.scalar(
+        select(Application.id).where(Application.inn == inn, Application.status.in_(OPEN_STATUSES))
+    ):
+        raise ApplicationError(
+            _l("An application for this INN is already under review. We will contact you.")
+        )
+    application = Application(**data, submitted_ip=ip, language=language)
+    _event(application, "submitted")
+    db.session.add(application)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:  # a parallel double submit lost the race
+        raise ApplicationError(
+            _l("An application for this INN is already under review. We will contact you.")
+        ) from error
+    audit.record("application.submitted", actor=None, target=application, inn=inn)
+    send_mail(application.email, _l("Your application is under review"),
+              "application_received", language, application=application)
+    _notify_managers(application)
+    return application
+
+
+def _notify_managers(application):
+    staff = db.session.scalars(
+        select(User).where(User.staff_role.in_([StaffRole.MANAGER, StaffRole.ADMIN]),
+                           User.is_active_flag.is_(True))
+    ).all()
+    title = _l("New application: %(name)s", name=application.organisation_name)
+    for user in staff:
+        notify(user, str(title), link=f"/backoffice/applications/{application.id}")
+    notify_email = current_app.config.get("MANAGER_NOTIFY_EMAIL")
+    if notify_email:
+        send_mail(notify_email, title, "application_new_staff", "ru", application=application)
+
+
+def _require_open(application):
+    if not application.is_open:
+        raise ApplicationError(_l("This application has already been decided."))
+
+
+def request_information(application, question: str, manager) -> None:
+    _require_open(application)
+    application.status = ApplicationStatus.INFO_REQUESTED
+    _event(application, "info_requested", manager, question)
+    audit.record("application.info_requested", actor=manager, target=application,
+                 question=question)
+    send_mail(application.email, _l("We need more information about your application"),
+              "application_info_requested", application.language, application=application,
+              question=question, reply_token=reply_token(application))
+
+
+def reply_token(application) -> str:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="application-reply").dumps(
+        application.id
+    )
+
+
+def application_for_reply(token: str) -> Application:
+    try:
+        application_id = URLSafeSerializer(
+            current_app.config["SECRET_KEY"], salt="application-reply"
+        ).loads(token)
+    except BadSignature as error:
+        raise ApplicationError(_l("This link is not valid.")) from error
+    application = db.session.get(Application, application_id)
+    if application is None or application.status != ApplicationStatus.INFO_REQUESTED:
+        raise ApplicationError(_l("This application is not waiting for an answer."))
+    return application
+
+
+def reply_to_question(application, answer: str) -> None:
+    application.status = ApplicationStatus.NEW
+    _event(application, "applicant_replied", None, answer)
+    audit.record("application.applicant_replied", actor=None, target=application)
+    _notify_managers(application)
+
+
+def approve_application(application, requisites: dict, admin_login: str | None, manager):
+    """Create the organisation and its administrator; e-mail a link to set the password."""
+    _require_open(application)
+    organisation = organisations.create_organisation(
+        legal_name=requisites["legal_name"], inn=application.inn, kind=requisites["kind"],
+        kpp=requisites.get("kpp"), ogrn=requisites.get("ogrn"),
+        legal_address=requisites.get("legal_address"),
+        delivery_address=requisites.get("delivery_address"), region=requisites.get("region"),
+        phone=application.phone, email=application.email, created_by=manager, manager=manager,
+    )
+    membership = organisations.add_member(
+        organisation, full_name=application.representative_name, email=application.email,
+        phone=application.phone, login=admin_login, powers=organisations.admin_powers(),
+        added_by=manager, send_link=False,
+    )
+    user = membership.user
+    user.language = application.language
+    application.status = ApplicationStatus.APPROVED
+    application.organisation_id = organisation.id
+    application.reviewed_by_id = manager.id
+    application.reviewed_at = utcnow()
+    _event(application, "approved", manager)
+    audit.record("application.approved", actor=manager, target=application,
+                 organisation=organisation, login=user.login)
+    # An existing account (a chain's buyer) already has a password: no set-password link then.
+    token = make_password_token(user) if user.password_hash is None else None
+    send_mail(application.email, _l("Your application is approved"), "application_approved",
+              application.language, application=application, user=user, token=token,
+              hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600)
+    return organisation
+
+
+def reject_application(application, reason: str, manager) -> None:
+    _require_open(application)
+    application.status = ApplicationStatus.REJECTED
+    application.decision_reason = reason
+    application.reviewed_by_id = manager.id
+    application.reviewed_at = utcnow()
+    _event(application, "rejected", manager, reason)
+    audit.record("application.rejected", actor=manager, target=application, reason=reason)
+    send_mail(application.email, _l("Your application has been declined"),
+              "application_rejected", application.language, application=application,
+              reason=reason)
+
+
+def application_queue(status=None, region=None, kind=None):
+    query = select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+    if status:
+        query = query.where(Application.status == status)
+    if region:
+        query = query.where(Application.region.ilike(f"%{region}%"))
+    if kind:
+        query = query.where(Application.kind == kind)
+    return query

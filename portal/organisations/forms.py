@@ -1,0 +1,61 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal import validators
+from portal.organisations.models import OrganisationKind, Power
+
+POWER_LABELS = {
+    Power.ORDER: _l("Place orders"),
+    Power.VIEW_PRICES: _l("See prices and the catalogue"),
+    Power.VIEW_FINANCE: _l("See finances and statements"),
+    Power.SUBMIT_READINGS: _l("Submit meter readings"),
+    Power.UPLOAD_DOCUMENTS: _l("Upload documents"),
+    Power.CREATE_REQUESTS: _l("Create requests"),
+    Power.MANAGE_USERS: _l("Manage users"),
+}
+
+KIND_LABELS = {
+    OrganisationKind.PHARMACY: _l("Pharmacy"),
+    OrganisationKind.MEDICAL: _l("Medical institution"),
+    OrganisationKind.GAS: _l("Industrial gas consumer"),
+    OrganisationKind.OTHER: _l("Other"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def power_field():
+    return MultiCheckboxField(
+        _l("Powers"), choices=[(p.value, label) for p, label in POWER_LABELS.items()]
+    )
+
+
+LOGIN_PATTERN = Regexp(
+    r"^[A-Za-z0-9._-]{3,64}$",
+    message=_l("3–64 Latin letters, digits, dots, hyphens or underscores."),
+)
+
+
+class MemberForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), validators.email])
+    phone = StringField(_l("Phone"), validators=[Optional(), validators.phone])
+    login = StringField(_l("Login (optional)"), validators=[Optional(), LOGIN_PATTERN])
+    powers = power_field()
+    submit = SubmitField(_l("Add and send the invitation"))
+
+
+class PowersForm(FlaskForm):
+    powers = power_field()
+    submit = SubmitField(_l("Save the powers"))
+
+
+class SwitchOrganisationForm(FlaskForm):
+    organisation_id = IntegerField(validators=[DataRequired()])
+    submit = SubmitField(_l("Switch"))

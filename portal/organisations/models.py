@@ -1,0 +1,113 @@
+import enum
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import Money, Timestamped
+from portal.extensions import db
+
+
+class OrganisationKind(enum.StrEnum):
+    PHARMACY = "pharmacy"
+    MEDICAL = "medical"
+    GAS = "gas"
+    OTHER = "other"
+
+
+class Power(enum.StrEnum):
+    """What a member of an organisation may do ("полномочия")."""
+
+    ORDER = "order"
+    VIEW_PRICES = "view_prices"
+    VIEW_FINANCE = "view_finance"
+    SUBMIT_READINGS = "submit_readings"
+    UPLOAD_DOCUMENTS = "upload_documents"
+    CREATE_REQUESTS = "create_requests"
+    MANAGE_USERS = "manage_users"
+
+
+ALL_POWERS = frozenset(Power)
+
+
+class Organisation(Timestamped, db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(300))
+    inn: Mapped[str] = mapped_column(String(12), unique=True)
+    kpp: Mapped[str | None] = mapped_column(String(9))
+    ogrn: Mapped[str | None] = mapped_column(String(15))
+    kind: Mapped[str] = mapped_column(String(16), default=OrganisationKind.PHARMACY)
+    legal_address: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    bank_details: Mapped[str | None] = mapped_column(Text)
+    credit_limit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The account manager ("curator") responsible for this customer.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    manager = relationship("User", foreign_keys=[manager_id])
+    addresses = relationship(
+        "DeliveryAddress",
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="DeliveryAddress.id",
+    )
+    memberships = relationship("Membership", back_populates="organisation")
+
+    def __repr__(self):
+        return f"<Organisation {self.inn}>"
+
+    @property
+    def is_pharmacy(self) -> bool:
+        return self.kind in (OrganisationKind.PHARMACY, OrganisationKind.MEDICAL)
+
+    @property
+    def is_gas(self) -> bool:
+        return self.kind == OrganisationKind.GAS
+
+
+class DeliveryAddress(db.Model):
+    __tablename__ = "delivery_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(120))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    organisation = relationship("Organisation", back_populates="addresses")
+
+
+class Membership(Timestamped, db.Model):
+    """A user's place in an organisation, with the powers granted there."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    powers_text: Mapped[str] = mapped_column("powers", String(255), default="")
+    is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user = relationship("User", back_populates="memberships")
+    organisation = relationship("Organisation", back_populates="memberships", lazy="joined")
+
+    @property
+    def powers(self) -> frozenset[Power]:
+        return frozenset(Power(p) for p in self.powers_text.split(",") if p)
+
+    @powers.setter
+    def powers(self, values) -> None:
+        self.powers_text = ",".join(sorted(Power(v).value for v in values))
+
+    def has(self, power: Power) -> bool:
+        return not self.is_blocked and power in self.powers

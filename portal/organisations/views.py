@@ -1,0 +1,104 @@
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.forms import ConfirmForm
+from portal.extensions import db
+from portal.organisations import bp, services
+from portal.organisations.forms import KIND_LABELS, POWER_LABELS, MemberForm, PowersForm
+from portal.organisations.models import Membership, Power
+from portal.security import access, current_organisation, get_scoped_or_404, safe_next_url
+
+
+@bp.route("/")
+@access.customer
+def details():
+    return render_template("organisations/details.html", organisation=current_organisation(),
+                           kind_labels=KIND_LABELS)
+
+
+@bp.route("/switch", methods=["POST"])
+@access.customer
+def switch():
+    form = ConfirmForm()
+    wanted = request.form.get("organisation_id", type=int)
+    if form.validate_on_submit():
+        if not any(m.organisation_id == wanted for m in current_user.active_memberships):
+            abort(404)
+        session["organisation_id"] = wanted
+    return redirect(safe_next_url(request.form.get("next"), url_for("dashboard.index")))
+
+
+@bp.route("/users")
+@access.power(Power.MANAGE_USERS)
+def list_members():
+    organisation = current_organisation()
+    return render_template(
+        "organisations/members.html",
+        members=services.members(organisation.id),
+        power_labels=POWER_LABELS,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@access.power(Power.MANAGE_USERS)
+def add_member():
+    form = MemberForm()
+    if request.method == "GET":
+        form.powers.data = [Power.VIEW_PRICES.value]
+    if form.validate_on_submit():
+        try:
+            services.add_member(
+                current_organisation(), full_name=form.full_name.data, email=form.email.data,
+                phone=form.phone.data or None, login=form.login.data or None,
+                powers=form.powers.data, added_by=current_user,
+            )
+        except services.OrganisationError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("%(name)s has been added and will receive an e-mail to set a password.",
+                    name=form.full_name.data), "success")
+            return redirect(url_for("organisations.list_members"))
+    return render_template("organisations/member_form.html", form=form)
+
+
+@bp.route("/users/<int:membership_id>", methods=["GET", "POST"])
+@access.power(Power.MANAGE_USERS)
+def edit_member(membership_id):
+    membership = get_scoped_or_404(Membership, membership_id)
+    form = PowersForm(obj=None)
+    if request.method == "GET":
+        form.powers.data = sorted(p.value for p in membership.powers)
+    if form.validate_on_submit():
+        try:
+            services.update_powers(membership, form.powers.data, current_user)
+        except services.OrganisationError as error:
+            db.session.rollback()
+            form.powers.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Powers saved."), "success")
+            return redirect(url_for("organisations.list_members"))
+    return render_template("organisations/member_edit.html", form=form, membership=membership,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/users/<int:membership_id>/block", methods=["POST"])
+@access.power(Power.MANAGE_USERS)
+def toggle_block(membership_id):
+    membership = get_scoped_or_404(Membership, membership_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.set_blocked(membership, not membership.is_blocked, current_user)
+        except services.OrganisationError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Access blocked.") if membership.is_blocked else _("Access restored."),
+                  "success")
+    return redirect(url_for("organisations.list_members"))
