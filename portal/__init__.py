@@ -5,6 +5,7 @@ import importlib.util
 import logging
 
 from flask import Flask, render_template, session
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
@@ -134,4 +135,5 @@ def _register_template_helpers(app):
                 unread_count(current_user) if current_user.is_authenticated else 0
             ),
             "supplier": app.config["SUPPLIER"],
+            "locale": str(get_locale() or "ru"),
         }

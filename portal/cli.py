@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.extensions import db
 
 # Demo accounts exist only in development databases; `seed-demo` refuses to run in production.
-DEMO_PASSWORD = "demo-portal-2026"
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - a published demo password, not a secret
 DEMO_ACCOUNTS = [
     ("buyer", "Pharmacy buyer (all powers)"),
     ("buyer.limited", "Pharmacy colleague (catalogue and prices only)"),
@@ -49,7 +49,7 @@ def demo_logins():
     """Print the demo accounts."""
     from portal.accounts.models import User
 
-    click.echo("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
     for login, role in DEMO_ACCOUNTS:
         if db.session.scalar(select(User.id).where(User.login == login)):
             click.echo(f"  {login:<15} {role}")

@@ -79,16 +79,28 @@ def post_charge(organisation_id, amount, *, entry_date, description, **fields) -
     """Debit the customer: a shipment or a monthly gas charge (amount includes VAT)."""
     if to_money(amount) < 0:
         raise LedgerError("a charge cannot be negative")
-    return _post(organisation_id, EntryKind.CHARGE, entry_date=entry_date,
-                 description=description, debit=amount, **fields)
+    return _post(
+        organisation_id,
+        EntryKind.CHARGE,
+        entry_date=entry_date,
+        description=description,
+        debit=amount,
+        **fields,
+    )
 
 
 def post_payment(organisation_id, amount, *, entry_date, description, **fields) -> LedgerEntry:
     """Credit the customer with a payment received."""
     if to_money(amount) <= 0:
         raise LedgerError("a payment must be positive")
-    entry = _post(organisation_id, EntryKind.PAYMENT, entry_date=entry_date,
-                  description=description, credit=amount, **fields)
+    entry = _post(
+        organisation_id,
+        EntryKind.PAYMENT,
+        entry_date=entry_date,
+        description=description,
+        credit=amount,
+        **fields,
+    )
     audit.record("ledger.payment", target=entry, amount=str(entry.credit))
     return entry
 
@@ -101,8 +113,13 @@ def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) ->
     if not reason or not reason.strip():
         raise LedgerError("an adjustment needs a reason")
     entry = _post(
-        organisation_id, EntryKind.ADJUSTMENT, entry_date=entry_date, description=reason,
-        debit=max(amount, 0), credit=max(-amount, 0), **fields,
+        organisation_id,
+        EntryKind.ADJUSTMENT,
+        entry_date=entry_date,
+        description=reason,
+        debit=max(amount, 0),
+        credit=max(-amount, 0),
+        **fields,
     )
     audit.record("ledger.adjustment", target=entry, amount=str(amount), reason=reason)
     return entry
@@ -119,15 +136,17 @@ def balance(organisation_id, *, before: date | None = None, contract_id=None) ->
     """Debt (positive) or overpayment (negative), optionally as of the start of a date."""
     query = _filtered(
         select(func.coalesce(func.sum(LedgerEntry.debit - LedgerEntry.credit), 0)),
-        organisation_id, contract_id,
+        organisation_id,
+        contract_id,
     )
     if before is not None:
         query = query.where(LedgerEntry.entry_date < before)
     return to_money(db.session.scalar(query))
 
 
-def entries(organisation_id, *, start: date | None = None, end: date | None = None,
-            contract_id=None):
+def entries(
+    organisation_id, *, start: date | None = None, end: date | None = None, contract_id=None
+):
     """Entries in date order, inclusive of both ends."""
     query = _filtered(select(LedgerEntry), organisation_id, contract_id)
     if start is not None:

@@ -44,9 +44,7 @@ def send_mail(to: str | None, subject, template: str, language: str = "ru", **co
     if not to:
         return None
     message = build_message(to, subject, template, language, **context)
-    db.session.info.setdefault(OUTBOX_KEY, []).append(
-        (current_app._get_current_object(), message)
-    )
+    db.session.info.setdefault(OUTBOX_KEY, []).append((current_app._get_current_object(), message))
     return message
 
 

@@ -21,7 +21,9 @@ def inn(form, field):
     try:
         field.data = inn_number.validate(value)
     except InvalidLength as error:
-        raise FieldError(_l("An INN has 10 digits (organisation) or 12 (sole proprietor).")) from error
+        raise FieldError(
+            _l("An INN has 10 digits (organisation) or 12 (sole proprietor).")
+        ) from error
     except InvalidFormat as error:
         raise FieldError(_l("An INN consists of digits only.")) from error
     except (InvalidChecksum, ValidationError) as error:

@@ -4,6 +4,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from portal import validators
+from portal.form_fields import choices
 
 
 class LoginForm(FlaskForm):
@@ -45,7 +46,7 @@ class ProfileForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), validators.email])
     phone = StringField(_l("Phone"), validators=[Optional(), validators.phone])
-    language = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=choices([("ru", "Русский"), ("en", "English")]))
     notify_order_status = BooleanField(_l("E-mail me when an order changes status"))
     notify_request_answers = BooleanField(_l("E-mail me when a request is answered"))
     notify_reading_reminders = BooleanField(_l("Remind me to submit meter readings"))

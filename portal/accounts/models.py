@@ -37,9 +37,7 @@ class User(UserMixin, Timestamped, db.Model):
     staff_role: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="ru")
     # Changing the session token logs the user out everywhere (sessions and remember-me).
-    session_token: Mapped[str] = mapped_column(
-        String(32), default=lambda: secrets.token_hex(16)
-    )
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_order_status: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_request_answers: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -71,9 +69,7 @@ class User(UserMixin, Timestamped, db.Model):
 
     @property
     def active_memberships(self):
-        return [
-            m for m in self.memberships if not m.is_blocked and m.organisation.is_active
-        ]
+        return [m for m in self.memberships if not m.is_blocked and m.organisation.is_active]
 
     def set_password(self, password: str) -> None:
         self.password_hash = password_hasher.hash(password)

@@ -40,8 +40,10 @@ def find_user_by_login_or_email(identifier: str) -> User | None:
         return None
     return db.session.scalar(
         select(User).where(
-            or_(func.lower(User.login) == identifier.lower(),
-                func.lower(User.email) == identifier.lower())
+            or_(
+                func.lower(User.login) == identifier.lower(),
+                func.lower(User.email) == identifier.lower(),
+            )
         )
     )
 
@@ -76,9 +78,11 @@ def authenticate(identifier: str, password: str, ip: str | None) -> User:
     if _recent_failures(login_key) >= max_failures:
         audit.record("auth.login_refused_locked", login=login_key)
         raise LoginLocked(
-            _l("Too many failed attempts. Sign-in for this account is paused for "
-               "%(minutes)s minutes; try later or reset your password.",
-               minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            _l(
+                "Too many failed attempts. Sign-in for this account is paused for "
+                "%(minutes)s minutes; try later or reset your password.",
+                minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            )
         )
     user = find_user_by_login_or_email(identifier)
     used_access_code = False
@@ -87,8 +91,9 @@ def authenticate(identifier: str, password: str, ip: str | None) -> User:
         ok = user.check_password(password)
         if not ok and user.check_access_code(password):
             ok = used_access_code = True
-    attempt = LoginAttempt(login_key=login_key, user_id=user.id if user else None,
-                           succeeded=ok, ip=ip)
+    attempt = LoginAttempt(
+        login_key=login_key, user_id=user.id if user else None, succeeded=ok, ip=ip
+    )
     db.session.add(attempt)
     if not ok:
         audit.record("auth.login_failed", actor=None, target=user, login=login_key)
@@ -152,8 +157,9 @@ def request_password_reset(identifier: str) -> None:
     if user is None or not user.is_active or not user.email:
         audit.record("auth.reset_requested_unknown", actor=None, identifier=identifier[:254])
         return
-    send_set_password_link(user, template="reset_password",
-                           subject=_l("Password reset for the supplier portal"))
+    send_set_password_link(
+        user, template="reset_password", subject=_l("Password reset for the supplier portal")
+    )
     audit.record("auth.reset_requested", actor=None, target=user)
 
 
@@ -226,8 +232,12 @@ def accept_offer(user: User, offer: OfferVersion, ip: str | None) -> OfferAccept
 def publish_offer(version: str, title: str, text: str, published_by: User) -> OfferVersion:
     if db.session.scalar(select(OfferVersion.id).where(OfferVersion.version == version)):
         raise AccountError(_l("Version %(version)s already exists.", version=version))
-    offer = OfferVersion(version=version, title=title, text=text,
-                         published_by_id=published_by.id if published_by else None)
+    offer = OfferVersion(
+        version=version,
+        title=title,
+        text=text,
+        published_by_id=published_by.id if published_by else None,
+    )
     db.session.add(offer)
     db.session.flush()
     audit.record("offer.published", actor=published_by, target=offer, version=version)

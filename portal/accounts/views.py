@@ -97,9 +97,14 @@ def forgot_password():
         services.request_password_reset(form.identifier.data)
         db.session.commit()
         # The same answer whether or not the account exists.
-        flash(_("If an account with these details exists, we have sent a link to its e-mail. "
+        flash(
+            _(
+                "If an account with these details exists, we have sent a link to its e-mail. "
                 "The link is valid for %(hours)s hours.",
-                hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600), "info")
+                hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600,
+            ),
+            "info",
+        )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
 
@@ -115,8 +120,10 @@ def set_password(token):
     if form.validate_on_submit():
         services.set_password_with_token(token, form.password.data)
         db.session.commit()
-        flash(_("Your password is set. Sign in with your login %(login)s.", login=user.login),
-              "success")
+        flash(
+            _("Your password is set. Sign in with your login %(login)s.", login=user.login),
+            "success",
+        )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=user)
 
@@ -135,9 +142,11 @@ def change_password():
             form.current.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # the session token changed: renew this session only
-            flash(_("Your password has been changed. Other devices have been signed out."),
-                  "success")
+            # The session token changed: renew this session only.
+            login_user(current_user._get_current_object())
+            flash(
+                _("Your password has been changed. Other devices have been signed out."), "success"
+            )
             return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.index")))
     return render_template("accounts/change_password.html", form=form)
 

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal import validators
 from portal.accounts.models import StaffRole
+from portal.form_fields import choices
 from portal.onboarding.forms import KIND_CHOICES
 from portal.organisations.forms import LOGIN_PATTERN
 
@@ -21,8 +22,9 @@ class OrganisationCreateForm(FlaskForm):
     user_full_name = StringField(_l("User's full name"), validators=[DataRequired()])
     user_email = StringField(_l("User's e-mail"), validators=[DataRequired(), validators.email])
     user_phone = StringField(_l("User's phone"), validators=[Optional(), validators.phone])
-    user_login = StringField(_l("Login (never changes)"),
-                             validators=[DataRequired(), LOGIN_PATTERN])
+    user_login = StringField(
+        _l("Login (never changes)"), validators=[DataRequired(), LOGIN_PATTERN]
+    )
     submit = SubmitField(_l("Create and issue an access code"))
 
 
@@ -30,8 +32,15 @@ class StaffUserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), validators.email])
     login = StringField(_l("Login"), validators=[DataRequired(), LOGIN_PATTERN])
-    role = SelectField(_l("Role"), choices=[(StaffRole.MANAGER.value, _l("Account manager")),
-                                            (StaffRole.ADMIN.value, _l("Administrator"))])
+    role = SelectField(
+        _l("Role"),
+        choices=choices(
+            [
+                (StaffRole.MANAGER.value, _l("Account manager")),
+                (StaffRole.ADMIN.value, _l("Administrator")),
+            ]
+        ),
+    )
     submit = SubmitField(_l("Create and e-mail a set-password link"))
 
 

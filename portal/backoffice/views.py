@@ -17,6 +17,7 @@ from portal.backoffice.forms import (
     StaffUserForm,
 )
 from portal.extensions import db
+from portal.form_fields import choices
 from portal.organisations import services as organisations
 from portal.organisations.forms import KIND_LABELS, POWER_LABELS
 from portal.organisations.models import Membership, Organisation
@@ -29,13 +30,15 @@ def list_organisations():
     query = select(Organisation).order_by(Organisation.legal_name)
     search = (request.args.get("q") or "").strip()
     if search:
-        query = query.where(or_(Organisation.legal_name.ilike(f"%{search}%"),
-                                Organisation.inn.startswith(search)))
+        query = query.where(
+            or_(Organisation.legal_name.ilike(f"%{search}%"), Organisation.inn.startswith(search))
+        )
     if request.args.get("mine"):
         query = query.where(Organisation.manager_id == current_user.id)
     page = db.paginate(query, per_page=30, error_out=False)
-    return render_template("backoffice/organisations.html", page=page, search=search,
-                           kind_labels=KIND_LABELS)
+    return render_template(
+        "backoffice/organisations.html", page=page, search=search, kind_labels=KIND_LABELS
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -46,15 +49,26 @@ def create_organisation():
     if form.validate_on_submit():
         try:
             organisation = organisations.create_organisation(
-                legal_name=form.legal_name.data, inn=form.inn.data, kind=form.kind.data,
-                kpp=form.kpp.data, ogrn=form.ogrn.data, legal_address=form.legal_address.data,
-                delivery_address=form.delivery_address.data, region=form.region.data,
-                created_by=current_user, manager=current_user,
+                legal_name=form.legal_name.data,
+                inn=form.inn.data,
+                kind=form.kind.data,
+                kpp=form.kpp.data,
+                ogrn=form.ogrn.data,
+                legal_address=form.legal_address.data,
+                delivery_address=form.delivery_address.data,
+                region=form.region.data,
+                created_by=current_user,
+                manager=current_user,
             )
             membership = organisations.add_member(
-                organisation, full_name=form.user_full_name.data, email=form.user_email.data,
-                phone=form.user_phone.data or None, login=form.user_login.data,
-                powers=organisations.admin_powers(), added_by=current_user, send_link=False,
+                organisation,
+                full_name=form.user_full_name.data,
+                email=form.user_email.data,
+                phone=form.user_phone.data or None,
+                login=form.user_login.data,
+                powers=organisations.admin_powers(),
+                added_by=current_user,
+                send_link=False,
             )
             code = accounts.issue_access_code(membership.user, current_user)
         except accounts.AccountError as error:
@@ -62,9 +76,22 @@ def create_organisation():
             form.inn.errors.append(str(error))
         else:
             db.session.commit()
-            return render_template("backoffice/access_code.html", user=membership.user,
-                                   code=code, organisation=organisation)
+            return render_template(
+                "backoffice/access_code.html",
+                user=membership.user,
+                code=code,
+                organisation=organisation,
+            )
     return render_template("backoffice/organisation_new.html", form=form)
+
+
+def _manager_choices():
+    staff = db.session.scalars(
+        select(User)
+        .where(User.staff_role.isnot(None), User.is_active_flag.is_(True))
+        .order_by(User.full_name)
+    )
+    return choices([(0, "—")] + [(user.id, user.full_name) for user in staff])
 
 
 @bp.route("/organisations/<int:organisation_id>")
@@ -72,14 +99,15 @@ def create_organisation():
 def show_organisation(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     assign = AssignManagerForm(manager_id=organisation.manager_id or 0)
-    assign.manager_id.choices = [(0, "—")] + [
-        (u.id, u.full_name) for u in db.session.scalars(
-            select(User).where(User.staff_role.isnot(None)).order_by(User.full_name))
-    ]
+    assign.manager_id.choices = _manager_choices()
     return render_template(
-        "backoffice/organisation.html", organisation=organisation,
-        members=organisations.members(organisation.id), power_labels=POWER_LABELS,
-        kind_labels=KIND_LABELS, confirm=ConfirmForm(), assign=assign,
+        "backoffice/organisation.html",
+        organisation=organisation,
+        members=organisations.members(organisation.id),
+        power_labels=POWER_LABELS,
+        kind_labels=KIND_LABELS,
+        confirm=ConfirmForm(),
+        assign=assign,
         can_manage=can_manage_organisation(current_user, organisation),
     )
 
@@ -89,14 +117,15 @@ def show_organisation(organisation_id):
 def assign_manager(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = AssignManagerForm()
-    form.manager_id.choices = [(0, "—")] + [
-        (u.id, u.full_name) for u in db.session.scalars(select(User).where(
-            User.staff_role.isnot(None)))
-    ]
+    form.manager_id.choices = _manager_choices()
     if form.validate_on_submit():
         organisation.manager_id = form.manager_id.data or None
-        audit.record("organisation.manager_assigned", target=organisation,
-                     organisation=organisation, manager_id=organisation.manager_id)
+        audit.record(
+            "organisation.manager_assigned",
+            target=organisation,
+            organisation=organisation,
+            manager_id=organisation.manager_id,
+        )
         db.session.commit()
         flash(_("Account manager assigned."), "success")
     return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
@@ -110,12 +139,17 @@ def issue_access_code(membership_id):
     require_manage_organisation(membership.organisation)
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
-        return redirect(url_for("backoffice.show_organisation",
-                                organisation_id=membership.organisation_id))
+        return redirect(
+            url_for("backoffice.show_organisation", organisation_id=membership.organisation_id)
+        )
     code = accounts.issue_access_code(membership.user, current_user)
     db.session.commit()
-    return render_template("backoffice/access_code.html", user=membership.user, code=code,
-                           organisation=membership.organisation)
+    return render_template(
+        "backoffice/access_code.html",
+        user=membership.user,
+        code=code,
+        organisation=membership.organisation,
+    )
 
 
 @bp.route("/members/<int:membership_id>/reset-link", methods=["POST"])
@@ -125,13 +159,19 @@ def send_reset_link(membership_id):
     require_manage_organisation(membership.organisation)
     if ConfirmForm().validate_on_submit():
         accounts.send_set_password_link(membership.user, template="reset_password")
-        audit.record("auth.reset_link_sent_by_staff", target=membership.user,
-                     organisation=membership.organisation)
+        audit.record(
+            "auth.reset_link_sent_by_staff",
+            target=membership.user,
+            organisation=membership.organisation,
+        )
         db.session.commit()
-        flash(_("A password reset link has been e-mailed to %(email)s.",
-                email=membership.user.email), "success")
-    return redirect(url_for("backoffice.show_organisation",
-                            organisation_id=membership.organisation_id))
+        flash(
+            _("A password reset link has been e-mailed to %(email)s.", email=membership.user.email),
+            "success",
+        )
+    return redirect(
+        url_for("backoffice.show_organisation", organisation_id=membership.organisation_id)
+    )
 
 
 @bp.route("/staff", methods=["GET", "POST"])
@@ -144,8 +184,12 @@ def list_staff():
         elif organisations.email_owner(form.email.data):
             form.email.errors.append(_("This e-mail is used by another account."))
         else:
-            user = User(login=form.login.data, email=form.email.data,
-                        full_name=form.full_name.data, staff_role=form.role.data)
+            user = User(
+                login=form.login.data,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                staff_role=form.role.data,
+            )
             db.session.add(user)
             db.session.flush()
             audit.record("staff.created", target=user, role=user.staff_role)
@@ -156,8 +200,7 @@ def list_staff():
     staff = db.session.scalars(
         select(User).where(User.staff_role.isnot(None)).order_by(User.full_name)
     ).all()
-    return render_template("backoffice/staff.html", staff=staff, form=form,
-                           confirm=ConfirmForm())
+    return render_template("backoffice/staff.html", staff=staff, form=form, confirm=ConfirmForm())
 
 
 @bp.route("/staff/<int:user_id>/toggle", methods=["POST"])
@@ -167,8 +210,7 @@ def toggle_staff(user_id):
     if ConfirmForm().validate_on_submit() and user.staff_role and user.id != current_user.id:
         user.is_active_flag = not user.is_active_flag
         user.rotate_session_token()
-        audit.record("staff.activated" if user.is_active_flag else "staff.deactivated",
-                     target=user)
+        audit.record("staff.activated" if user.is_active_flag else "staff.deactivated", target=user)
         db.session.commit()
     return redirect(url_for("backoffice.list_staff"))
 
@@ -179,14 +221,14 @@ def list_offers():
     form = OfferForm()
     if form.validate_on_submit():
         try:
-            accounts.publish_offer(form.version.data, form.title.data, form.text.data,
-                                   current_user)
+            accounts.publish_offer(form.version.data, form.title.data, form.text.data, current_user)
         except accounts.AccountError as error:
             form.version.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("Published. Customers will be asked to accept it at their next visit."),
-                  "success")
+            flash(
+                _("Published. Customers will be asked to accept it at their next visit."), "success"
+            )
             return redirect(url_for("backoffice.list_offers"))
     offers = db.session.scalars(
         select(OfferVersion).order_by(OfferVersion.published_at.desc())

@@ -43,5 +43,6 @@ def staff():
         context = panel.context(None)
         if context is not None:
             panels.append((panel, context))
-    return render_template("dashboard/staff.html", waiting_applications=waiting,
-                           my_organisations=mine, panels=panels)
+    return render_template(
+        "dashboard/staff.html", waiting_applications=waiting, my_organisations=mine, panels=panels
+    )

@@ -12,8 +12,9 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.route("/")
 @access.authenticated
 def list_notifications():
-    return render_template("notifications/list.html", notices=services.recent(current_user),
-                           confirm=ConfirmForm())
+    return render_template(
+        "notifications/list.html", notices=services.recent(current_user), confirm=ConfirmForm()
+    )
 
 
 @bp.route("/read", methods=["POST"])
@@ -22,5 +23,6 @@ def mark_read():
     if ConfirmForm().validate_on_submit():
         services.mark_read(current_user, request.form.get("notification_id", type=int))
         db.session.commit()
-    return redirect(safe_next_url(request.form.get("next"),
-                                  url_for("notifications.list_notifications")))
+    return redirect(
+        safe_next_url(request.form.get("next"), url_for("notifications.list_notifications"))
+    )

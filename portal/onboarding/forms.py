@@ -4,10 +4,12 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import validators
+from portal.form_fields import choices
 from portal.onboarding.models import ApplicationStatus
 from portal.organisations.forms import KIND_LABELS, LOGIN_PATTERN
 
-KIND_CHOICES = [(kind.value, label) for kind, label in KIND_LABELS.items()]
+KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
+KIND_CHOICES = choices(KIND_PAIRS)
 
 STATUS_LABELS = {
     ApplicationStatus.NEW: _l("New"),
@@ -39,8 +41,18 @@ class ApplicationForm(FlaskForm):
     def application_data(self) -> dict:
         return {
             name: (getattr(self, name).data or None)
-            for name in ("representative_name", "organisation_name", "email", "phone", "region",
-                         "kind", "inn", "ogrn", "licence_number", "comment")
+            for name in (
+                "representative_name",
+                "organisation_name",
+                "email",
+                "phone",
+                "region",
+                "kind",
+                "inn",
+                "ogrn",
+                "licence_number",
+                "comment",
+            )
         }
 
 
@@ -52,24 +64,37 @@ class ApproveForm(FlaskForm):
     legal_address = TextAreaField(_l("Legal address"), validators=[DataRequired()])
     delivery_address = TextAreaField(_l("Delivery address"), validators=[DataRequired()])
     region = StringField(_l("Region"), validators=[DataRequired(), Length(max=120)])
-    admin_login = StringField(_l("Administrator's login (optional)"),
-                              validators=[Optional(), LOGIN_PATTERN])
+    admin_login = StringField(
+        _l("Administrator's login (optional)"), validators=[Optional(), LOGIN_PATTERN]
+    )
     submit = SubmitField(_l("Approve and create the organisation"))
 
     def requisites(self) -> dict:
-        return {name: getattr(self, name).data or None for name in (
-            "legal_name", "kind", "kpp", "ogrn", "legal_address", "delivery_address", "region")}
+        return {
+            name: getattr(self, name).data or None
+            for name in (
+                "legal_name",
+                "kind",
+                "kpp",
+                "ogrn",
+                "legal_address",
+                "delivery_address",
+                "region",
+            )
+        }
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField(_l("Reason (sent to the applicant)"),
-                           validators=[DataRequired(), Length(min=5, max=2000)])
+    reason = TextAreaField(
+        _l("Reason (sent to the applicant)"), validators=[DataRequired(), Length(min=5, max=2000)]
+    )
     submit = SubmitField(_l("Reject"))
 
 
 class InfoRequestForm(FlaskForm):
-    question = TextAreaField(_l("What do you need to know?"),
-                             validators=[DataRequired(), Length(min=5, max=2000)])
+    question = TextAreaField(
+        _l("What do you need to know?"), validators=[DataRequired(), Length(min=5, max=2000)]
+    )
     submit = SubmitField(_l("Ask the applicant"))
 
 
@@ -82,7 +107,8 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    status = SelectField(_l("Status"), choices=[("", _l("All"))] + list(STATUS_LABELS.items()),
-                         default="")
-    kind = SelectField(_l("Kind"), choices=[("", _l("All"))] + KIND_CHOICES, default="")
+    status = SelectField(
+        _l("Status"), choices=choices([("", _l("All"))] + list(STATUS_LABELS.items())), default=""
+    )
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All"))] + KIND_PAIRS), default="")
     region = StringField(_l("Region"))

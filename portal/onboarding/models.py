@@ -25,8 +25,13 @@ class Application(Timestamped, db.Model):
     __tablename__ = "applications"
     __table_args__ = (
         # One open application per INN, enforced by the database even under a double submit.
-        Index("uq_applications_open_inn", "inn", unique=True,
-              sqlite_where=_OPEN_SQL, postgresql_where=_OPEN_SQL),
+        Index(
+            "uq_applications_open_inn",
+            "inn",
+            unique=True,
+            sqlite_where=_OPEN_SQL,
+            postgresql_where=_OPEN_SQL,
+        ),
         Index("ix_applications_status_created", "status", "created_at"),
     )
 
@@ -51,8 +56,12 @@ class Application(Timestamped, db.Model):
 
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
     organisation = relationship("Organisation")
-    events = relationship("ApplicationEvent", back_populates="application",
-                          order_by="ApplicationEvent.at", cascade="all, delete-orphan")
+    events = relationship(
+        "ApplicationEvent",
+        back_populates="application",
+        order_by="ApplicationEvent.at",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def is_open(self) -> bool:

@@ -38,8 +38,10 @@ def submit_application(data: dict, ip: str | None, language: str = "ru") -> Appl
     inn = data["inn"]
     if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
         raise ApplicationError(
-            _l("An organisation with this INN is already our client. Ask its administrator "
-               "to add you, or contact your account manager.")
+            _l(
+                "An organisation with this INN is already our client. Ask its administrator "
+                "to add you, or contact your account manager."
+            )
         )
     if db.session.scalar(
         select(Application.id).where(Application.inn == inn, Application.status.in_(OPEN_STATUSES))
@@ -58,16 +60,22 @@ def submit_application(data: dict, ip: str | None, language: str = "ru") -> Appl
             _l("An application for this INN is already under review. We will contact you.")
         ) from error
     audit.record("application.submitted", actor=None, target=application, inn=inn)
-    send_mail(application.email, _l("Your application is under review"),
-              "application_received", language, application=application)
+    send_mail(
+        application.email,
+        _l("Your application is under review"),
+        "application_received",
+        language,
+        application=application,
+    )
     _notify_managers(application)
     return application
 
 
 def _notify_managers(application):
     staff = db.session.scalars(
-        select(User).where(User.staff_role.in_([StaffRole.MANAGER, StaffRole.ADMIN]),
-                           User.is_active_flag.is_(True))
+        select(User).where(
+            User.staff_role.in_([StaffRole.MANAGER, StaffRole.ADMIN]), User.is_active_flag.is_(True)
+        )
     ).all()
     title = _l("New application: %(name)s", name=application.organisation_name)
     for user in staff:
@@ -86,11 +94,16 @@ def request_information(application, question: str, manager) -> None:
     _require_open(application)
     application.status = ApplicationStatus.INFO_REQUESTED
     _event(application, "info_requested", manager, question)
-    audit.record("application.info_requested", actor=manager, target=application,
-                 question=question)
-    send_mail(application.email, _l("We need more information about your application"),
-              "application_info_requested", application.language, application=application,
-              question=question, reply_token=reply_token(application))
+    audit.record("application.info_requested", actor=manager, target=application, question=question)
+    send_mail(
+        application.email,
+        _l("We need more information about your application"),
+        "application_info_requested",
+        application.language,
+        application=application,
+        question=question,
+        reply_token=reply_token(application),
+    )
 
 
 def reply_token(application) -> str:
@@ -123,16 +136,28 @@ def approve_application(application, requisites: dict, admin_login: str | None, 
     """Create the organisation and its administrator; e-mail a link to set the password."""
     _require_open(application)
     organisation = organisations.create_organisation(
-        legal_name=requisites["legal_name"], inn=application.inn, kind=requisites["kind"],
-        kpp=requisites.get("kpp"), ogrn=requisites.get("ogrn"),
+        legal_name=requisites["legal_name"],
+        inn=application.inn,
+        kind=requisites["kind"],
+        kpp=requisites.get("kpp"),
+        ogrn=requisites.get("ogrn"),
         legal_address=requisites.get("legal_address"),
-        delivery_address=requisites.get("delivery_address"), region=requisites.get("region"),
-        phone=application.phone, email=application.email, created_by=manager, manager=manager,
+        delivery_address=requisites.get("delivery_address"),
+        region=requisites.get("region"),
+        phone=application.phone,
+        email=application.email,
+        created_by=manager,
+        manager=manager,
     )
     membership = organisations.add_member(
-        organisation, full_name=application.representative_name, email=application.email,
-        phone=application.phone, login=admin_login, powers=organisations.admin_powers(),
-        added_by=manager, send_link=False,
+        organisation,
+        full_name=application.representative_name,
+        email=application.email,
+        phone=application.phone,
+        login=admin_login,
+        powers=organisations.admin_powers(),
+        added_by=manager,
+        send_link=False,
     )
     user = membership.user
     user.language = application.language
@@ -141,13 +166,25 @@ def approve_application(application, requisites: dict, admin_login: str | None, 
     application.reviewed_by_id = manager.id
     application.reviewed_at = utcnow()
     _event(application, "approved", manager)
-    audit.record("application.approved", actor=manager, target=application,
-                 organisation=organisation, login=user.login)
+    audit.record(
+        "application.approved",
+        actor=manager,
+        target=application,
+        organisation=organisation,
+        login=user.login,
+    )
     # An existing account (a chain's buyer) already has a password: no set-password link then.
     token = make_password_token(user) if user.password_hash is None else None
-    send_mail(application.email, _l("Your application is approved"), "application_approved",
-              application.language, application=application, user=user, token=token,
-              hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600)
+    send_mail(
+        application.email,
+        _l("Your application is approved"),
+        "application_approved",
+        application.language,
+        application=application,
+        user=user,
+        token=token,
+        hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600,
+    )
     return organisation
 
 
@@ -159,9 +196,14 @@ def reject_application(application, reason: str, manager) -> None:
     application.reviewed_at = utcnow()
     _event(application, "rejected", manager, reason)
     audit.record("application.rejected", actor=manager, target=application, reason=reason)
-    send_mail(application.email, _l("Your application has been declined"),
-              "application_rejected", application.language, application=application,
-              reason=reason)
+    send_mail(
+        application.email,
+        _l("Your application has been declined"),
+        "application_rejected",
+        application.language,
+        application=application,
+        reason=reason,
+    )
 
 
 def application_queue(status=None, region=None, kind=None):

@@ -47,8 +47,9 @@ def apply():
 @bp.route("/apply/done")
 @access.public
 def application_submitted():
-    return render_template("onboarding/submitted.html",
-                           reference=session.get("submitted_application"))
+    return render_template(
+        "onboarding/submitted.html", reference=session.get("submitted_application")
+    )
 
 
 @bp.route("/apply/reply/<token>", methods=["GET", "POST"])
@@ -74,24 +75,36 @@ def reply(token):
 @access.staff()
 def list_applications():
     filters = QueueFilterForm(request.args)
-    query = services.application_queue(filters.status.data, filters.region.data,
-                                       filters.kind.data)
+    query = services.application_queue(filters.status.data, filters.region.data, filters.kind.data)
     page = db.paginate(query, per_page=25, error_out=False)
-    return render_template("onboarding/queue.html", page=page, filters=filters,
-                           status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
+    return render_template(
+        "onboarding/queue.html",
+        page=page,
+        filters=filters,
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+    )
 
 
 @bp.route("/backoffice/applications/<int:application_id>")
 @access.staff()
 def show_application(application_id):
     application = db.get_or_404(Application, application_id)
-    approve = ApproveForm(data={
-        "legal_name": application.organisation_name, "kind": application.kind,
-        "ogrn": application.ogrn, "region": application.region,
-    })
+    approve = ApproveForm(
+        data={
+            "legal_name": application.organisation_name,
+            "kind": application.kind,
+            "ogrn": application.ogrn,
+            "region": application.region,
+        }
+    )
     return render_template(
-        "onboarding/application.html", application=application, approve=approve,
-        reject=RejectForm(), info=InfoRequestForm(), status_labels=STATUS_LABELS,
+        "onboarding/application.html",
+        application=application,
+        approve=approve,
+        reject=RejectForm(),
+        info=InfoRequestForm(),
+        status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
     )
 
@@ -108,23 +121,45 @@ def _decide(application_id, form_class, action):
         else:
             db.session.commit()
             return redirect(url_for("onboarding.show_application", application_id=application.id))
-    forms = {"approve": ApproveForm(formdata=None, data={
-                 "legal_name": application.organisation_name, "kind": application.kind,
-                 "ogrn": application.ogrn, "region": application.region}),
-             "reject": RejectForm(formdata=None), "info": InfoRequestForm(formdata=None)}
-    forms[{ApproveForm: "approve", RejectForm: "reject", InfoRequestForm: "info"}[form_class]] = form
-    return render_template("onboarding/application.html", application=application,
-                           status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, **forms), 400
+    forms = {
+        "approve": ApproveForm(
+            formdata=None,
+            data={
+                "legal_name": application.organisation_name,
+                "kind": application.kind,
+                "ogrn": application.ogrn,
+                "region": application.region,
+            },
+        ),
+        "reject": RejectForm(formdata=None),
+        "info": InfoRequestForm(formdata=None),
+    }
+    forms[{ApproveForm: "approve", RejectForm: "reject", InfoRequestForm: "info"}[form_class]] = (
+        form
+    )
+    return render_template(
+        "onboarding/application.html",
+        application=application,
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+        **forms,
+    ), 400
 
 
 @bp.route("/backoffice/applications/<int:application_id>/approve", methods=["POST"])
 @access.staff()
 def approve_application(application_id):
     def action(application, form):
-        services.approve_application(application, form.requisites(), form.admin_login.data,
-                                     current_user)
-        flash(_("Approved. The organisation is created and the applicant has been e-mailed a "
-                "link to set a password."), "success")
+        services.approve_application(
+            application, form.requisites(), form.admin_login.data, current_user
+        )
+        flash(
+            _(
+                "Approved. The organisation is created and the applicant has been e-mailed a "
+                "link to set a password."
+            ),
+            "success",
+        )
 
     return _decide(application_id, ApproveForm, action)
 

@@ -7,5 +7,6 @@ from portal.organisations.models import Power
 bp = Blueprint("organisations", __name__, url_prefix="/organisation")
 
 register_menu(MenuItem(_l("Company"), "organisations.details", order=900))
-register_menu(MenuItem(_l("Users"), "organisations.list_members", power=Power.MANAGE_USERS,
-                       order=910))
+register_menu(
+    MenuItem(_l("Users"), "organisations.list_members", power=Power.MANAGE_USERS, order=910)
+)

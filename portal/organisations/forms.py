@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
+from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import validators
+from portal.form_fields import MultiCheckboxField, choices
 from portal.organisations.models import OrganisationKind, Power
 
 POWER_LABELS = {
@@ -25,14 +25,9 @@ KIND_LABELS = {
 }
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def power_field():
     return MultiCheckboxField(
-        _l("Powers"), choices=[(p.value, label) for p, label in POWER_LABELS.items()]
+        _l("Powers"), choices=choices((p.value, label) for p, label in POWER_LABELS.items())
     )
 
 

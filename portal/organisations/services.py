@@ -17,9 +17,7 @@ class OrganisationError(AccountError):
 
 
 def login_is_free(login: str) -> bool:
-    return db.session.scalar(
-        select(User.id).where(func.lower(User.login) == login.lower())
-    ) is None
+    return db.session.scalar(select(User.id).where(func.lower(User.login) == login.lower())) is None
 
 
 def email_owner(email: str) -> User | None:
@@ -36,14 +34,33 @@ def suggest_login(seed: str) -> str:
     return candidate
 
 
-def create_organisation(*, legal_name, inn, kind, created_by, kpp=None, ogrn=None,
-                        legal_address=None, delivery_address=None, region=None, phone=None,
-                        email=None, manager=None) -> Organisation:
+def create_organisation(
+    *,
+    legal_name,
+    inn,
+    kind,
+    created_by,
+    kpp=None,
+    ogrn=None,
+    legal_address=None,
+    delivery_address=None,
+    region=None,
+    phone=None,
+    email=None,
+    manager=None,
+) -> Organisation:
     if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
         raise OrganisationError(_l("An organisation with INN %(inn)s already exists.", inn=inn))
     organisation = Organisation(
-        legal_name=legal_name, inn=inn, kind=kind, kpp=kpp or None, ogrn=ogrn or None,
-        legal_address=legal_address, region=region, phone=phone, email=email,
+        legal_name=legal_name,
+        inn=inn,
+        kind=kind,
+        kpp=kpp or None,
+        ogrn=ogrn or None,
+        legal_address=legal_address,
+        region=region,
+        phone=phone,
+        email=email,
         manager_id=manager.id if manager else None,
     )
     if delivery_address:
@@ -52,13 +69,20 @@ def create_organisation(*, legal_name, inn, kind, created_by, kpp=None, ogrn=Non
         )
     db.session.add(organisation)
     db.session.flush()
-    audit.record("organisation.created", actor=created_by, target=organisation,
-                 organisation=organisation, inn=inn, kind=kind)
+    audit.record(
+        "organisation.created",
+        actor=created_by,
+        target=organisation,
+        organisation=organisation,
+        inn=inn,
+        kind=kind,
+    )
     return organisation
 
 
-def add_member(organisation, *, full_name, email, powers, added_by, login=None, phone=None,
-               send_link=True) -> Membership:
+def add_member(
+    organisation, *, full_name, email, powers, added_by, login=None, phone=None, send_link=True
+) -> Membership:
     """Add a person to an organisation. An existing account (same e-mail) gets a membership;
     a new one is created and e-mailed a link to set a password."""
     email = email.strip()
@@ -71,15 +95,22 @@ def add_member(organisation, *, full_name, email, powers, added_by, login=None, 
     else:
         if login and not login_is_free(login):
             raise OrganisationError(_l("The login %(login)s is taken.", login=login))
-        user = User(login=login or suggest_login(email), email=email, full_name=full_name,
-                    phone=phone)
+        user = User(
+            login=login or suggest_login(email), email=email, full_name=full_name, phone=phone
+        )
         db.session.add(user)
     membership = Membership(user=user, organisation=organisation)
     membership.powers = powers
     db.session.add(membership)
     db.session.flush()
-    audit.record("membership.added", actor=added_by, target=membership,
-                 organisation=organisation, user=user.login, powers=sorted(membership.powers))
+    audit.record(
+        "membership.added",
+        actor=added_by,
+        target=membership,
+        organisation=organisation,
+        user=user.login,
+        powers=sorted(membership.powers),
+    )
     if send_link and user.password_hash is None:
         send_set_password_link(user)
     return membership
@@ -89,9 +120,14 @@ def update_powers(membership: Membership, powers, changed_by) -> None:
     before = sorted(membership.powers)
     membership.powers = powers
     _keep_one_user_manager(membership)
-    audit.record("membership.powers_changed", actor=changed_by, target=membership,
-                 organisation=membership.organisation_id, before=before,
-                 after=sorted(membership.powers))
+    audit.record(
+        "membership.powers_changed",
+        actor=changed_by,
+        target=membership,
+        organisation=membership.organisation_id,
+        before=before,
+        after=sorted(membership.powers),
+    )
 
 
 def set_blocked(membership: Membership, blocked: bool, changed_by) -> None:
@@ -99,8 +135,12 @@ def set_blocked(membership: Membership, blocked: bool, changed_by) -> None:
         raise OrganisationError(_l("You cannot block yourself."))
     membership.is_blocked = blocked
     _keep_one_user_manager(membership)
-    audit.record("membership.blocked" if blocked else "membership.unblocked",
-                 actor=changed_by, target=membership, organisation=membership.organisation_id)
+    audit.record(
+        "membership.blocked" if blocked else "membership.unblocked",
+        actor=changed_by,
+        target=membership,
+        organisation=membership.organisation_id,
+    )
 
 
 def _keep_one_user_manager(membership):

@@ -13,8 +13,9 @@ from portal.security import access, current_organisation, get_scoped_or_404, saf
 @bp.route("/")
 @access.customer
 def details():
-    return render_template("organisations/details.html", organisation=current_organisation(),
-                           kind_labels=KIND_LABELS)
+    return render_template(
+        "organisations/details.html", organisation=current_organisation(), kind_labels=KIND_LABELS
+    )
 
 
 @bp.route("/switch", methods=["POST"])
@@ -50,17 +51,26 @@ def add_member():
     if form.validate_on_submit():
         try:
             services.add_member(
-                current_organisation(), full_name=form.full_name.data, email=form.email.data,
-                phone=form.phone.data or None, login=form.login.data or None,
-                powers=form.powers.data, added_by=current_user,
+                current_organisation(),
+                full_name=form.full_name.data,
+                email=form.email.data,
+                phone=form.phone.data or None,
+                login=form.login.data or None,
+                powers=form.powers.data,
+                added_by=current_user,
             )
         except services.OrganisationError as error:
             db.session.rollback()
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("%(name)s has been added and will receive an e-mail to set a password.",
-                    name=form.full_name.data), "success")
+            flash(
+                _(
+                    "%(name)s has been added and will receive an e-mail to set a password.",
+                    name=form.full_name.data,
+                ),
+                "success",
+            )
             return redirect(url_for("organisations.list_members"))
     return render_template("organisations/member_form.html", form=form)
 
@@ -82,8 +92,9 @@ def edit_member(membership_id):
             db.session.commit()
             flash(_("Powers saved."), "success")
             return redirect(url_for("organisations.list_members"))
-    return render_template("organisations/member_edit.html", form=form, membership=membership,
-                           confirm=ConfirmForm())
+    return render_template(
+        "organisations/member_edit.html", form=form, membership=membership, confirm=ConfirmForm()
+    )
 
 
 @bp.route("/users/<int:membership_id>/block", methods=["POST"])
@@ -99,6 +110,7 @@ def toggle_block(membership_id):
             flash(str(error), "danger")
         else:
             db.session.commit()
-            flash(_("Access blocked.") if membership.is_blocked else _("Access restored."),
-                  "success")
+            flash(
+                _("Access blocked.") if membership.is_blocked else _("Access restored."), "success"
+            )
     return redirect(url_for("organisations.list_members"))
