@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations migrate seed lint format e2e bench clean
+.PHONY: run test install install-dev translations migrate lint format e2e messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev translations
 
 translations: | $(BIN)/python
 	@for dir in translations/*/; do \
-		$(BIN)/pybabel compile --use-fuzzy -q -d $$dir || exit 1; \
+		$(BIN)/pybabel -q compile -d $$dir || exit 1; \
 	done
 
 migrate: install
@@ -50,8 +50,25 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-extract-messages: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k _ -o instance/messages.pot .
+# Update one domain's Russian catalogue from its sources:
+#   make messages DOMAIN=catalog   (reads portal/catalog and templates/catalog)
+#   make messages DOMAIN=core      (the foundation: everything listed in CORE_PATHS)
+CORE_PATHS := portal/__init__.py portal/audit.py portal/config.py portal/security.py \
+	portal/validators.py portal/navigation.py portal/accounts portal/organisations \
+	portal/onboarding portal/backoffice portal/notifications portal/dashboard portal/system \
+	templates/base.html templates/macros templates/errors templates/mail templates/accounts \
+	templates/organisations templates/onboarding templates/backoffice templates/dashboard \
+	templates/notifications
+messages: | $(BIN)/python
+	@test -n "$(DOMAIN)" || (echo "usage: make messages DOMAIN=<domain>" && exit 2)
+	mkdir -p instance translations/$(DOMAIN)
+	$(BIN)/pybabel -q extract -F babel-domain.cfg -k _l -o instance/$(DOMAIN).pot \
+		$(if $(filter core,$(DOMAIN)),$(CORE_PATHS),$(wildcard portal/$(DOMAIN) templates/$(DOMAIN)))
+	if [ -f translations/$(DOMAIN)/ru/LC_MESSAGES/messages.po ]; then \
+		$(BIN)/pybabel -q update --no-fuzzy-matching -i instance/$(DOMAIN).pot -d translations/$(DOMAIN) -l ru; \
+	else \
+		$(BIN)/pybabel -q init -i instance/$(DOMAIN).pot -d translations/$(DOMAIN) -l ru; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -22,11 +22,15 @@ OUTBOX_KEY = "portal_outbox"
 
 
 def build_message(to: str, subject, template: str, language: str = "ru", **context):
-    """Render templates/mail/<template>.txt and .html in the recipient's language."""
+    """Render <template>.txt and .html in the recipient's language.
+
+    A bare name means templates/mail/<name>; a domain keeps its own as "<domain>/mail/<name>".
+    """
+    path = template if "/" in template else f"mail/{template}"
     with force_locale(language or "ru"):
         context.setdefault("base_url", current_app.config["PORTAL_BASE_URL"].rstrip("/"))
-        text = render_template(f"mail/{template}.txt", **context)
-        html = render_template(f"mail/{template}.html", **context)
+        text = render_template(f"{path}.txt", **context)
+        html = render_template(f"{path}.html", **context)
         subject = str(subject)
     message = EmailMessage()
     message["Subject"] = subject

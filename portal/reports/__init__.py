@@ -1,0 +1,1 @@
+"""PDF (WeasyPrint) and XLSX (openpyxl) rendering shared by orders, statements and documents."""

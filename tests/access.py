@@ -1,0 +1,22 @@
+"""The registry the access matrix test walks.
+
+Each domain keeps `tests/<domain>/access_cases.py` with `CASES = {endpoint: Case(...)}` for its
+routes that take an object id. `build(organisation)` creates an object owned by that
+organisation and returns the URL arguments; `power` is the power the route needs (None: any
+member). Staff-only routes use `staff=True`: customers get 403 there.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable
+    power: object = None
+    staff: bool = False
+    kind: str = "pharmacy"
+
+
+# Public routes whose argument is a signed token or a language code, not an object id.
+TOKEN_ROUTES = {"accounts.set_password", "onboarding.reply", "accounts.set_language"}
