@@ -50,7 +50,7 @@ def to_bytes(workbook) -> bytes:
 
 def to_temporary_file(workbook):
     """Save to a temporary file (for large streamed workbooks) and return it rewound."""
-    handle = tempfile.TemporaryFile()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams and closes it
     workbook.save(handle)
     handle.seek(0)
     return handle
