@@ -59,6 +59,16 @@ def create_throwaway_postgres() -> tuple[str, callable]:
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` (row locks, concurrency) run only in the PostgreSQL pass."""
+    if TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set PORTAL_TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if TEST_DATABASE_URL:
