@@ -48,7 +48,10 @@ def send_mail(to: str | None, subject, template: str, language: str = "ru", **co
     if not to:
         return None
     message = build_message(to, subject, template, language, **context)
-    db.session.info.setdefault(OUTBOX_KEY, []).append((current_app._get_current_object(), message))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even of an untouched session, discards it
+    session.info.setdefault(OUTBOX_KEY, []).append((current_app._get_current_object(), message))
     return message
 
 
@@ -81,6 +84,9 @@ def _deliver_after_commit(session):
             app.logger.exception("could not deliver mail to %s", message["To"])
 
 
-@event.listens_for(Session, "after_rollback")
-def _discard_after_rollback(session):
-    session.info.pop(OUTBOX_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_after_rollback(session, previous_transaction):
+    # Any rollback of the whole transaction (even one that had not touched the database yet)
+    # discards the queued mail; a rolled-back savepoint leaves it alone.
+    if not previous_transaction.nested:
+        session.info.pop(OUTBOX_KEY, None)

@@ -1,0 +1,44 @@
+"""The Alembic history builds exactly the schema the models describe, on this test's database."""
+
+import uuid
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+
+
+def fresh_database_url(app_url, tmp_path):
+    url = make_url(app_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.db'}", None
+    name = f"portal_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def test_migrations_match_the_models(app, tmp_path):
+    url, drop = fresh_database_url(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    try:
+        migrated = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+        with migrated.app_context():
+            upgrade()
+            with db.engine.connect() as connection:
+                diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            db.engine.dispose()
+        assert diff == [], f"models and migrations differ: {diff}"
+    finally:
+        if drop:
+            drop()

@@ -1,0 +1,72 @@
+import pytest
+
+from portal import create_app
+from portal.config import ConfigurationError
+from tests.factories import login
+
+
+def test_security_headers_on_every_response(client):
+    for url in ("/login", "/apply", "/no-such-page", "/healthz"):
+        headers = client.get(url).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP in tests
+
+
+def test_hsts_and_secure_cookies_when_served_over_https(app):
+    secure = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "PORTAL_HTTPS": True,
+            "SESSION_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_SECURE": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    response = secure.test_client().get("/login", base_url="https://localhost")
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+    cookie = response.headers["Set-Cookie"]  # the session holding the CSRF token
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError):
+        create_app()
+
+
+def test_csrf_is_refused_on_state_changing_forms(client, buyer):
+    assert (
+        client.post("/login", data={"login": "buyer", "password": "x"}, csrf=False).status_code
+        == 400
+    )
+    login(client, buyer)
+    for url in ("/profile", "/organisation/users/new", "/logout-everywhere"):
+        assert client.post(url, data={}, csrf=False).status_code == 400
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["checks"]["database"] == "ok"
+
+
+def test_unreachable_database_gives_a_clear_503(app):
+    broken = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+        }
+    )
+    client = broken.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["checks"]["database"] == "unavailable"
+    page = client.get("/login")
+    assert page.status_code == 200  # the login page itself needs no database
+    response = client.post("/login", data={"login": "a", "password": "b"})
+    assert response.status_code in (400, 503)  # no CSRF token here; never a 500
