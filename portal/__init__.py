@@ -2,13 +2,13 @@
 
 import importlib
 import importlib.util
-import logging
 
 from flask import Flask, render_template, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
+from portal import logging_setup
 from portal.config import load_config
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -55,10 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _configure_logging(app):
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+    if not app.testing:
+        logging_setup.configure(app, app.config["LOG_FORMAT"])
 
 
 def _import_models():

@@ -79,6 +79,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "PORTAL_HTTPS": https,
         "PORTAL_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
         # Login throttling: N failures per account within the window lock it for the window.
         "LOGIN_MAX_FAILURES": int(_env("LOGIN_MAX_FAILURES", "5")),

@@ -1,3 +1,6 @@
+import json
+import logging
+
 import pytest
 
 from portal import create_app
@@ -70,3 +73,26 @@ def test_unreachable_database_gives_a_clear_503(app):
     assert page.status_code == 200  # the login page itself needs no database
     response = client.post("/login", data={"login": "a", "password": "b"})
     assert response.status_code in (400, 503)  # no CSRF token here; never a 500
+
+
+def test_json_logs_carry_the_request_id(app, capsys):
+    logged = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "x",
+            "LOG_FORMAT": "json",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    try:
+        response = logged.test_client().get("/healthz", headers={"X-Request-ID": "abc123"})
+        assert response.headers["X-Request-ID"] == "abc123"
+        lines = [
+            json.loads(line)
+            for line in capsys.readouterr().err.splitlines()
+            if line.startswith("{")
+        ]
+        access = [line for line in lines if line["logger"] == "portal.access"]
+        assert access and access[-1]["request_id"] == "abc123" and access[-1]["status"] == 200
+    finally:
+        logging.getLogger().handlers.clear()

@@ -1,0 +1,79 @@
+"""Logs: one line per event; JSON lines in production (PORTAL_LOG_FORMAT=json) for collectors.
+
+Every request gets an id (the incoming X-Request-ID or a new one), returned in the response
+header and attached to every log line written while handling it, plus one access line.
+"""
+
+import json
+import logging
+import time
+import uuid
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for key in ("method", "path", "status", "duration_ms", "user_id"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(app, log_format: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestContextFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    access = logging.getLogger("portal.access")
+
+    @app.before_request
+    def start_request_log():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def write_access_log(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        if request.endpoint not in ("static", "bootstrap.static"):
+            started = g.get("request_started", time.perf_counter())
+            access.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": current_user.get_id().split(":")[0]
+                    if current_user and current_user.is_authenticated
+                    else None,
+                },
+            )
+        return response
