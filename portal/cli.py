@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, demo-logins, create-admin."""
+"""flask commands: seed-demo, demo-logins, create-admin, backup, restore-drill."""
 
 import importlib
 
@@ -22,6 +22,10 @@ DEMO_SEEDERS = []
 
 
 def register(app):
+    from portal.operations import backup_command, restore_drill_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_drill_command)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
     app.cli.add_command(create_admin)
