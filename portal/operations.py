@@ -52,6 +52,13 @@ def _canonical(value):
     return value
 
 
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise click.ClickException(f"{name} is not installed (Debian: postgresql-client)")
+    return path
+
+
 def _libpq_url(url) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
