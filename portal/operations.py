@@ -67,9 +67,9 @@ def backup(target: Path) -> dict:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     target.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "postgresql":
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - arguments come from configuration, not from users
             [
-                "pg_dump",
+                _tool("pg_dump"),
                 "--format=custom",
                 "--no-owner",
                 "--file",
@@ -122,9 +122,9 @@ def restore_drill(source: Path) -> list[str]:
     uploads = Path(tempfile.mkdtemp())
     try:
         if manifest["backend"] == "postgresql":
-            subprocess.run(
+            subprocess.run(  # noqa: S603 - arguments come from configuration, not from users
                 [
-                    "pg_restore",
+                    _tool("pg_restore"),
                     "--no-owner",
                     "--dbname",
                     _libpq_url(url),
