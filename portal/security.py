@@ -148,6 +148,7 @@ SETUP_ENDPOINTS = {
     "static",
     "bootstrap.static",
     "accounts.logout",
+    "accounts.login_second_factor",
     "accounts.change_password",
     "accounts.accept_offer",
     "accounts.set_language",

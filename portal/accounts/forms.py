@@ -58,3 +58,12 @@ class ConfirmForm(FlaskForm):
     """A bare form for buttons that change state (CSRF-protected)."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the authenticator app"),
+        validators=[DataRequired(), Length(min=6, max=7)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Confirm"))

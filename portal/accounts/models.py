@@ -5,7 +5,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import Timestamped, UTCDateTime, utcnow
@@ -39,6 +39,10 @@ class User(UserMixin, Timestamped, db.Model):
     # Changing the session token logs the user out everywhere (sessions and remember-me).
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional second factor for staff (RFC 6238 TOTP); the last used time step blocks replays.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column()
     notify_order_status: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_request_answers: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_reading_reminders: Mapped[bool] = mapped_column(Boolean, default=True)

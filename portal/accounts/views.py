@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from portal import audit
-from portal.accounts import bp, services
+from portal.accounts import bp, services, two_factor
 from portal.accounts.forms import (
     AcceptOfferForm,
     ChangePasswordForm,
@@ -13,6 +13,7 @@ from portal.accounts.forms import (
     LoginForm,
     ProfileForm,
     SetPasswordForm,
+    TwoFactorCodeForm,
 )
 from portal.accounts.models import User
 from portal.extensions import db, limiter, login_manager
@@ -53,14 +54,96 @@ def login():
             form.password.errors.append(str(refusal))
         else:
             db.session.commit()
-            language = session.get("language")
-            session.clear()  # a fresh session on every sign-in: nothing carried over
-            if language:
-                session["language"] = language
-            login_user(user, remember=form.remember.data)
+            _fresh_session()
             target = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
+            if user.totp_enabled:
+                session[PENDING_2FA] = {
+                    "user": user.id,
+                    "remember": form.remember.data,
+                    "failures": 0,
+                    "next": target,
+                }
+                return redirect(url_for("accounts.login_second_factor"))
+            login_user(user, remember=form.remember.data)
             return redirect(target)
     return render_template("accounts/login.html", form=form)
+
+
+PENDING_2FA = "pending_second_factor"
+MAX_2FA_FAILURES = 5
+
+
+def _fresh_session():
+    """A new session on every sign-in: nothing an attacker planted before is carried over."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@access.public
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login_second_factor():
+    pending = session.get(PENDING_2FA)
+    user = db.session.get(User, pending["user"]) if pending else None
+    if user is None or not user.totp_enabled or not user.is_active:
+        return redirect(url_for("accounts.login"))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if two_factor.verify(user, form.code.data):
+            audit.record("auth.login_2fa", actor=user, target=user)
+            db.session.commit()
+            _fresh_session()
+            login_user(user, remember=pending["remember"])
+            return redirect(safe_next_url(pending["next"], url_for("dashboard.index")))
+        db.session.commit()  # keep the audit of the failure
+        pending["failures"] += 1
+        if pending["failures"] >= MAX_2FA_FAILURES:
+            session.pop(PENDING_2FA)
+            flash(_("Too many wrong codes. Sign in again."), "danger")
+            return redirect(url_for("accounts.login"))
+        session[PENDING_2FA] = pending
+        form.code.errors.append(_("Wrong or already used code."))
+    return render_template("accounts/login_code.html", form=form)
+
+
+@bp.route("/profile/two-factor", methods=["GET", "POST"])
+@access.staff()
+def two_factor_settings():
+    form = TwoFactorCodeForm()
+    if current_user.totp_enabled:
+        if form.validate_on_submit():
+            if two_factor.verify(current_user, form.code.data):
+                two_factor.disable(current_user, current_user)
+                db.session.commit()
+                flash(_("Two-factor sign-in is off."), "info")
+                return redirect(url_for("accounts.profile"))
+            db.session.commit()
+            form.code.errors.append(_("Wrong or already used code."))
+        return render_template("accounts/two_factor.html", form=form, enabled=True)
+    secret = session.get("totp_setup_secret") or two_factor.new_secret()
+    session["totp_setup_secret"] = secret
+    if form.validate_on_submit():
+        try:
+            two_factor.enable(current_user, secret, form.code.data)
+        except services.AccountError as error:
+            form.code.errors.append(str(error))
+        else:
+            db.session.commit()
+            session.pop("totp_setup_secret", None)
+            flash(
+                _("Two-factor sign-in is on. You will be asked for a code at every sign-in."),
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return render_template(
+        "accounts/two_factor.html",
+        form=form,
+        enabled=False,
+        secret=secret,
+        qr=two_factor.provisioning_qr(current_user, secret),
+    )
 
 
 @bp.route("/logout", methods=["POST"])

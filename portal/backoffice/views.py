@@ -5,6 +5,7 @@ from sqlalchemy import or_, select
 
 from portal import audit
 from portal.accounts import services as accounts
+from portal.accounts import two_factor
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import OfferVersion, StaffRole, User
 from portal.audit import AuditEvent
@@ -212,6 +213,18 @@ def toggle_staff(user_id):
         user.rotate_session_token()
         audit.record("staff.activated" if user.is_active_flag else "staff.deactivated", target=user)
         db.session.commit()
+    return redirect(url_for("backoffice.list_staff"))
+
+
+@bp.route("/staff/<int:user_id>/reset-two-factor", methods=["POST"])
+@access.staff(StaffRole.ADMIN)
+def reset_two_factor(user_id):
+    """For an employee who lost the phone: sign-in falls back to the password alone."""
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit() and user.staff_role and user.totp_enabled:
+        two_factor.disable(user, current_user)
+        db.session.commit()
+        flash(_("Two-factor sign-in turned off for %(name)s.", name=user.full_name), "success")
     return redirect(url_for("backoffice.list_staff"))
 
 
