@@ -1,5 +1,6 @@
 """A TCP proxy in front of PostgreSQL that a test can cut and restore, to play a lost database."""
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -60,10 +61,8 @@ class CuttableProxy:
         self.available = False
         with self.lock:
             for connection in self.connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 connection.close()
             self.connections.clear()
 
