@@ -6,17 +6,19 @@ current user's role, organisation kind and powers allow.
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import url_for
 
-from portal.organisations.models import Power
+if TYPE_CHECKING:  # a runtime import would make a cycle: organisations registers menu items
+    from portal.organisations.models import Power
 
 
 @dataclass(frozen=True)
 class MenuItem:
     label: object  # a lazy_gettext string
     endpoint: str
-    power: Power | None = None
+    power: "Power | None" = None
     staff: bool = False
     admin_only: bool = False
     kinds: tuple[str, ...] = ()  # organisation kinds; empty means all
@@ -33,7 +35,7 @@ class Panel:
 
     template: str
     context: object
-    power: Power | None = None
+    power: "Power | None" = None
     staff: bool = False
     kinds: tuple[str, ...] = ()
     order: int = 100
