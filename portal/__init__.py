@@ -3,7 +3,7 @@
 import importlib
 import importlib.util
 
-from flask import Flask, render_template, session
+from flask import Flask, has_request_context, render_template, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
@@ -123,6 +123,8 @@ def _register_template_helpers(app):
 
     @app.context_processor
     def portal_context():
+        if not has_request_context():  # e-mail rendered by a CLI command or the worker
+            return {"supplier": app.config["SUPPLIER"], "locale": str(get_locale() or "ru")}
         membership = security.current_membership() if current_user.is_authenticated else None
         return {
             "current_membership": membership,

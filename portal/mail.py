@@ -7,11 +7,12 @@ rolled-back change never e-mails anybody.
 import smtplib
 import ssl
 import uuid
+from contextlib import nullcontext
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -27,8 +28,15 @@ def build_message(to: str, subject, template: str, language: str = "ru", **conte
     A bare name means templates/mail/<name>; a domain keeps its own as "<domain>/mail/<name>".
     """
     path = template if "/" in template else f"mail/{template}"
-    with force_locale(language or "ru"):
-        context.setdefault("base_url", current_app.config["PORTAL_BASE_URL"].rstrip("/"))
+    base_url = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    # CLI commands and the worker have no request: links are built against the public URL.
+    request_context = (
+        nullcontext()
+        if has_request_context()
+        else current_app.test_request_context(base_url=base_url)
+    )
+    with request_context, force_locale(language or "ru"):
+        context.setdefault("base_url", base_url)
         text = render_template(f"{path}.txt", **context)
         html = render_template(f"{path}.html", **context)
         subject = str(subject)

@@ -79,3 +79,18 @@ def test_english_recipient_gets_english_mail(app, smtp_server):
     (message,) = smtp_server.messages
     assert message["Subject"] == "Set your password for the supplier portal"
     assert "Hello, John Smith!" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_mail_renders_outside_a_request(app, outbox):
+    """CLI commands and the background worker send mail with no request around them."""
+    from portal.accounts.models import User
+    from portal.accounts.services import send_set_password_link
+
+    with app.app_context():
+        user = User(login="cli", email="cli@example.org", full_name="Из командной строки")
+        db.session.add(user)
+        db.session.flush()
+        send_set_password_link(user)
+        db.session.commit()
+    (message,) = outbox.to("cli@example.org")
+    assert "/password/set/" in outbox.text(message)
