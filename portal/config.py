@@ -106,6 +106,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REPORT_DIR": _env("REPORT_DIR", str(BASE_DIR / "reports")),
         "MAX_UPLOAD_MB": int(_env("MAX_UPLOAD_MB", "20")),
         "BOOTSTRAP_SERVE_LOCAL": True,
+        # Gas meter readings: the monthly submission window (days of the month, inclusive),
+        # the share of deviation from the same month last year that triggers a warning, and
+        # how many days before the window closes the reminder e-mail goes out.
+        "READING_WINDOW_START": int(_env("READING_WINDOW_START", "20")),
+        "READING_WINDOW_END": int(_env("READING_WINDOW_END", "25")),
+        "READING_DEVIATION_SHARE": float(_env("READING_DEVIATION_SHARE", "0.5")),
+        "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
         "SUPPLIER": {
             "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
             "inn": _env("SUPPLIER_INN", "7707083893"),
