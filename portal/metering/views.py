@@ -154,7 +154,7 @@ def _send_photo(reading):
     if path is None or not path.is_file():
         abort(404)
     mimetype = "image/png" if path.suffix == ".png" else "image/jpeg"
-    response = send_file(path, mimetype=mimetype, max_age=0)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

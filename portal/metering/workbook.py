@@ -98,7 +98,8 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
             continue
         meter = meters.get(serial)
         if meter is None:
-            unknown.append(f"{serial or '—'} ({_('row %(row)s', row=number)})")
+            where = _("row %(row)s", row=number)
+            unknown.append(f"{serial or '—'} ({where})")
             continue
         if meter.id in seen:
             raise MeteringError(
