@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import click
+from flask import current_app
 
 from portal.extensions import db
 
@@ -38,8 +39,10 @@ def send_reading_reminders(on_date, days_before):
     from portal.metering import services
 
     today = datetime.strptime(on_date, "%Y-%m-%d").date() if on_date else None  # noqa: DTZ007
-    sent = services.send_reading_reminders(today, days_before=days_before)
-    db.session.commit()
+    # Mail templates use url_for and the page context: give them a request on the public URL.
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        sent = services.send_reading_reminders(today, days_before=days_before)
+        db.session.commit()
     click.echo(f"Reminders sent: {sent}")
 
 

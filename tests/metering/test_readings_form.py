@@ -139,9 +139,7 @@ def test_late_submission_is_accepted_and_flagged_for_staff(
     assert reading.is_late and reading.needs_review
     staff = app.test_client()
     login(staff, manager)
-    assert 'data-testid="readings-to-review">1<' in staff.get("/backoffice/").get_data(
-        as_text=True
-    )
+    assert 'data-testid="readings-to-review">1<' in staff.get("/backoffice/").get_data(as_text=True)
     assert "SN-1" in staff.get("/metering/staff/review").get_data(as_text=True)
 
 
