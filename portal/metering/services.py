@@ -142,12 +142,15 @@ def latest_readings(meter_ids, before: date | None = None) -> dict[int, Reading]
     if before is not None:
         latest = latest.where(Reading.reading_date < before)
     latest = latest.group_by(Reading.metering_point_id).subquery()
+    # The outer IN repeats the filter so PostgreSQL uses the index instead of a full scan.
     rows = db.session.scalars(
-        select(Reading).join(
+        select(Reading)
+        .join(
             latest,
             (Reading.metering_point_id == latest.c.metering_point_id)
             & (Reading.reading_date == latest.c.last_date),
         )
+        .where(Reading.metering_point_id.in_(meter_ids))
     )
     return {reading.metering_point_id: reading for reading in rows}
 
