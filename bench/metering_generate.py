@@ -11,10 +11,10 @@ password), and `--months` monthly readings per meter ending last month: 10,000 Ã
 import argparse
 import random
 import time
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select, text
+from stdnum.ru import inn as inn_number
 
 from portal import create_app
 from portal.accounts.models import OfferAcceptance, OfferVersion, User
@@ -22,7 +22,6 @@ from portal.cli import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.services import local_today, month_start, previous_month
 from portal.organisations.models import Membership, Organisation
-from stdnum.ru import inn as inn_number
 
 METERS_PER_CUSTOMER = 200
 
@@ -136,11 +135,15 @@ def generate(meters_total, months_count):
             ),
             meter_rows,
         )
-        for column_table in ("gas_contracts", "metering_points"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{column_table}', 'id'), "
-                f"(SELECT max(id) FROM {column_table}))"
-            )
+        # Ids were given explicitly to COPY: move the sequences past them.
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('gas_contracts', 'id'), "
+            "(SELECT max(id) FROM gas_contracts))"
+        )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('metering_points', 'id'), "
+            "(SELECT max(id) FROM metering_points))"
+        )
 
         def readings():
             for meter_id, organisation_id, *_rest in meter_rows:

@@ -637,7 +637,7 @@ class Chart:
     months: list  # (x, label)
     gridlines: list  # (y, label)
     width: int = 720
-    height: int = 260
+    height: int = 282
     plot_top: int = 10
     plot_bottom: int = 220
     plot_left: int = 56
