@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = [
     "portal.onboarding",
     "portal.notifications",
     "portal.backoffice",
+    "portal.metering",
 ]
 
 
@@ -64,6 +65,7 @@ def _import_models():
     import portal.accounts.models
     import portal.audit
     import portal.ledger
+    import portal.metering.models
     import portal.notifications.models
     import portal.onboarding.models
     import portal.organisations.models  # noqa: F401

@@ -1,0 +1,75 @@
+"""Gas customers: contracts, metering points, monthly readings, settlement account."""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+# Organisations first: navigation imports its models, and create_app may load us before it.
+from portal.organisations.models import Power  # isort: skip
+from portal.navigation import MenuItem, Panel, register_menu, register_panel
+
+bp = Blueprint("metering", __name__, url_prefix="/metering")
+
+GAS = ("gas",)
+
+
+def _customer_panel(membership):
+    from portal import ledger
+    from portal.metering import services
+
+    can_submit = membership.has(Power.SUBMIT_READINGS)
+    can_see_money = membership.has(Power.VIEW_FINANCE)
+    if not (can_submit or can_see_money):
+        return None
+    context = services.gas_panel_summary(membership.organisation_id) if can_submit else {}
+    context["can_submit"] = can_submit
+    context["balance"] = ledger.balance(membership.organisation_id) if can_see_money else None
+    return context
+
+
+def _staff_panel(_membership):
+    from portal.metering import services
+
+    return {"to_review": services.count_to_review()}
+
+
+register_menu(
+    MenuItem(
+        _l("Readings"),
+        "metering.submit_readings",
+        power=Power.SUBMIT_READINGS,
+        kinds=GAS,
+        order=300,
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Meters"), "metering.list_meters", power=Power.SUBMIT_READINGS, kinds=GAS, order=310
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Settlement account"), "metering.account", power=Power.VIEW_FINANCE, kinds=GAS, order=320
+    )
+)
+register_menu(MenuItem(_l("Gas readings"), "metering.staff_review", staff=True, order=300))
+register_menu(MenuItem(_l("Gas payments"), "metering.staff_payments", staff=True, order=310))
+register_panel(
+    Panel(template="metering/panel_customer.html", context=_customer_panel, kinds=GAS, order=50)
+)
+register_panel(
+    Panel(template="metering/panel_staff.html", context=_staff_panel, staff=True, order=50)
+)
+
+
+@bp.app_template_filter("volume")
+def volume_filter(value):
+    from portal.metering.services import format_volume
+
+    return format_volume(value)
+
+
+@bp.record_once
+def _register_commands(state):
+    from portal.metering import commands
+
+    commands.register(state.app)

@@ -1,0 +1,51 @@
+"""flask post-gas-charges / send-reading-reminders: run monthly and daily by cron or the worker."""
+
+from datetime import datetime
+
+import click
+from flask import current_app
+
+from portal.extensions import db
+
+
+def _month(value: str):
+    try:
+        return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
+    except ValueError as error:
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-03") from error
+
+
+@click.command("post-gas-charges")
+@click.option("--period", required=True, help="The month to charge, YYYY-MM.")
+def post_gas_charges(period):
+    """Post the monthly gas charges to the ledger (safe to run again)."""
+    from portal.metering import services
+
+    try:
+        outcomes = services.post_gas_charges(_month(period))
+    except services.MeteringError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    for outcome in outcomes:
+        click.echo(f"{outcome.contract.number}: {outcome.status} {outcome.amount}")
+
+
+@click.command("send-reading-reminders")
+@click.option("--date", "on_date", help="Pretend today is YYYY-MM-DD (for testing).")
+@click.option("--days-before", type=int, default=None, help="Days before the window closes.")
+def send_reading_reminders(on_date, days_before):
+    """E-mail customers whose meters still lack this month's reading."""
+    from portal.metering import services
+
+    today = datetime.strptime(on_date, "%Y-%m-%d").date() if on_date else None  # noqa: DTZ007
+    # Mail templates use url_for and the page context: give them a request on the public URL.
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        sent = services.send_reading_reminders(today, days_before=days_before)
+        db.session.commit()
+    click.echo(f"Reminders sent: {sent}")
+
+
+def register(app):
+    app.cli.add_command(post_gas_charges)
+    app.cli.add_command(send_reading_reminders)

@@ -1,0 +1,187 @@
+"""Gas supply: contracts with tariff history, metering points, monthly readings, charges."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import Money, Timestamped, UTCDateTime, utcnow
+from portal.extensions import db
+
+# Meter values and volumes in m³ with litre precision: meters with a decimal drum exist.
+Volume = Numeric(14, 3, asdecimal=True)
+VAT_RATE = Decimal("20")
+
+
+class ReadingSource(enum.StrEnum):
+    FORM = "form"
+    FILE = "file"
+    STAFF = "staff"
+
+
+class Contract(Timestamped, db.Model):
+    __tablename__ = "gas_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    organisation = relationship("Organisation")
+    tariffs = relationship(
+        "Tariff", back_populates="contract", order_by="Tariff.valid_from", cascade="all"
+    )
+    metering_points = relationship(
+        "MeteringPoint", back_populates="contract", order_by="MeteringPoint.serial_number"
+    )
+
+    def tariff_on(self, day: date):
+        """The tariff in force on a day (the latest one starting on or before it)."""
+        current = None
+        for tariff in self.tariffs:
+            if tariff.valid_from <= day:
+                current = tariff
+        return current
+
+
+class Tariff(Timestamped, db.Model):
+    """Price per 1,000 m³ without VAT, in force from a date until the next tariff starts."""
+
+    __tablename__ = "gas_tariffs"
+    __table_args__ = (UniqueConstraint("contract_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id", ondelete="CASCADE"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    price_per_thousand: Mapped[Decimal] = mapped_column(Money)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=VAT_RATE)
+
+    contract = relationship("Contract", back_populates="tariffs")
+
+
+class MeteringPoint(Timestamped, db.Model):
+    __tablename__ = "metering_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"), index=True)
+    address: Mapped[str] = mapped_column(Text)
+    serial_number: Mapped[str] = mapped_column(String(64), unique=True)
+    model: Mapped[str] = mapped_column(String(120))
+    digits: Mapped[int] = mapped_column(Integer, default=8)
+    max_flow: Mapped[Decimal] = mapped_column(Numeric(10, 2))  # m³ per hour
+    verification_due: Mapped[date | None] = mapped_column(Date)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    contract = relationship("Contract", back_populates="metering_points")
+
+    @property
+    def rollover_modulus(self) -> Decimal:
+        return Decimal(10) ** self.digits
+
+
+class Reading(db.Model):
+    """One monthly reading of a meter; `consumption` is the volume since the previous one."""
+
+    __tablename__ = "gas_readings"
+    __table_args__ = (
+        # One reading per meter and month: a second one is a correction, never a duplicate.
+        UniqueConstraint("metering_point_id", "period", name="uq_gas_readings_point_period"),
+        Index("ix_gas_readings_point_date", "metering_point_id", "reading_date"),
+        Index("ix_gas_readings_org_period", "organisation_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    metering_point_id: Mapped[int] = mapped_column(
+        ForeignKey("metering_points.id", ondelete="CASCADE")
+    )
+    period: Mapped[date] = mapped_column(Date)  # the first day of the reading's month
+    reading_date: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Volume)
+    consumption: Mapped[Decimal | None] = mapped_column(Volume)
+    rolled_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default=ReadingSource.FORM)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    warning: Mapped[str | None] = mapped_column(String(300))
+    photo_name: Mapped[str | None] = mapped_column(String(64))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    metering_point = relationship("MeteringPoint")
+    entered_by = relationship("User", foreign_keys=[entered_by_id])
+    corrections = relationship(
+        "ReadingCorrection", back_populates="reading", order_by="ReadingCorrection.id"
+    )
+
+
+class ReadingCorrection(db.Model):
+    __tablename__ = "gas_reading_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reading_id: Mapped[int] = mapped_column(
+        ForeignKey("gas_readings.id", ondelete="CASCADE"), index=True
+    )
+    old_value: Mapped[Decimal] = mapped_column(Volume)
+    new_value: Mapped[Decimal] = mapped_column(Volume)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reading = relationship("Reading", back_populates="corrections")
+    corrected_by = relationship("User")
+
+
+class GasCharge(db.Model):
+    """The monthly charge of a contract; posted to the ledger once per contract and period."""
+
+    __tablename__ = "gas_charges"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_gas_charges_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"))
+    period: Mapped[date] = mapped_column(Date)
+    volume: Mapped[Decimal] = mapped_column(Volume)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract = relationship("Contract")
+
+
+class ReadingReminder(db.Model):
+    """A reminder e-mail already sent for a period, so a cron running twice sends it once."""
+
+    __tablename__ = "gas_reading_reminders"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

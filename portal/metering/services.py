@@ -1,0 +1,1111 @@
+"""Gas metering rules: the submission window, reading validation, corrections, settlement."""
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal import audit, ledger
+from portal.extensions import db
+from portal.metering.models import (
+    Contract,
+    GasCharge,
+    MeteringPoint,
+    Reading,
+    ReadingCorrection,
+    ReadingReminder,
+    ReadingSource,
+)
+from portal.money import MoneyError, to_money, vat_on_top
+from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
+
+PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+THOUSAND = Decimal(1000)
+
+
+class MeteringError(ValueError):
+    """A business rule refused the request; the message is shown to the user."""
+
+    def __init__(self, message, field_name=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field_name = field_name
+
+
+class ReadingsRejected(MeteringError):
+    """A submission with errors: nothing is saved; `errors` maps meter id to its message."""
+
+    def __init__(self, errors: dict, message=None):
+        super().__init__(message or _l("Nothing was saved: correct the marked readings."))
+        self.errors = errors
+
+
+class StatementRejected(MeteringError):
+    def __init__(self, report):
+        super().__init__(_l("Nothing was imported: correct the marked lines."))
+        self.report = report
+
+
+# --- time and the submission window -------------------------------------------------------
+
+
+def local_today() -> date:
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Moscow"))
+    return datetime.now(UTC).astimezone(zone).date()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def previous_month(period: date) -> date:
+    return month_start(period - timedelta(days=1))
+
+
+def day_in_month(period: date, day: int) -> date:
+    next_month = month_start(period + timedelta(days=32))
+    last = (next_month - timedelta(days=1)).day
+    return period.replace(day=max(1, min(day, last)))
+
+
+@dataclass(frozen=True)
+class SubmissionWindow:
+    period: date
+    opens: date
+    closes: date
+    today: date
+
+    @property
+    def is_open(self) -> bool:
+        return self.opens <= self.today <= self.closes
+
+    @property
+    def is_closed(self) -> bool:
+        return self.today > self.closes
+
+
+def submission_window(today: date | None = None, period: date | None = None) -> SubmissionWindow:
+    """The window of a month (default: the current one), from the configured days."""
+    today = today or local_today()
+    period = period or month_start(today)
+    start = int(current_app.config.get("READING_WINDOW_START", 20))
+    end = int(current_app.config.get("READING_WINDOW_END", 25))
+    return SubmissionWindow(period, day_in_month(period, start), day_in_month(period, end), today)
+
+
+def is_late(reading_date: date, today: date) -> bool:
+    return today > submission_window(today, month_start(reading_date)).closes
+
+
+def deviation_share() -> Decimal:
+    return Decimal(str(current_app.config.get("READING_DEVIATION_SHARE", "0.5")))
+
+
+# --- reading queries -------------------------------------------------------------------------
+
+
+def organisation_meters(organisation_id) -> list[MeteringPoint]:
+    return list(
+        db.session.scalars(
+            select(MeteringPoint)
+            .where(
+                MeteringPoint.organisation_id == organisation_id,
+                MeteringPoint.is_active.is_(True),
+            )
+            .options(selectinload(MeteringPoint.contract))
+            .order_by(MeteringPoint.contract_id, MeteringPoint.serial_number)
+        )
+    )
+
+
+def latest_readings(meter_ids, before: date | None = None) -> dict[int, Reading]:
+    """The latest reading of each meter (optionally before a date), in one query."""
+    if not meter_ids:
+        return {}
+    latest = select(
+        Reading.metering_point_id, func.max(Reading.reading_date).label("last_date")
+    ).where(Reading.metering_point_id.in_(meter_ids))
+    if before is not None:
+        latest = latest.where(Reading.reading_date < before)
+    latest = latest.group_by(Reading.metering_point_id).subquery()
+    # The outer IN repeats the filter so PostgreSQL uses the index instead of a full scan.
+    rows = db.session.scalars(
+        select(Reading)
+        .join(
+            latest,
+            (Reading.metering_point_id == latest.c.metering_point_id)
+            & (Reading.reading_date == latest.c.last_date),
+        )
+        .where(Reading.metering_point_id.in_(meter_ids))
+    )
+    return {reading.metering_point_id: reading for reading in rows}
+
+
+def period_readings(meter_ids, period: date) -> dict[int, Reading]:
+    if not meter_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Reading).where(Reading.metering_point_id.in_(meter_ids), Reading.period == period)
+    )
+    return {reading.metering_point_id: reading for reading in rows}
+
+
+@dataclass
+class FormRow:
+    meter: MeteringPoint
+    previous: Reading | None
+    current: Reading | None
+    can_correct: bool = False
+
+
+def readings_form_rows(organisation_id, today: date | None = None) -> list[FormRow]:
+    """Every meter of the organisation with its previous reading and this month's, if any."""
+    today = today or local_today()
+    window = submission_window(today)
+    meters = organisation_meters(organisation_id)
+    ids = [m.id for m in meters]
+    current = period_readings(ids, window.period)
+    previous = latest_readings(ids, before=window.period)
+    return [
+        FormRow(
+            meter,
+            previous.get(meter.id),
+            current.get(meter.id),
+            can_correct=meter.id in current and not window.is_closed,
+        )
+        for meter in meters
+    ]
+
+
+def meters_without_reading(organisation_id, period: date) -> list[MeteringPoint]:
+    submitted = select(Reading.metering_point_id).where(
+        Reading.organisation_id == organisation_id, Reading.period == period
+    )
+    return list(
+        db.session.scalars(
+            select(MeteringPoint)
+            .where(
+                MeteringPoint.organisation_id == organisation_id,
+                MeteringPoint.is_active.is_(True),
+                MeteringPoint.id.not_in(submitted),
+            )
+            .order_by(MeteringPoint.serial_number)
+        )
+    )
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def parse_volume(raw) -> Decimal:
+    """A meter value typed by a person: digits with a dot or comma, not negative."""
+    text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text:
+        raise MeteringError(_l("Enter the reading."))
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation as error:
+        raise MeteringError(_l("Enter the reading as a number, e.g. 12345.6.")) from error
+    if not value.is_finite():
+        raise MeteringError(_l("Enter the reading as a number, e.g. 12345.6."))
+    if value < 0:
+        raise MeteringError(_l("A reading cannot be negative."))
+    if value != value.quantize(Decimal("0.001")):
+        raise MeteringError(_l("Use at most three decimal places."))
+    return value
+
+
+def format_volume(value) -> str:
+    """12345.600 -> '12 345,6' (Russian grouping, no trailing zeros)."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+_fmt_volume = format_volume
+
+
+@dataclass
+class Assessment:
+    consumption: Decimal | None
+    rolled_over: bool = False
+    warning: str | None = None
+
+
+def assess_reading(
+    meter: MeteringPoint,
+    previous: Reading | None,
+    value: Decimal,
+    reading_date: date,
+    *,
+    confirm_rollover: bool = False,
+) -> Assessment:
+    """Check a new value against the previous reading; raise MeteringError on a refusal."""
+    if value >= meter.rollover_modulus:
+        raise MeteringError(_("The meter shows at most %(digits)s digits.", digits=meter.digits))
+    if previous is None:
+        return Assessment(consumption=None)
+    rolled_over = False
+    if value < previous.value:
+        if not confirm_rollover:
+            raise MeteringError(
+                _(
+                    "The reading is lower than the previous one (%(previous)s on %(date)s). "
+                    "If the meter rolled over past zero, tick the confirmation.",
+                    previous=_fmt_volume(previous.value),
+                    date=previous.reading_date.strftime("%d.%m.%Y"),
+                )
+            )
+        consumption = meter.rollover_modulus - previous.value + value
+        rolled_over = True
+    else:
+        consumption = value - previous.value
+    hours = (reading_date - previous.reading_date).days * 24
+    limit = meter.max_flow * hours
+    if consumption > limit:
+        raise MeteringError(
+            _(
+                "Consumption of %(volume)s m³ is more than the meter can pass: "
+                "%(flow)s m³/h × %(hours)s h = %(limit)s m³. Check the reading.",
+                volume=_fmt_volume(consumption),
+                flow=_fmt_volume(meter.max_flow),
+                hours=hours,
+                limit=_fmt_volume(limit),
+            )
+        )
+    return Assessment(
+        consumption, rolled_over, _deviation_warning(meter, reading_date, consumption)
+    )
+
+
+def _deviation_warning(meter, reading_date, consumption) -> str | None:
+    last_year = month_start(reading_date).replace(year=reading_date.year - 1)
+    reference = db.session.scalar(
+        select(Reading.consumption).where(
+            Reading.metering_point_id == meter.id, Reading.period == last_year
+        )
+    )
+    if not reference:
+        return None
+    share = abs(consumption - reference) / reference
+    if share <= deviation_share():
+        return None
+    return _(
+        "Consumption %(volume)s m³ differs from the same month last year (%(reference)s m³) "
+        "by %(percent)s%%. Please make sure the reading is right.",
+        volume=_fmt_volume(consumption),
+        reference=_fmt_volume(reference),
+        percent=int((share * 100).to_integral_value()),
+    )
+
+
+def check_photo(upload) -> tuple[bytes, str] | None:
+    """Return (content, extension) of a JPEG/PNG photo judged by its bytes, or None if empty."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    content = upload.read(MAX_PHOTO_BYTES + 1)
+    if not content:
+        return None
+    if len(content) > MAX_PHOTO_BYTES:
+        raise MeteringError(_l("The photo is larger than 10 MB."))
+    for signature, extension in PHOTO_SIGNATURES.items():
+        if content.startswith(signature):
+            return content, extension
+    raise MeteringError(_l("The photo must be a JPEG or PNG image."))
+
+
+def photo_directory() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "metering"
+
+
+def photo_path(reading: Reading) -> Path | None:
+    if not reading.photo_name:
+        return None
+    return photo_directory() / reading.photo_name
+
+
+def _store_photo(content: bytes, extension: str) -> str:
+    directory = photo_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.{extension}"
+    (directory / name).write_bytes(content)
+    return name
+
+
+# --- submitting and correcting -----------------------------------------------------------------
+
+
+@dataclass
+class ReadingInput:
+    meter_id: int
+    raw_value: object
+    confirm_rollover: bool = False
+    photo: object = None  # a FileStorage or None
+    label: str = ""  # how the user identifies the line (serial number or file row)
+
+
+@dataclass
+class SubmissionResult:
+    readings: list = field(default_factory=list)
+    warnings: dict = field(default_factory=dict)  # meter id -> message
+
+
+def submit_readings(
+    organisation_id,
+    user,
+    reading_date: date,
+    inputs: list[ReadingInput],
+    *,
+    source=ReadingSource.FORM,
+    today: date | None = None,
+) -> SubmissionResult:
+    """Validate every line, then save all readings or none (raises ReadingsRejected)."""
+    today = today or local_today()
+    if reading_date > today:
+        raise MeteringError(_l("The reading date cannot be in the future."), "reading_date")
+    inputs = [line for line in inputs if str(line.raw_value or "").strip()]
+    if not inputs:
+        raise MeteringError(_l("Enter at least one reading."))
+    meters = {
+        meter.id: meter
+        for meter in db.session.scalars(
+            select(MeteringPoint).where(
+                MeteringPoint.id.in_([line.meter_id for line in inputs]),
+                MeteringPoint.organisation_id == organisation_id,
+                MeteringPoint.is_active.is_(True),
+            )
+        )
+    }
+    ids = list(meters)
+    period = month_start(reading_date)
+    existing = period_readings(ids, period)
+    latest = latest_readings(ids)
+    errors, accepted = {}, []
+    for line in inputs:
+        meter = meters.get(line.meter_id)
+        if meter is None:
+            errors[line.meter_id] = _("This meter is not one of your organisation's meters.")
+            continue
+        try:
+            value = parse_volume(line.raw_value)
+            photo = check_photo(line.photo)
+            already = existing.get(meter.id)
+            if already is not None:
+                raise MeteringError(
+                    _(
+                        "A reading for this month was already submitted (%(value)s on %(date)s); "
+                        "correct it instead of submitting a second one.",
+                        value=_fmt_volume(already.value),
+                        date=already.reading_date.strftime("%d.%m.%Y"),
+                    )
+                )
+            previous = latest.get(meter.id)
+            if previous is not None and previous.reading_date >= reading_date:
+                raise MeteringError(
+                    _(
+                        "The last reading of this meter is dated %(date)s; "
+                        "a new reading must be dated later.",
+                        date=previous.reading_date.strftime("%d.%m.%Y"),
+                    )
+                )
+            assessment = assess_reading(
+                meter, previous, value, reading_date, confirm_rollover=line.confirm_rollover
+            )
+        except MeteringError as error:
+            errors[line.meter_id] = str(error.message)
+            continue
+        accepted.append((meter, value, assessment, photo))
+    if errors:
+        raise ReadingsRejected(errors)
+
+    late = is_late(reading_date, today)
+    result = SubmissionResult()
+    stored_photos = []
+    for meter, value, assessment, photo in accepted:
+        photo_name = _store_photo(*photo) if photo else None
+        if photo_name:
+            stored_photos.append(photo_name)
+        reading = Reading(
+            organisation_id=organisation_id,
+            metering_point_id=meter.id,
+            period=period,
+            reading_date=reading_date,
+            value=value,
+            consumption=assessment.consumption,
+            rolled_over=assessment.rolled_over,
+            source=source,
+            is_late=late,
+            needs_review=late or assessment.rolled_over,
+            warning=assessment.warning,
+            photo_name=photo_name,
+            entered_by_id=getattr(user, "id", None),
+        )
+        db.session.add(reading)
+        result.readings.append(reading)
+        if assessment.warning:
+            result.warnings[meter.id] = assessment.warning
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Someone else (another tab, a colleague) saved the same month a moment earlier.
+        for name in stored_photos:
+            (photo_directory() / name).unlink(missing_ok=True)
+        raise MeteringError(
+            _l("Readings for this month were just submitted by someone else. Reload the page.")
+        ) from error
+    return result
+
+
+def customer_may_correct(reading: Reading, today: date | None = None) -> bool:
+    window = submission_window(today or local_today(), reading.period)
+    return not window.is_closed
+
+
+def correct_reading(
+    reading: Reading,
+    raw_value,
+    user,
+    *,
+    reason: str | None = None,
+    by_staff: bool = False,
+    confirm_rollover: bool = False,
+    today: date | None = None,
+) -> ReadingCorrection:
+    """Change a reading's value; customers only until the window closes, staff with a reason."""
+    today = today or local_today()
+    reading = db.session.scalar(select(Reading).where(Reading.id == reading.id).with_for_update())
+    if not by_staff and not customer_may_correct(reading, today):
+        raise MeteringError(
+            _l("The submission window has closed; ask your account manager to correct it."),
+            "value",
+        )
+    if by_staff and not (reason and reason.strip()):
+        raise MeteringError(_l("Give the reason for the correction."), "reason")
+    try:
+        value = parse_volume(raw_value)
+    except MeteringError as error:
+        raise MeteringError(error.message, "value") from error
+    if value == reading.value:
+        raise MeteringError(_l("The new value is the same as the current one."), "value")
+    meter = reading.metering_point
+    previous = latest_readings([meter.id], before=reading.reading_date).get(meter.id)
+    try:
+        assessment = assess_reading(
+            meter, previous, value, reading.reading_date, confirm_rollover=confirm_rollover
+        )
+        following = db.session.scalar(
+            select(Reading)
+            .where(
+                Reading.metering_point_id == meter.id,
+                Reading.reading_date > reading.reading_date,
+            )
+            .order_by(Reading.reading_date)
+            .limit(1)
+        )
+        if following is not None:
+            later = assess_reading(
+                meter,
+                _Snapshot(value, reading.reading_date),
+                following.value,
+                following.reading_date,
+                confirm_rollover=following.rolled_over,
+            )
+    except MeteringError as error:
+        raise MeteringError(error.message, "value") from error
+
+    correction = ReadingCorrection(
+        reading_id=reading.id,
+        old_value=reading.value,
+        new_value=value,
+        reason=(reason or "").strip() or None,
+        by_staff=by_staff,
+        corrected_by_id=getattr(user, "id", None),
+    )
+    db.session.add(correction)
+    reading.value = value
+    reading.consumption = assessment.consumption
+    reading.rolled_over = assessment.rolled_over
+    reading.warning = assessment.warning
+    if by_staff:
+        reading.source = ReadingSource.STAFF
+        reading.needs_review = False
+    if following is not None:
+        following.consumption = later.consumption
+    db.session.flush()
+    audit.record(
+        "metering.reading_corrected",
+        target=reading,
+        organisation=reading.organisation_id,
+        meter=meter.serial_number,
+        old_value=str(correction.old_value),
+        new_value=str(value),
+        reason=correction.reason,
+        by_staff=by_staff,
+    )
+    return correction
+
+
+@dataclass
+class _Snapshot:
+    """A reading-like value used to re-check the following reading after a correction."""
+
+    value: Decimal
+    reading_date: date
+
+
+def mark_reviewed(reading: Reading, user) -> None:
+    reading.needs_review = False
+    audit.record("metering.reading_reviewed", target=reading, organisation=reading.organisation_id)
+    db.session.flush()
+
+
+def readings_to_review(limit=200) -> list[Reading]:
+    return list(
+        db.session.scalars(
+            select(Reading)
+            .where(Reading.needs_review.is_(True))
+            .options(selectinload(Reading.metering_point))
+            .order_by(Reading.reading_date.desc(), Reading.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_to_review() -> int:
+    return db.session.scalar(select(func.count(Reading.id)).where(Reading.needs_review.is_(True)))
+
+
+# --- history and chart ------------------------------------------------------------------------
+
+
+def meter_history(meter_id) -> list[Reading]:
+    return list(
+        db.session.scalars(
+            select(Reading)
+            .where(Reading.metering_point_id == meter_id)
+            .options(selectinload(Reading.corrections), selectinload(Reading.entered_by))
+            .order_by(Reading.reading_date.desc())
+        )
+    )
+
+
+def contract_consumption(contract_id) -> list[tuple[date, Decimal, int]]:
+    """(period, total consumption, readings) of a contract's meters, newest first."""
+    rows = db.session.execute(
+        select(Reading.period, func.sum(Reading.consumption), func.count(Reading.id))
+        .join(MeteringPoint, MeteringPoint.id == Reading.metering_point_id)
+        .where(MeteringPoint.contract_id == contract_id)
+        .group_by(Reading.period)
+        .order_by(Reading.period.desc())
+    )
+    return [(period, total or Decimal(0), count) for period, total, count in rows]
+
+
+@dataclass
+class ChartBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: Decimal
+    label: str
+
+
+@dataclass
+class Chart:
+    """Geometry of a two-series bar chart (this year vs last year), drawn as SVG in a template."""
+
+    this_year: int
+    last_year: int
+    bars_this: list
+    bars_last: list
+    months: list  # (x, label)
+    gridlines: list  # (y, label)
+    width: int = 720
+    height: int = 282
+    plot_top: int = 10
+    plot_bottom: int = 220
+    plot_left: int = 56
+
+
+def consumption_chart(by_period: dict[date, Decimal], year: int, month_names) -> Chart:
+    """Bars per month for `year` and `year - 1` from {period: consumption}."""
+    chart = Chart(year, year - 1, [], [], [], [])
+    values = [
+        by_period.get(date(y, m, 1)) or Decimal(0) for y in (year, year - 1) for m in range(1, 13)
+    ]
+    top = max(values + [Decimal(1)])
+    scale = _nice_ceiling(top)
+    plot_height = chart.plot_bottom - chart.plot_top
+    slot = (chart.width - chart.plot_left - 8) / 12
+    bar = slot * 0.36
+    for index in range(12):
+        left = chart.plot_left + index * slot
+        chart.months.append((left + slot / 2, month_names[index]))
+        for series, offset, y in ((chart.bars_last, 0.12, year - 1), (chart.bars_this, 0.52, year)):
+            value = by_period.get(date(y, index + 1, 1)) or Decimal(0)
+            height = float(value / scale) * plot_height
+            series.append(
+                ChartBar(
+                    x=round(left + slot * offset, 1),
+                    y=round(chart.plot_bottom - height, 1),
+                    width=round(bar, 1),
+                    height=round(height, 1),
+                    value=value,
+                    label=f"{month_names[index]} {y}",
+                )
+            )
+    for step in range(5):
+        fraction = Decimal(step) / 4
+        y = chart.plot_bottom - float(fraction) * plot_height
+        chart.gridlines.append((round(y, 1), _fmt_volume((scale * fraction).normalize())))
+    return chart
+
+
+def _nice_ceiling(value: Decimal) -> Decimal:
+    magnitude = Decimal(10) ** (len(str(int(value))) - 1)
+    for factor in (1, 2, 2.5, 5, 10):
+        candidate = magnitude * Decimal(str(factor))
+        if candidate >= value:
+            return candidate
+    return magnitude * 10
+
+
+# --- settlement --------------------------------------------------------------------------------
+
+
+@dataclass
+class ChargeCalculation:
+    volume: Decimal
+    net: Decimal
+    vat: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.net + self.vat
+
+
+def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | None:
+    """Consumption × the tariff in force on each reading's date, VAT per line; None if no data."""
+    readings = db.session.scalars(
+        select(Reading)
+        .join(MeteringPoint, MeteringPoint.id == Reading.metering_point_id)
+        .where(MeteringPoint.contract_id == contract.id, Reading.period == period)
+    ).all()
+    volume, net, vat = Decimal(0), Decimal("0.00"), Decimal("0.00")
+    for reading in readings:
+        if not reading.consumption:
+            continue
+        tariff = contract.tariff_on(reading.reading_date)
+        if tariff is None:
+            raise MeteringError(
+                _(
+                    "Contract %(number)s has no tariff on %(date)s.",
+                    number=contract.number,
+                    date=reading.reading_date.strftime("%d.%m.%Y"),
+                )
+            )
+        line_net = to_money(reading.consumption * tariff.price_per_thousand / THOUSAND)
+        volume += reading.consumption
+        net += line_net
+        vat += vat_on_top(line_net, tariff.vat_rate)
+    if not readings:
+        return None
+    return ChargeCalculation(volume, net, vat)
+
+
+@dataclass
+class ChargeOutcome:
+    contract: Contract
+    status: str  # "posted", "unchanged", "recalculated", "no readings"
+    amount: Decimal = Decimal("0.00")
+
+
+def _month_label(period: date) -> str:
+    return period.strftime("%m.%Y")
+
+
+def post_gas_charges(period: date) -> list[ChargeOutcome]:
+    """Charge every contract for a month; running it again posts only recalculations."""
+    period = month_start(period)
+    contracts = db.session.scalars(
+        select(Contract).options(selectinload(Contract.tariffs)).order_by(Contract.id)
+    ).all()
+    outcomes = []
+    for contract in contracts:
+        calculation = calculate_charge(contract, period)
+        if calculation is None:
+            outcomes.append(ChargeOutcome(contract, "no readings"))
+            continue
+        charge = db.session.scalar(
+            select(GasCharge)
+            .where(GasCharge.contract_id == contract.id, GasCharge.period == period)
+            .with_for_update()
+        )
+        entry_date = day_in_month(period, 31)
+        if charge is None:
+            charge = GasCharge(
+                organisation_id=contract.organisation_id,
+                contract_id=contract.id,
+                period=period,
+                volume=calculation.volume,
+                net_amount=calculation.net,
+                vat_amount=calculation.vat,
+                total=calculation.total,
+            )
+            db.session.add(charge)
+            db.session.flush()
+            with force_locale("ru"):
+                description = _(
+                    "Gas supply for %(month)s, contract %(number)s: %(volume)s m³",
+                    month=_month_label(period),
+                    number=contract.number,
+                    volume=_fmt_volume(calculation.volume),
+                )
+            entry = ledger.post_charge(
+                contract.organisation_id,
+                calculation.total,
+                entry_date=entry_date,
+                description=description,
+                vat_amount=calculation.vat,
+                contract_id=contract.id,
+                document_number=f"{contract.number}/{period:%Y-%m}",
+                source_type="gas_charge",
+                source_id=charge.id,
+            )
+            charge.ledger_entry_id = entry.id
+            outcomes.append(ChargeOutcome(contract, "posted", calculation.total))
+            continue
+        difference = calculation.total - charge.total
+        if difference == 0:
+            outcomes.append(ChargeOutcome(contract, "unchanged"))
+            continue
+        with force_locale("ru"):
+            reason = _(
+                "Recalculation for %(month)s, contract %(number)s after corrected readings",
+                month=_month_label(period),
+                number=contract.number,
+            )
+        ledger.post_adjustment(
+            contract.organisation_id,
+            difference,
+            entry_date=max(entry_date, local_today()),
+            reason=reason,
+            contract_id=contract.id,
+            source_type="gas_charge_recalc",
+            source_id=charge.id,
+        )
+        charge.volume, charge.net_amount = calculation.volume, calculation.net
+        charge.vat_amount, charge.total = calculation.vat, calculation.total
+        outcomes.append(ChargeOutcome(contract, "recalculated", difference))
+    db.session.flush()
+    return outcomes
+
+
+def _organisation_contract(organisation, contract_id):
+    if contract_id in (None, "", 0):
+        return None
+    contract = db.session.get(Contract, int(contract_id))
+    if contract is None or contract.organisation_id != organisation.id:
+        raise MeteringError(_l("Choose one of this organisation's contracts."), "contract_id")
+    return contract.id
+
+
+def enter_payment(
+    organisation, amount, entry_date: date, document_number, user, *, contract_id=None
+):
+    """Staff record a payment received; a document number is accepted once per organisation."""
+    if entry_date > local_today():
+        raise MeteringError(_l("The payment date cannot be in the future."), "entry_date")
+    try:
+        amount = to_money(amount)
+    except MoneyError as error:
+        raise MeteringError(_l("Enter the amount as a number."), "amount") from error
+    if amount <= 0:
+        raise MeteringError(_l("The amount must be positive."), "amount")
+    document_number = (document_number or "").strip()
+    if _payment_exists(organisation.id, document_number, entry_date):
+        raise MeteringError(
+            _l("A payment with this document number and date is already recorded."),
+            "document_number",
+        )
+    contract = _organisation_contract(organisation, contract_id)
+    with force_locale("ru"):
+        description = _("Payment, document %(number)s", number=document_number)
+    return ledger.post_payment(
+        organisation.id,
+        amount,
+        entry_date=entry_date,
+        description=description,
+        document_number=document_number,
+        contract_id=contract,
+        source_type="payment",
+        created_by_id=getattr(user, "id", None),
+    )
+
+
+def _payment_exists(organisation_id, document_number, entry_date) -> bool:
+    return (
+        db.session.scalar(
+            select(ledger.LedgerEntry.id).where(
+                ledger.LedgerEntry.organisation_id == organisation_id,
+                ledger.LedgerEntry.kind == ledger.EntryKind.PAYMENT,
+                ledger.LedgerEntry.document_number == document_number,
+                ledger.LedgerEntry.entry_date == entry_date,
+            )
+        )
+        is not None
+    )
+
+
+def enter_adjustment(organisation, amount, entry_date: date, reason, user, *, contract_id=None):
+    try:
+        amount = to_money(amount)
+    except MoneyError as error:
+        raise MeteringError(_l("Enter the amount as a number."), "amount") from error
+    if amount == 0:
+        raise MeteringError(_l("An adjustment of zero changes nothing."), "amount")
+    if not (reason or "").strip():
+        raise MeteringError(_l("Give the reason for the adjustment."), "reason")
+    contract = _organisation_contract(organisation, contract_id)
+    return ledger.post_adjustment(
+        organisation.id,
+        amount,
+        entry_date=entry_date,
+        reason=reason.strip(),
+        contract_id=contract,
+        created_by_id=getattr(user, "id", None),
+    )
+
+
+STATEMENT_COLUMNS = {
+    "payer_inn": ("payer_inn", "инн плательщика", "инн"),
+    "amount": ("amount", "сумма"),
+    "date": ("date", "дата"),
+    "document_number": ("document_number", "номер документа", "номер"),
+}
+
+
+@dataclass
+class StatementLine:
+    number: int
+    payer_inn: str = ""
+    amount: Decimal | None = None
+    entry_date: date | None = None
+    document_number: str = ""
+    organisation: Organisation | None = None
+    error: str | None = None
+
+
+def _parse_date(text: str) -> date:
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 - a plain date
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MeteringError(_l("The file is not a text CSV file."))
+
+
+def import_bank_statement(content: bytes, user) -> list[StatementLine]:
+    """Post every payment line of a CSV statement, or none if any line is wrong."""
+    text = _decode(content)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise MeteringError(_l("The file is empty."))
+    names = [cell.strip().lower() for cell in header]
+    columns = {}
+    for key, aliases in STATEMENT_COLUMNS.items():
+        found = next((index for index, name in enumerate(names) if name in aliases), None)
+        if found is None:
+            raise MeteringError(
+                _(
+                    "The first line must name the columns: payer_inn; amount; date; "
+                    "document_number. Column %(name)s is missing.",
+                    name=key,
+                )
+            )
+        columns[key] = found
+    today = local_today()
+    lines, seen = [], set()
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        line = StatementLine(number)
+        lines.append(line)
+        try:
+            cells = {key: row[index].strip() for key, index in columns.items()}
+        except IndexError:
+            line.error = _("The line has fewer columns than the header.")
+            continue
+        line.payer_inn, line.document_number = cells["payer_inn"], cells["document_number"]
+        try:
+            line.amount = to_money(cells["amount"])
+        except MoneyError:
+            line.error = _("The amount is not a number.")
+            continue
+        if line.amount <= 0:
+            line.error = _("The amount must be positive.")
+            continue
+        try:
+            line.entry_date = _parse_date(cells["date"])
+        except ValueError:
+            line.error = _("The date must look like 31.12.2025.")
+            continue
+        if line.entry_date > today:
+            line.error = _("The payment date cannot be in the future.")
+            continue
+        if not line.document_number:
+            line.error = _("The document number is missing.")
+            continue
+        line.organisation = db.session.scalar(
+            select(Organisation).where(Organisation.inn == line.payer_inn)
+        )
+        if line.organisation is None:
+            line.error = _("No customer with INN %(inn)s.", inn=line.payer_inn)
+            continue
+        key = (line.organisation.id, line.document_number, line.entry_date)
+        if key in seen or _payment_exists(*key):
+            line.error = _("This payment is already recorded.")
+            continue
+        seen.add(key)
+    if not lines:
+        raise MeteringError(_l("The file has no payment lines."))
+    if any(line.error for line in lines):
+        raise StatementRejected(lines)
+    for line in lines:
+        enter_payment(line.organisation, line.amount, line.entry_date, line.document_number, user)
+    return lines
+
+
+@dataclass
+class Operation:
+    entry: object
+    balance: Decimal
+
+
+def account_operations(organisation_id) -> tuple[list[Operation], Decimal]:
+    """Ledger entries newest first, each with the running balance after it."""
+    running = Decimal("0.00")
+    operations = []
+    for entry in ledger.entries(organisation_id):
+        running += entry.debit - entry.credit
+        operations.append(Operation(entry, running))
+    operations.reverse()
+    return operations, running
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def send_reading_reminders(today: date | None = None, *, days_before=None) -> int:
+    """E-mail members who submit readings when meters lack this month's reading near the close."""
+    from portal.accounts.models import User
+    from portal.mail import send_mail
+
+    today = today or local_today()
+    window = submission_window(today)
+    days_before = int(
+        days_before
+        if days_before is not None
+        else current_app.config.get("READING_REMINDER_DAYS", 2)
+    )
+    if not (window.closes - timedelta(days=days_before) <= today <= window.closes):
+        return 0
+    sent = 0
+    organisations = db.session.scalars(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.GAS, Organisation.is_active.is_(True)
+        )
+    )
+    for organisation in organisations:
+        missing = meters_without_reading(organisation.id, window.period)
+        if not missing:
+            continue
+        members = db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.organisation_id == organisation.id,
+                Membership.is_blocked.is_(False),
+                User.notify_reading_reminders.is_(True),
+            )
+        )
+        for membership in members:
+            user = membership.user
+            if not membership.has(Power.SUBMIT_READINGS) or not user.is_active:
+                continue
+            already = db.session.scalar(
+                select(ReadingReminder.id).where(
+                    ReadingReminder.user_id == user.id,
+                    ReadingReminder.organisation_id == organisation.id,
+                    ReadingReminder.period == window.period,
+                )
+            )
+            if already:
+                continue
+            db.session.add(
+                ReadingReminder(
+                    user_id=user.id, organisation_id=organisation.id, period=window.period
+                )
+            )
+            send_mail(
+                user.email,
+                _l("Meter readings are due by %(date)s", date=window.closes.strftime("%d.%m.%Y")),
+                "metering/mail/reading_reminder",
+                user.language,
+                user=user,
+                organisation=organisation,
+                window=window,
+                missing=missing,
+            )
+            sent += 1
+    db.session.flush()
+    return sent
+
+
+def gas_panel_summary(organisation_id) -> dict:
+    window = submission_window()
+    return {
+        "window": window,
+        "missing": meters_without_reading(organisation_id, window.period),
+        "meter_count": db.session.scalar(
+            select(func.count(MeteringPoint.id)).where(
+                MeteringPoint.organisation_id == organisation_id,
+                MeteringPoint.is_active.is_(True),
+            )
+        ),
+    }
+
+
+def group_by_contract(rows):
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.meter.contract].append(row)
+    return grouped

@@ -1,0 +1,44 @@
+from datetime import date
+
+from portal.extensions import db
+from portal.organisations.models import Power
+from tests.access import Case
+from tests.metering.helpers import add_reading, make_contract, make_meter
+
+
+def a_meter(organisation):
+    meter = make_meter(organisation)
+    db.session.commit()
+    return {"meter_id": meter.id}
+
+
+def a_contract(organisation):
+    contract = make_contract(organisation)
+    db.session.commit()
+    return {"contract_id": contract.id}
+
+
+def a_reading(organisation):
+    reading = add_reading(make_meter(organisation), date(2025, 1, 22), 100)
+    db.session.commit()
+    return {"reading_id": reading.id}
+
+
+def the_organisation(organisation):
+    return {"organisation_id": organisation.id}
+
+
+READINGS = Power.SUBMIT_READINGS
+CASES = {
+    "metering.meter_history": Case(a_meter, power=READINGS, kind="gas"),
+    "metering.contract_history": Case(a_contract, power=READINGS, kind="gas"),
+    "metering.correct_reading": Case(a_reading, power=READINGS, kind="gas"),
+    "metering.reading_photo": Case(a_reading, power=READINGS, kind="gas"),
+    "metering.staff_mark_reviewed": Case(a_reading, staff=True, kind="gas"),
+    "metering.staff_correct_reading": Case(a_reading, staff=True, kind="gas"),
+    "metering.staff_reading_photo": Case(a_reading, staff=True, kind="gas"),
+    "metering.staff_meter_history": Case(a_meter, staff=True, kind="gas"),
+    "metering.staff_organisation": Case(the_organisation, staff=True, kind="gas"),
+    "metering.staff_enter_payment": Case(the_organisation, staff=True, kind="gas"),
+    "metering.staff_enter_adjustment": Case(the_organisation, staff=True, kind="gas"),
+}

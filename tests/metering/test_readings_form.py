@@ -1,0 +1,200 @@
+"""Entering readings through the table form: validation next to each field, all or nothing."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.metering import services
+from portal.metering.models import Reading
+from portal.organisations.models import ALL_POWERS, Power
+from tests.factories import login, make_organisation, make_user
+from tests.metering.conftest import AFTER_WINDOW
+from tests.metering.helpers import add_reading, make_meter
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def reading_count():
+    return db.session.scalar(select(func.count(Reading.id)))
+
+
+def submit(client, values, reading_date="2026-11-22", **extra):
+    data = {"reading_date": reading_date, **extra}
+    for meter, value in values.items():
+        data[f"value-{meter.id}"] = value
+    return client.post("/metering/readings", data=data)
+
+
+def test_customer_submits_all_meters_at_once(login_as, gas_user, meters, today):
+    first, second = meters
+    client = login_as(gas_user)
+    page = client.get("/metering/readings").get_data(as_text=True)
+    assert "SN-1" in page and "5\u00a0000" in page  # previous reading shown
+    response = submit(client, {first: "5600", second: "5700,5"})
+    assert response.status_code == 302
+    saved = db.session.scalars(select(Reading).where(Reading.period == date(2026, 11, 1))).all()
+    assert {(r.metering_point_id, r.consumption) for r in saved} == {
+        (first.id, Decimal("600")),
+        (second.id, Decimal("700.5")),
+    }
+    assert all(r.entered_by_id == gas_user.id and not r.is_late for r in saved)
+    assert "Показания сохранены: 2" in client.get("/metering/readings").get_data(as_text=True)
+
+
+def test_reading_below_previous_refuses_whole_submission(login_as, gas_user, meters, today):
+    first, second = meters
+    before = reading_count()
+    response = submit(login_as(gas_user), {first: "4990", second: "5600"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Показание меньше предыдущего (5\u00a0000 от 22.10.2026)" in page
+    assert "Ничего не сохранено" in page
+    assert reading_count() == before  # the valid second meter was not saved either
+
+
+def test_rollover_needs_explicit_confirmation(login_as, gas_user, gas_org, today):
+    meter = make_meter(gas_org, digits=4, max_flow="10")
+    add_reading(meter, date(2026, 10, 22), 9900)
+    db.session.commit()
+    client = login_as(gas_user)
+    assert "перешёл через ноль" in submit(client, {meter: "120"}).get_data(as_text=True)
+    response = submit(client, {meter: "120"}, **{f"rollover-{meter.id}": "y"})
+    assert response.status_code == 302
+    reading = db.session.scalar(select(Reading).where(Reading.reading_date == date(2026, 11, 22)))
+    assert reading.rolled_over and reading.consumption == Decimal("220")
+    assert reading.needs_review  # a rollover is shown to the manager
+
+
+def test_consumption_above_max_flow_is_refused(login_as, gas_user, meters, today):
+    first, _second = meters
+    # 31 days × 24 h × 10 m³/h = 7,440 m³ at most since 22.10.
+    page = submit(login_as(gas_user), {first: "12441"}).get_data(as_text=True)
+    assert "больше, чем может пропустить счётчик" in page
+    assert "7\u00a0440" in page
+    assert reading_count() == 6
+
+
+def test_text_negative_and_future_are_refused(login_as, gas_user, meters, today):
+    first, second = meters
+    client = login_as(gas_user)
+    page = submit(client, {first: "двенадцать", second: "-5"}).get_data(as_text=True)
+    assert "Введите показание числом" in page
+    assert "Показание не может быть отрицательным" in page
+    page = submit(client, {first: "5100"}, reading_date="2026-11-23").get_data(as_text=True)
+    assert "Дата показания не может быть в будущем" in page
+    assert reading_count() == 6
+
+
+def test_second_submission_for_the_month_is_refused(gas_user, meters, today, in_request):
+    first, _second = meters
+    line = services.ReadingInput(first.id, "5100")
+    services.submit_readings(first.organisation_id, gas_user, date(2026, 11, 21), [line])
+    db.session.commit()
+    try:
+        services.submit_readings(first.organisation_id, gas_user, date(2026, 11, 21), [line])
+    except services.ReadingsRejected as rejection:
+        assert "уже передано" in rejection.errors[first.id]
+    else:
+        raise AssertionError("a duplicate was accepted")
+    db.session.rollback()
+    assert reading_count() == 7
+
+
+def test_meter_of_another_organisation_is_refused(gas_user, meters, today, in_request):
+    stranger = make_organisation("gas")
+    foreign = make_meter(stranger)
+    db.session.commit()
+    line = services.ReadingInput(foreign.id, "10")
+    try:
+        services.submit_readings(meters[0].organisation_id, gas_user, date(2026, 11, 22), [line])
+    except services.ReadingsRejected as rejection:
+        assert "не относится к счётчикам вашей организации" in rejection.errors[foreign.id]
+    else:
+        raise AssertionError("a foreign meter was accepted")
+    db.session.rollback()
+    assert db.session.scalar(select(Reading).where(Reading.metering_point_id == foreign.id)) is None
+
+
+def test_large_deviation_from_last_year_warns_but_saves(login_as, gas_user, meters, today):
+    first, _second = meters
+    client = login_as(gas_user)
+    response = submit(client, {first: "7000"})  # 2,000 m³ against 1,000 m³ a year ago
+    assert response.status_code == 302
+    page = client.get("/metering/readings").get_data(as_text=True)
+    assert "отличается от того же месяца прошлого года" in page and "на 100%" in page
+    assert reading_count() == 7
+
+
+def test_late_submission_is_accepted_and_flagged_for_staff(
+    app, login_as, gas_user, meters, today, manager
+):
+    today(AFTER_WINDOW)
+    first, _second = meters
+    client = login_as(gas_user)
+    assert submit(client, {first: "5100"}, reading_date="2026-11-27").status_code == 302
+    reading = db.session.scalar(select(Reading).where(Reading.period == date(2026, 11, 1)))
+    assert reading.is_late and reading.needs_review
+    staff = app.test_client()
+    login(staff, manager)
+    assert 'data-testid="readings-to-review">1<' in staff.get("/backoffice/").get_data(as_text=True)
+    assert "SN-1" in staff.get("/metering/staff/review").get_data(as_text=True)
+
+
+def test_photo_is_checked_by_content_and_served_only_to_the_owner(
+    app, login_as, gas_user, meters, today
+):
+    first, second = meters
+    client = login_as(gas_user)
+    fake = submit(
+        client,
+        {first: "5100"},
+        **{f"photo-{first.id}": (io.BytesIO(b"<script>x</script>"), "meter.jpg")},
+    )
+    assert "JPEG или PNG" in fake.get_data(as_text=True)
+    assert reading_count() == 6
+    ok = submit(client, {first: "5100"}, **{f"photo-{first.id}": (io.BytesIO(PNG), "m.png")})
+    assert ok.status_code == 302
+    reading = db.session.scalar(select(Reading).where(Reading.period == date(2026, 11, 1)))
+    assert reading.photo_name.endswith(".png") and "meter" not in reading.photo_name
+    photo = client.get(f"/metering/readings/{reading.id}/photo")
+    assert photo.status_code == 200 and photo.data == PNG
+    outsider = app.test_client()
+    login(outsider, make_user(make_organisation("gas"), ALL_POWERS))
+    assert outsider.get(f"/metering/readings/{reading.id}/photo").status_code == 404
+
+
+def test_users_without_the_power_see_no_readings(login_as, reader_only, gas_org, meters, today):
+    viewer = make_user(gas_org, {Power.VIEW_PRICES}, login="viewer")
+    client = login_as(viewer)
+    assert client.get("/metering/readings").status_code == 403
+    assert client.get("/metering/account").status_code == 403
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "/metering/readings" not in dashboard and "/metering/account" not in dashboard
+
+
+def test_dashboard_shows_window_missing_meters_and_balance(login_as, gas_user, meters, today):
+    page = login_as(gas_user).get("/").get_data(as_text=True)
+    assert "20.11.2026" in page and "25.11.2026" in page
+    assert "SN-1" in page and "SN-2" in page
+    assert 'data-testid="balance"' in page
+
+
+def test_reader_without_finance_power_sees_no_money(login_as, reader_only, meters, today):
+    client = login_as(reader_only)
+    page = client.get("/").get_data(as_text=True)
+    assert "SN-1" in page and 'data-testid="balance"' not in page
+    assert client.get("/metering/account").status_code == 403
+
+
+def test_csrf_is_required(login_as, gas_user, meters, today):
+    first, _second = meters
+    response = login_as(gas_user).post(
+        "/metering/readings",
+        data={"reading_date": "2026-11-22", f"value-{first.id}": "5100"},
+        csrf=False,
+    )
+    assert response.status_code == 400
+    assert reading_count() == 6
