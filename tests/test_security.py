@@ -5,6 +5,7 @@ import pytest
 
 from portal import create_app
 from portal.config import ConfigurationError
+from portal.extensions import db
 from tests.factories import login
 
 
@@ -34,6 +35,8 @@ def test_hsts_and_secure_cookies_when_served_over_https(app):
     assert "max-age" in response.headers["Strict-Transport-Security"]
     cookie = response.headers["Set-Cookie"]  # the session holding the CSRF token
     assert "Secure" in cookie and "HttpOnly" in cookie
+    with secure.app_context():
+        db.engine.dispose()
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -96,3 +99,5 @@ def test_json_logs_carry_the_request_id(app, capsys):
         assert access and access[-1]["request_id"] == "abc123" and access[-1]["status"] == 200
     finally:
         logging.getLogger().handlers.clear()
+        with logged.app_context():
+            db.engine.dispose()
