@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = [
     "portal.onboarding",
     "portal.notifications",
     "portal.backoffice",
+    "portal.catalog",
+    "portal.orders",
 ]
 
 
@@ -65,9 +67,11 @@ def _import_models():
     # Import every model module so metadata (and Alembic autogenerate) sees all tables.
     import portal.accounts.models
     import portal.audit
+    import portal.catalog.models
     import portal.ledger
     import portal.notifications.models
     import portal.onboarding.models
+    import portal.orders.models
     import portal.organisations.models  # noqa: F401
 
 
