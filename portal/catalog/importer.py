@@ -94,7 +94,7 @@ def _clean_row(values: dict, line: int):
     if vat_text.endswith(".0"):
         vat_text = vat_text[:-2]
     if vat_text not in ("0", "10", "20"):
-        return None, _l("VAT must be 0, 10 or 20%%.")
+        return None, _l("VAT must be 0, 10 or 20 percent.")
     flags = {}
     for name in ("is_rx", "is_vital", "is_cold_chain"):
         flag = _flag(values.get(name, ""))

@@ -5,8 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.forms import ConfirmForm
-from portal.catalog import PHARMACY_KINDS, bp
-from portal.catalog import importer
+from portal.catalog import PHARMACY_KINDS, bp, importer
 from portal.catalog import services as catalog
 from portal.catalog.forms import CatalogImportForm
 from portal.catalog.models import Category, Item, Manufacturer, Stock
@@ -221,6 +220,12 @@ def import_catalog_command(path, dry_run):
     """Create or update catalogue items from an XLSX/CSV file (all rows or none)."""
     with open(path, "rb") as handle:
         data = handle.read()
+    # Messages are translated like in the UI (Russian), which needs a request context.
+    with current_app.test_request_context():
+        _run_import_command(path, data, dry_run)
+
+
+def _run_import_command(path, data, dry_run):
     try:
         report = importer.import_catalog(path, data, dry_run=dry_run)
     except importer.ImportFileError as error:

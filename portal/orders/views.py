@@ -8,8 +8,7 @@ from sqlalchemy import or_, select
 from portal.accounts.forms import ConfirmForm
 from portal.extensions import db
 from portal.form_fields import choices
-from portal.orders import PHARMACY_KINDS, bp
-from portal.orders import documents
+from portal.orders import PHARMACY_KINDS, bp, documents
 from portal.orders import services as orders
 from portal.orders.forms import (
     AddToCartForm,
