@@ -191,6 +191,7 @@ def import_catalog():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+        upload.close()  # large uploads are spooled to a temporary file
         try:
             report = importer.import_catalog(upload.filename, data, dry_run=form.dry_run.data)
         except importer.ImportFileError as error:

@@ -13,7 +13,7 @@ from portal.reports.words import rubles_in_words
 def vat_by_rate(lines) -> dict[Decimal, Decimal]:
     totals: dict[Decimal, Decimal] = {}
     for line in lines:
-        rate = Decimal(line.vat_rate).normalize()
+        rate = Decimal(line.vat_rate).quantize(Decimal(1))
         totals[rate] = totals.get(rate, Decimal("0.00")) + vat_included(line.amount, rate)
     return dict(sorted(totals.items()))
 

@@ -163,7 +163,7 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
             )
         )
         if amount is not None:
-            rate = Decimal(line.item.vat_rate).normalize()
+            rate = Decimal(line.item.vat_rate).quantize(Decimal(1))
             summary.total += amount
             summary.vat_by_rate[rate] = summary.vat_by_rate.get(rate, Decimal("0.00")) + (
                 vat_included(amount, rate)

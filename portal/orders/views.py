@@ -150,12 +150,16 @@ def upload_order_file():
     result = None
     if form.validate_on_submit():
         upload = form.file.data
-        limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        # ORDER_FILE_MAX_BYTES (optional) tightens the site-wide upload limit for order files.
+        limit = current_app.config.get("ORDER_FILE_MAX_BYTES") or (
+            current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        )
         data = upload.read(limit + 1)
+        upload.close()  # large uploads are spooled to a temporary file
         try:
             if len(data) > limit:
                 raise OrderFileError(
-                    _("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_MB"])
+                    _("The file is larger than %(mb)s MB.", mb=f"{limit / 1048576:.3g}")
                 )
             rows = read_order_file(
                 upload.filename, data, form.code_column.data, form.quantity_column.data
