@@ -30,6 +30,7 @@ PAGE_SIZE = 24
 RECENTLY_VIEWED_KEPT = 20
 # A fuzzy match must be at least this close (0..1) to count as "the same word with a typo".
 FUZZY_THRESHOLD = 0.75
+FUZZY_PG_THRESHOLD = "0.4"  # pg_trgm word_similarity for the same purpose
 
 
 class CatalogError(ValueError):
@@ -248,6 +249,10 @@ def _fuzzy_item_ids(text: str, limit: int = 500) -> list[int]:
         # pg_trgm: word_similarity finds the query inside longer text; the <% operator uses
         # the GIN trigram index created by the migration.
         score = func.word_similarity(normalised, Item.search_text)
+        # The default threshold (0.6) misses one wrong letter in a short name; 0.4 does not.
+        db.session.execute(
+            select(func.set_config("pg_trgm.word_similarity_threshold", FUZZY_PG_THRESHOLD, True))
+        )
         rows = db.session.execute(
             select(Item.id)
             .where(Item.is_active.is_(True), literal(normalised).op("<%")(Item.search_text))

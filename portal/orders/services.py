@@ -486,7 +486,7 @@ def _notify_status(order: Order) -> None:
     link = url_for("orders.show_order", order_id=order.id)
     notify(
         user,
-        _l("Order %(number)s: %(status)s", number=order.number, status=label),
+        str(_l("Order %(number)s: %(status)s", number=order.number, status=label)),
         link=link,
         organisation=order.organisation_id,
     )

@@ -98,7 +98,9 @@ def make_item(
     db.session.add(item)
     db.session.flush()
     if price is not None:
-        db.session.add(ItemPrice(price_list_id=base_list().id, item_id=item.id, price=Decimal(price)))
+        db.session.add(
+            ItemPrice(price_list_id=base_list().id, item_id=item.id, price=Decimal(price))
+        )
     store = in_warehouse or warehouse()
     db.session.add(Stock(item_id=item.id, warehouse_id=store.id, quantity=stock))
     if stock:

@@ -25,7 +25,7 @@ def test_search_ignores_case_yo_and_small_typos(login_as, buyer):
     assert "Нурофен" in listing(client, q="рекордати")
     typo = listing(client, q="нурафен")
     assert "Нурофен" in typo and "Аспирин" not in typo
-    assert "data-testid=\"fuzzy\"" in typo
+    assert 'data-testid="fuzzy"' in typo
     assert "Ничего не найдено" in listing(client, q="зеленка")
 
 
@@ -95,7 +95,10 @@ def test_card_shows_stock_by_warehouse_and_nearest_expiry(login_as, buyer):
     item = make_item("Нурофен", stock=42, expires_in_days=200)
     page = login_as(buyer).get(f"/catalog/items/{item.id}").get_data(as_text=True)
     assert "Склад Москва" in page and ">42<" in page
-    assert 'data-testid="expiry">' in page and "—</dd>" not in page.split('data-testid="expiry">')[1][:12]
+    assert (
+        'data-testid="expiry">' in page
+        and "—</dd>" not in page.split('data-testid="expiry">')[1][:12]
+    )
 
 
 def test_favourites_and_recently_viewed(login_as, buyer):
@@ -131,7 +134,9 @@ def test_price_list_xlsx_has_every_item_at_the_organisations_prices(login_as, bu
 def _import_file(rows):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(["sku", "trade_name", "generic_name", "manufacturer", "barcode", "vat", "rx", "price"])
+    sheet.append(
+        ["sku", "trade_name", "generic_name", "manufacturer", "barcode", "vat", "rx", "price"]
+    )
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()
@@ -168,22 +173,30 @@ def test_import_with_a_bad_row_imports_nothing_and_names_the_line(login_as, admi
             ["BAD2", "Кеторол", "", "Озон", "", "18", "нет", "-5"],
         ]
     )
-    page = login_as(admin).post(
-        "/backoffice/catalog/import",
-        data={"file": (io.BytesIO(data), "catalog.xlsx")},
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
+    page = (
+        login_as(admin)
+        .post(
+            "/backoffice/catalog/import",
+            data={"file": (io.BytesIO(data), "catalog.xlsx")},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
     assert "4600000000018" in page and "EAN-13" in page
     assert "<td>3</td>" in page and "<td>4</td>" in page
     assert db.session.scalar(select(func.count(Item.id))) == 0
 
 
 def test_import_refuses_a_file_that_is_not_a_table(login_as, admin):
-    page = login_as(admin).post(
-        "/backoffice/catalog/import",
-        data={"file": (io.BytesIO(b"%PDF-1.4 nonsense"), "catalog.pdf")},
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
+    page = (
+        login_as(admin)
+        .post(
+            "/backoffice/catalog/import",
+            data={"file": (io.BytesIO(b"%PDF-1.4 nonsense"), "catalog.pdf")},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
     assert "XLSX" in page or "CSV" in page
     assert db.session.scalar(select(func.count(Item.id))) == 0
 
@@ -207,8 +220,9 @@ def test_import_catalog_command(app, tmp_path, database_url):
 
 
 def test_demo_catalogue_is_realistic_and_idempotent(app):
-    from portal.catalog import demo
     from stdnum import ean
+
+    from portal.catalog import demo
 
     make_organisation("pharmacy", inn="7728168971")
     demo.seed()
@@ -220,5 +234,3 @@ def test_demo_catalogue_is_realistic_and_idempotent(app):
     assert all(ean.is_valid(b) for b in barcodes)
     assert db.session.scalar(select(func.count(Item.id)).where(Item.is_cold_chain.is_(True)))
     assert {10, 20} <= {int(v) for v in db.session.scalars(select(Item.vat_rate).distinct())}
-
-

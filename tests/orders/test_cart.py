@@ -18,7 +18,8 @@ def cart_count():
 
 def add(client, item, quantity):
     return client.post(
-        "/cart/add", data={"item_id": item.id, "quantity": quantity, "next": "/cart"},
+        "/cart/add",
+        data={"item_id": item.id, "quantity": quantity, "next": "/cart"},
         follow_redirects=True,
     ).get_data(as_text=True)
 
@@ -124,7 +125,9 @@ def upload(client, data, name, **fields):
 def test_xlsx_file_with_recognised_headers(login_as, buyer):
     item = make_item("Нурофен", sku="F1")
     client = login_as(buyer)
-    response = upload(client, xlsx_bytes([["Код", "Наименование", "Количество"], ["F1", "x", 4]]), "z.xlsx")
+    response = upload(
+        client, xlsx_bytes([["Код", "Наименование", "Количество"], ["F1", "x", 4]]), "z.xlsx"
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(CartLine.quantity).where(CartLine.item_id == item.id)) == 4
 
@@ -133,10 +136,15 @@ def test_csv_file_with_chosen_columns_and_line_numbers(login_as, buyer):
     make_item("Нурофен", sku="F1")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerows([["Товар", "Артикул ERP", "Шт"], ["Нурофен", "F1", "2"], ["Прочее", "ZZZ", "1"]])
+    writer.writerows(
+        [["Товар", "Артикул ERP", "Шт"], ["Нурофен", "F1", "2"], ["Прочее", "ZZZ", "1"]]
+    )
     page = upload(
-        login_as(buyer), buffer.getvalue().encode("cp1251"), "order.csv",
-        code_column="B", quantity_column="3",
+        login_as(buyer),
+        buffer.getvalue().encode("cp1251"),
+        "order.csv",
+        code_column="B",
+        quantity_column="3",
     ).get_data(as_text=True)
     assert "<td>3</td><td>ZZZ</td>" in page
     assert cart_count() == 0
