@@ -216,7 +216,7 @@ def nearest_expiry(item_id) -> date | None:
 # --- search -----------------------------------------------------------------------------------
 
 SORTS = {
-    "name": _l("Name"),
+    "name": _l("By name"),
     "price_asc": _l("Price: low to high"),
     "price_desc": _l("Price: high to low"),
     "newest": _l("Newest"),
