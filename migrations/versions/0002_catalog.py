@@ -89,6 +89,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_catalog_items_barcode'), ['barcode'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_items_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_items_manufacturer_id'), ['manufacturer_id'], unique=False)
+        batch_op.create_index('ix_catalog_items_name_order', ['trade_name', 'id'], unique=False)
 
     op.create_table('cart_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -322,6 +323,7 @@ def downgrade():
     op.drop_table('cart_lines')
     with op.batch_alter_table('catalog_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_items_manufacturer_id'))
+        batch_op.drop_index('ix_catalog_items_name_order')
         batch_op.drop_index(batch_op.f('ix_catalog_items_category_id'))
         batch_op.drop_index(batch_op.f('ix_catalog_items_barcode'))
 

