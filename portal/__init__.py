@@ -22,6 +22,8 @@ BLUEPRINT_MODULES = [
     "portal.notifications",
     "portal.backoffice",
     "portal.metering",
+    "portal.catalog",
+    "portal.orders",
 ]
 
 
@@ -64,10 +66,12 @@ def _import_models():
     # Import every model module so metadata (and Alembic autogenerate) sees all tables.
     import portal.accounts.models
     import portal.audit
+    import portal.catalog.models
     import portal.ledger
     import portal.metering.models
     import portal.notifications.models
     import portal.onboarding.models
+    import portal.orders.models
     import portal.organisations.models  # noqa: F401
 
 

@@ -18,7 +18,10 @@ DEMO_ACCOUNTS = [
     ("admin", "Administrator"),
 ]
 # Each domain's demo data, run in this order after the foundation's: "module:function".
-DEMO_SEEDERS = ["portal.metering.demo:seed"]
+DEMO_SEEDERS = [
+    "portal.catalog.demo:seed",
+    "portal.metering.demo:seed",
+]
 
 
 def register(app):

@@ -1,0 +1,117 @@
+"""The 50,000-item price list XLSX through its route: time and peak memory.
+
+    PORTAL_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_bench_catalog \
+        .venv/bin/python bench/catalog_price_list.py
+
+The demo buyer downloads /catalog/price-list.xlsx with Flask's test client; the response body
+is read in chunks (as a browser would) and its rows counted. Two runs: the first for time and
+the process's RSS sampled every 5 ms (it includes the interpreter, Flask, SQLAlchemy, openpyxl
+and WeasyPrint imports: the baseline is printed too); the second under tracemalloc for the
+peak of Python allocations made by the download itself (tracemalloc slows it down).
+"""
+
+import io
+import re
+import resource
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from catalog_common import DEMO_PASSWORD, database_url  # noqa: E402
+
+from portal import create_app  # noqa: E402
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class RssSampler(threading.Thread):
+    """Samples the process RSS every 5 ms: its maximum is the download's peak."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.running = True
+
+    def run(self):
+        while self.running:
+            self.peak = max(self.peak, rss_mb())
+            time.sleep(0.005)
+
+
+def download(client) -> tuple[int, float]:
+    began = time.perf_counter()
+    response = client.get("/catalog/price-list.xlsx", buffered=False)
+    assert response.status_code == 200, response.status_code
+    size = 0
+    for chunk in response.response:
+        size += len(chunk)
+    response.close()
+    return size, time.perf_counter() - began
+
+
+def main():
+    database_url()
+    app = create_app()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login",
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "login": "buyer",
+            "password": DEMO_PASSWORD,
+        },
+    )
+    offer = client.get("/offer")
+    if offer.status_code == 200:
+        token = CSRF.search(offer.get_data(as_text=True)).group(1)
+        client.post("/offer", data={"csrf_token": token, "accept": "y"})
+    client.get("/catalog/")  # imports, templates, connection: not the price list's memory
+    baseline_rss, baseline_peak = rss_mb(), peak_rss_mb()
+
+    sampler = RssSampler()
+    sampler.start()
+    size, seconds = download(client)
+    sampler.running = False
+    sampler.join()
+
+    tracemalloc.start()
+    download(client)
+    _current, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    # Check the file is the whole catalogue (outside the measurements).
+    response = client.get("/catalog/price-list.xlsx")
+    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    rows = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True)) - 2
+    workbook.close()
+    print(
+        f"price list: {rows} items, {size / 1048576:.1f} MB XLSX, built and sent in {seconds:.1f} s"
+    )
+    print(
+        f"process RSS before the download {baseline_rss:.0f} MB; peak RSS during it "
+        f"{sampler.peak:.0f} MB (+{sampler.peak - baseline_rss:.0f} MB); "
+        f"ru_maxrss before {baseline_peak:.0f} MB, after {peak_rss_mb():.0f} MB"
+    )
+    print(f"tracemalloc peak of the download: {traced_peak / 1048576:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+# The organisations package must be loaded before portal.navigation (which imports its
+# models); our models can be imported first by create_app, so load it explicitly.
+import portal.organisations  # noqa: F401
+
+# isort: split
+
+from portal.navigation import MenuItem, Panel, register_menu, register_panel
+
+# cli_group=None: `flask import-catalog FILE` sits at the top level like the other commands.
+bp = Blueprint("catalog", __name__, cli_group=None)
+
+PHARMACY_KINDS = ("pharmacy", "medical")
+
+register_menu(MenuItem(_l("Catalogue"), "catalog.list_items", kinds=PHARMACY_KINDS, order=30))
+register_menu(MenuItem(_l("Promotions"), "catalog.list_promotions", kinds=PHARMACY_KINDS, order=35))
+register_menu(
+    MenuItem(
+        _l("Catalogue import"), "catalog.import_catalog", staff=True, admin_only=True, order=60
+    )
+)
+
+
+def _promotions_panel(_membership):
+    from portal.catalog.services import active_promotions
+
+    promotions = active_promotions(limit=5)
+    return {"promotions": promotions} if promotions else None
+
+
+register_panel(
+    Panel(
+        template="catalog/panel_promotions.html",
+        context=_promotions_panel,
+        kinds=PHARMACY_KINDS,
+        order=12,
+    )
+)

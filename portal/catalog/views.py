@@ -1,0 +1,244 @@
+import click
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.accounts.forms import ConfirmForm
+from portal.catalog import PHARMACY_KINDS, bp, importer
+from portal.catalog import services as catalog
+from portal.catalog.forms import CatalogImportForm
+from portal.catalog.models import Category, Item, Manufacturer, Stock
+from portal.catalog.price_list import price_list_workbook
+from portal.extensions import db
+from portal.organisations.models import Power
+from portal.security import access, current_organisation, has_power, safe_next_url
+
+
+@bp.before_request
+def catalogue_only_for_pharmacies():
+    """Gas and other customers have no catalogue: for them these pages do not exist."""
+    if not current_user.is_authenticated or current_user.is_staff:
+        return
+    organisation = current_organisation()
+    if organisation is not None and organisation.kind not in PHARMACY_KINDS:
+        abort(404)
+
+
+def _filters_from_request() -> catalog.SearchFilters:
+    args = request.args
+    sort = args.get("sort", "name")
+    return catalog.SearchFilters(
+        text=(args.get("q") or "").strip()[:200],
+        category_id=args.get("category", type=int),
+        manufacturer_id=args.get("manufacturer", type=int),
+        rx=args.get("rx", "") if args.get("rx") in ("yes", "no") else "",
+        in_stock=bool(args.get("in_stock")),
+        promotion=bool(args.get("promotion")),
+        vital=bool(args.get("vital")),
+        sort=sort if sort in catalog.SORTS else "name",
+    )
+
+
+def _filter_args(filters: catalog.SearchFilters) -> dict:
+    values = {
+        "q": filters.text,
+        "category": filters.category_id,
+        "manufacturer": filters.manufacturer_id,
+        "rx": filters.rx,
+        "in_stock": 1 if filters.in_stock else None,
+        "promotion": 1 if filters.promotion else None,
+        "vital": 1 if filters.vital else None,
+        "sort": filters.sort if filters.sort != "name" else None,
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+def _item_context(items, organisation):
+    """Prices (only for VIEW_PRICES), stock in the serving warehouse, favourites of a page."""
+    from portal.orders.services import serving_warehouse
+
+    ids = [item.id for item in items]
+    show_prices = has_power(Power.VIEW_PRICES)
+    quotes = catalog.quotes_for(organisation.id, ids) if show_prices else {}
+    warehouse = serving_warehouse(organisation)
+    stock = catalog.stock_in(warehouse.id, ids) if warehouse else {}
+    favourite_ids = {i.id for i in catalog.favourites(current_user.id, organisation.id)}
+    return {
+        "show_prices": show_prices,
+        "quotes": quotes,
+        "stock": stock,
+        "warehouse": warehouse,
+        "favourite_ids": favourite_ids,
+        "can_order": has_power(Power.ORDER),
+    }
+
+
+@bp.route("/catalog/")
+@access.customer
+def list_items():
+    organisation = current_organisation()
+    filters = _filters_from_request()
+    from portal.orders.services import serving_warehouse
+
+    warehouse = serving_warehouse(organisation)
+    query, fuzzy = catalog.search_query(
+        filters,
+        organisation_id=organisation.id if has_power(Power.VIEW_PRICES) else None,
+        warehouse_id=warehouse.id if warehouse else None,
+    )
+    page = db.paginate(query, per_page=catalog.PAGE_SIZE, error_out=False)
+    return render_template(
+        "catalog/list.html",
+        page=page,
+        filters=filters,
+        filter_args=_filter_args(filters),
+        fuzzy=fuzzy,
+        sorts=catalog.SORTS,
+        categories=db.session.scalars(select(Category).order_by(Category.name)).all(),
+        manufacturers=db.session.scalars(select(Manufacturer).order_by(Manufacturer.name)).all(),
+        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6),
+        form=ConfirmForm(),
+        **_item_context(page.items, organisation),
+    )
+
+
+@bp.route("/catalog/items/<int:item_id>")
+@access.customer
+def show_item(item_id):
+    organisation = current_organisation()
+    item = db.get_or_404(Item, item_id)
+    if not item.is_active:
+        abort(404)
+    catalog.record_view(current_user.id, organisation.id, item.id)
+    db.session.commit()
+    stock_rows = db.session.scalars(
+        select(Stock).where(Stock.item_id == item.id).order_by(Stock.warehouse_id)
+    ).all()
+    context = _item_context([item], organisation)
+    warehouse = context["warehouse"]
+    return render_template(
+        "catalog/item.html",
+        item=item,
+        stock_rows=stock_rows,
+        nearest_expiry=catalog.nearest_expiry(item.id),
+        delivery_date=catalog.delivery_date_for(warehouse) if warehouse else None,
+        is_favourite=item.id in context["favourite_ids"],
+        form=ConfirmForm(),
+        **context,
+    )
+
+
+@bp.route("/catalog/items/<int:item_id>/favourite", methods=["POST"])
+@access.customer
+def toggle_favourite(item_id):
+    item = db.get_or_404(Item, item_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        now = catalog.toggle_favourite(current_user.id, current_organisation().id, item.id)
+        db.session.commit()
+        flash(_("Added to favourites.") if now else _("Removed from favourites."), "success")
+    fallback = url_for("catalog.show_item", item_id=item.id)
+    return redirect(safe_next_url(request.form.get("next"), fallback))
+
+
+@bp.route("/catalog/favourites")
+@access.customer
+def list_favourites():
+    organisation = current_organisation()
+    items = catalog.favourites(current_user.id, organisation.id)
+    return render_template(
+        "catalog/favourites.html",
+        items=items,
+        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=12),
+        form=ConfirmForm(),
+        **_item_context(items, organisation),
+    )
+
+
+@bp.route("/catalog/promotions")
+@access.customer
+def list_promotions():
+    organisation = current_organisation()
+    promotions = catalog.active_promotions()
+    items = [p.item for p in promotions]
+    return render_template(
+        "catalog/promotions.html",
+        promotions=promotions,
+        form=ConfirmForm(),
+        **_item_context(items, organisation),
+    )
+
+
+@bp.route("/catalog/price-list.xlsx")
+@access.power(Power.VIEW_PRICES)
+def download_price_list():
+    organisation = current_organisation()
+    handle = price_list_workbook(organisation)
+    return send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"price-list-{organisation.inn}.xlsx",
+    )
+
+
+@bp.route("/backoffice/catalog/import", methods=["GET", "POST"])
+@access.staff("admin")
+def import_catalog():
+    form = CatalogImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+        upload.close()  # large uploads are spooled to a temporary file
+        try:
+            report = importer.import_catalog(upload.filename, data, dry_run=form.dry_run.data)
+        except importer.ImportFileError as error:
+            db.session.rollback()
+            form.file.errors.append(error.message)
+        else:
+            if report.rejected or form.dry_run.data:
+                db.session.rollback()
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Catalogue imported: %(created)s created, %(updated)s updated.",
+                        created=report.created,
+                        updated=report.updated,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("catalog.import_catalog"))
+    return render_template("catalog/import.html", form=form, report=report)
+
+
+@bp.cli.command("import-catalog")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and print the report only.")
+def import_catalog_command(path, dry_run):
+    """Create or update catalogue items from an XLSX/CSV file (all rows or none)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    # Messages are translated like in the UI (Russian), which needs a request context.
+    with current_app.test_request_context():
+        _run_import_command(path, data, dry_run)
+
+
+def _run_import_command(path, data, dry_run):
+    try:
+        report = importer.import_catalog(path, data, dry_run=dry_run)
+    except importer.ImportFileError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    for rejected in report.rejected:
+        click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+    if report.rejected or dry_run:
+        db.session.rollback()
+        if report.rejected:
+            raise click.ClickException(f"{len(report.rejected)} rows rejected; nothing imported")
+        click.echo(f"Checked: {report.created} to create, {report.updated} to update.")
+        return
+    db.session.commit()
+    click.echo(f"Imported: {report.created} created, {report.updated} updated.")

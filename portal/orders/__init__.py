@@ -1,0 +1,69 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+# The organisations package must be loaded before portal.navigation (which imports its
+# models); our models can be imported first by create_app, so load it explicitly.
+import portal.organisations  # noqa: F401
+
+# isort: split
+
+from portal.navigation import MenuItem, Panel, register_menu, register_panel
+from portal.organisations.models import Power
+
+bp = Blueprint("orders", __name__)
+
+PHARMACY_KINDS = ("pharmacy", "medical")
+
+register_menu(
+    MenuItem(_l("Cart"), "orders.show_cart", power=Power.ORDER, kinds=PHARMACY_KINDS, order=40)
+)
+register_menu(
+    MenuItem(_l("Orders"), "orders.list_orders", power=Power.ORDER, kinds=PHARMACY_KINDS, order=45)
+)
+register_menu(MenuItem(_l("Orders"), "orders.staff_orders", staff=True, order=25))
+
+
+def _open_orders_panel(membership):
+    from portal.orders.services import open_orders_summary
+
+    return open_orders_summary(membership.organisation_id)
+
+
+def _balance_panel(membership):
+    from portal.orders.services import credit_position
+
+    return credit_position(membership.organisation)
+
+
+def _staff_orders_panel(_membership):
+    from portal.orders.services import orders_to_confirm_count
+
+    return {"count": orders_to_confirm_count()}
+
+
+register_panel(
+    Panel(
+        template="orders/panel_open_orders.html",
+        context=_open_orders_panel,
+        power=Power.ORDER,
+        kinds=PHARMACY_KINDS,
+        order=10,
+    )
+)
+register_panel(
+    Panel(
+        template="orders/panel_balance.html",
+        context=_balance_panel,
+        power=Power.VIEW_FINANCE,
+        kinds=PHARMACY_KINDS,
+        order=11,
+    )
+)
+register_panel(
+    Panel(
+        template="orders/panel_staff_orders.html",
+        context=_staff_orders_panel,
+        staff=True,
+        order=10,
+    )
+)

@@ -1,0 +1,453 @@
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from portal.accounts.forms import ConfirmForm
+from portal.extensions import db
+from portal.form_fields import choices
+from portal.orders import PHARMACY_KINDS, bp, documents
+from portal.orders import services as orders
+from portal.orders.forms import (
+    AddToCartForm,
+    CheckoutForm,
+    OrderFileForm,
+    QuickOrderForm,
+    StaffNoteForm,
+    StatusForm,
+)
+from portal.orders.models import NEXT_STATUSES, Order, OrderStatus
+from portal.orders.order_files import OrderFileError, parse_quick_order, read_order_file
+from portal.organisations.models import Organisation, Power
+from portal.security import (
+    access,
+    can_manage_organisation,
+    current_organisation,
+    get_scoped_or_404,
+    has_power,
+    require_manage_organisation,
+    safe_next_url,
+    scoped,
+)
+
+
+@bp.before_request
+def ordering_only_for_pharmacies():
+    if not current_user.is_authenticated or current_user.is_staff:
+        return
+    organisation = current_organisation()
+    if organisation is not None and organisation.kind not in PHARMACY_KINDS:
+        abort(404)
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+
+@bp.route("/cart")
+@access.power(Power.ORDER)
+def show_cart():
+    organisation = current_organisation()
+    summary = orders.summarise_cart(current_user.id, organisation)
+    return render_template(
+        "orders/cart.html",
+        summary=summary,
+        show_prices=has_power(Power.VIEW_PRICES),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/cart/add", methods=["POST"])
+@access.power(Power.ORDER)
+def add_to_cart():
+    form = AddToCartForm()
+    target = safe_next_url(form.next.data, url_for("orders.show_cart"))
+    if not form.validate_on_submit():
+        flash(_("Enter a whole number of packs greater than zero."), "error")
+        return redirect(target)
+    try:
+        item_id = int(form.item_id.data or 0)
+        line = orders.add_to_cart(
+            current_user.id,
+            current_organisation(),
+            item_id,
+            orders.parse_quantity(form.quantity.data),
+        )
+    except orders.OrderError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    except ValueError:
+        abort(400)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "«%(name)s» is in the cart: %(count)s packs.",
+                name=line.item.full_name,
+                count=line.quantity,
+            ),
+            "success",
+        )
+    return redirect(target)
+
+
+@bp.route("/cart/update", methods=["POST"])
+@access.power(Power.ORDER)
+def update_cart():
+    """Save every quantity field of the cart form; 0 removes a line. One bad line saves none."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    organisation = current_organisation()
+    remove = request.form.get("remove", type=int)
+    try:
+        if remove:
+            orders.remove_from_cart(current_user.id, organisation.id, remove)
+        else:
+            for line in orders.cart_lines(current_user.id, organisation.id):
+                raw = request.form.get(f"quantity-{line.id}")
+                if raw is None:
+                    continue
+                quantity = 0 if raw.strip() == "0" else orders.parse_quantity(raw)
+                try:
+                    orders.set_cart_quantity(current_user.id, organisation, line.id, quantity)
+                except orders.OrderError as error:
+                    raise orders.OrderError(f"«{line.item.full_name}»: {error.message}") from error
+    except orders.OrderError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The cart is updated."), "success")
+    return redirect(url_for("orders.show_cart"))
+
+
+@bp.route("/cart/quick", methods=["GET", "POST"])
+@access.power(Power.ORDER)
+def quick_order():
+    form = QuickOrderForm()
+    result = None
+    if form.validate_on_submit():
+        rows = parse_quick_order(form.lines.data)
+        result = orders.add_rows_to_cart(
+            current_user.id, current_organisation(), rows, skip_invalid=form.skip_invalid.data
+        )
+        if result.added and (not result.rejected or form.skip_invalid.data):
+            db.session.commit()
+            flash(_("%(count)s lines added to the cart.", count=result.added), "success")
+            if not result.rejected:
+                return redirect(url_for("orders.show_cart"))
+        else:
+            db.session.rollback()
+    return render_template("orders/quick_order.html", form=form, result=result)
+
+
+@bp.route("/cart/upload", methods=["GET", "POST"])
+@access.power(Power.ORDER)
+def upload_order_file():
+    form = OrderFileForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        # ORDER_FILE_MAX_BYTES (optional) tightens the site-wide upload limit for order files.
+        limit = current_app.config.get("ORDER_FILE_MAX_BYTES") or (
+            current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        )
+        data = upload.read(limit + 1)
+        upload.close()  # large uploads are spooled to a temporary file
+        try:
+            if len(data) > limit:
+                raise OrderFileError(
+                    _("The file is larger than %(mb)s MB.", mb=f"{limit / 1048576:.3g}")
+                )
+            rows = read_order_file(
+                upload.filename, data, form.code_column.data, form.quantity_column.data
+            )
+        except OrderFileError as error:
+            form.file.errors.append(str(error.message))
+        else:
+            result = orders.add_rows_to_cart(
+                current_user.id, current_organisation(), rows, skip_invalid=form.skip_invalid.data
+            )
+            if result.added and (not result.rejected or form.skip_invalid.data):
+                db.session.commit()
+                flash(_("%(count)s lines added to the cart.", count=result.added), "success")
+                if not result.rejected:
+                    return redirect(url_for("orders.show_cart"))
+            else:
+                db.session.rollback()
+    return render_template("orders/upload.html", form=form, result=result)
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@access.power(Power.ORDER)
+def checkout():
+    organisation = current_organisation()
+    form = CheckoutForm()
+    form.address_id.choices = choices((a.id, a.address) for a in organisation.addresses)
+    if request.method == "GET":
+        default = next((a for a in organisation.addresses if a.is_default), None)
+        if default is not None:
+            form.address_id.data = default.id
+        # A fresh key per checkout page: a resubmit of this page finds the order it made.
+        form.idempotency_key.data = secrets.token_urlsafe(24)
+    address = next((a for a in organisation.addresses if a.id == form.address_id.data), None)
+    warehouse = orders.serving_warehouse(organisation, address)
+    summary = orders.summarise_cart(current_user.id, organisation, warehouse)
+    if form.validate_on_submit():
+        try:
+            order, created = orders.place_order(
+                current_user,
+                organisation,
+                address_id=form.address_id.data,
+                payment_terms=form.payment_terms.data,
+                comment=form.comment.data,
+                idempotency_key=form.idempotency_key.data,
+            )
+        except orders.OrderError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            if target is not None:
+                target.errors = [*target.errors, str(error.message)]
+            else:
+                flash(str(error.message), "error")
+            summary = orders.summarise_cart(current_user.id, organisation, warehouse)
+        else:
+            db.session.commit()
+            if created:
+                flash(_("Order %(number)s is placed.", number=order.number), "success")
+            return redirect(url_for("orders.show_order", order_id=order.id))
+    if not summary.rows and request.method == "GET":
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("orders.show_cart"))
+    from portal.catalog.services import delivery_date_for
+
+    return render_template(
+        "orders/checkout.html",
+        form=form,
+        summary=summary,
+        warehouse=warehouse,
+        delivery_date=delivery_date_for(warehouse) if warehouse else None,
+        credit=orders.available_credit(organisation),
+        show_prices=has_power(Power.VIEW_PRICES),
+    )
+
+
+# --- the buyer's orders -----------------------------------------------------------------------
+
+
+@bp.route("/orders")
+@access.power(Power.ORDER)
+def list_orders():
+    query = scoped(Order).order_by(Order.created_at.desc(), Order.id.desc())
+    status = request.args.get("status")
+    if status in OrderStatus.__members__.values():
+        query = query.where(Order.status == status)
+    page = db.paginate(query, per_page=30, error_out=False)
+    return render_template(
+        "orders/list.html",
+        page=page,
+        status=status,
+        labels=orders.STATUS_LABELS,
+        show_prices=has_power(Power.VIEW_PRICES),
+    )
+
+
+@bp.route("/orders/<int:order_id>")
+@access.power(Power.ORDER)
+def show_order(order_id):
+    order = get_scoped_or_404(Order, order_id)
+    tickets = "tickets.new_ticket" in current_app.view_functions
+    return render_template(
+        "orders/order.html",
+        order=order,
+        labels=orders.STATUS_LABELS,
+        payment_labels=orders.PAYMENT_LABELS,
+        show_prices=has_power(Power.VIEW_PRICES),
+        return_link=(
+            url_for("tickets.new_ticket", type="return", order_id=order.id)
+            if tickets and order.status == OrderStatus.DELIVERED
+            else None
+        ),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@access.power(Power.ORDER)
+def cancel_order(order_id):
+    order = get_scoped_or_404(Order, order_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            orders.cancel_order(order, current_user)
+        except orders.OrderError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("Order %(number)s is cancelled.", number=order.number), "success")
+    return redirect(url_for("orders.show_order", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/reorder", methods=["POST"])
+@access.power(Power.ORDER)
+def reorder(order_id):
+    order = get_scoped_or_404(Order, order_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("orders.show_order", order_id=order_id))
+    result = orders.reorder(order, current_user, current_organisation())
+    db.session.commit()
+    if result.added:
+        flash(_("%(count)s lines added to the cart.", count=result.added), "success")
+    for rejected in result.rejected:
+        flash(f"{rejected.code}: {rejected.reason}", "warning")
+    return redirect(url_for("orders.show_cart"))
+
+
+def _require_prices():
+    if not has_power(Power.VIEW_PRICES):
+        abort(403)
+
+
+@bp.route("/orders/<int:order_id>/invoice.pdf")
+@access.power(Power.ORDER)
+def invoice_pdf(order_id):
+    order = get_scoped_or_404(Order, order_id)
+    _require_prices()
+    if order.status == OrderStatus.CANCELLED:
+        abort(404)
+    return current_app.response_class(
+        documents.invoice_pdf(order),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="invoice-{order.number}.pdf"'},
+    )
+
+
+@bp.route("/orders/<int:order_id>/order.xlsx")
+@access.power(Power.ORDER)
+def order_xlsx(order_id):
+    order = get_scoped_or_404(Order, order_id)
+    _require_prices()
+    return send_file(
+        documents.order_xlsx(order),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"order-{order.number}.xlsx",
+    )
+
+
+# --- back office ------------------------------------------------------------------------------
+
+
+@bp.route("/backoffice/orders")
+@access.staff()
+def staff_orders():
+    query = select(Order).join(Organisation, Organisation.id == Order.organisation_id)
+    status = request.args.get("status") or ""
+    search = (request.args.get("q") or "").strip()
+    if status in OrderStatus.__members__.values():
+        query = query.where(Order.status == status)
+    if search:
+        query = query.where(
+            or_(
+                Order.number.contains(search),
+                Organisation.legal_name.ilike(f"%{search}%"),
+                Organisation.inn.startswith(search),
+            )
+        )
+    if request.args.get("mine"):
+        query = query.where(Organisation.manager_id == current_user.id)
+    page = db.paginate(
+        query.order_by(Order.created_at.desc(), Order.id.desc()), per_page=30, error_out=False
+    )
+    return render_template(
+        "orders/staff_list.html",
+        page=page,
+        status=status,
+        search=search,
+        mine=request.args.get("mine"),
+        labels=orders.STATUS_LABELS,
+    )
+
+
+def _staff_page(order, status_form=None, note_form=None):
+    status_form = status_form or StatusForm()
+    status_form.status.choices = choices(
+        (s.value, orders.STATUS_LABELS[s]) for s in NEXT_STATUSES[OrderStatus(order.status)]
+    )
+    note_form = note_form or StaffNoteForm(staff_note=order.staff_note)
+    return render_template(
+        "orders/staff_order.html",
+        order=order,
+        labels=orders.STATUS_LABELS,
+        payment_labels=orders.PAYMENT_LABELS,
+        status_form=status_form,
+        note_form=note_form,
+        form=ConfirmForm(),
+        can_manage=can_manage_organisation(current_user, order.organisation),
+    )
+
+
+@bp.route("/backoffice/orders/<int:order_id>")
+@access.staff()
+def staff_order(order_id):
+    return _staff_page(db.get_or_404(Order, order_id))
+
+
+@bp.route("/backoffice/orders/<int:order_id>/status", methods=["POST"])
+@access.staff()
+def staff_change_status(order_id):
+    order = db.get_or_404(Order, order_id)
+    require_manage_organisation(order.organisation)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            orders.change_status(order, form.status.data, current_user, form.note.data)
+        except orders.OrderError as error:
+            db.session.rollback()
+            form.status.errors = [str(error.message)]
+            return _staff_page(db.get_or_404(Order, order_id), status_form=form), 422
+        db.session.commit()
+        flash(_("The order status is changed."), "success")
+    return redirect(url_for("orders.staff_order", order_id=order_id))
+
+
+@bp.route("/backoffice/orders/<int:order_id>/shipped", methods=["POST"])
+@access.staff()
+def staff_shipped_quantities(order_id):
+    order = db.get_or_404(Order, order_id)
+    require_manage_organisation(order.organisation)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    quantities = {}
+    for line in order.lines:
+        raw = (request.form.get(f"shipped-{line.id}") or "").strip()
+        if raw == "":
+            continue
+        quantities[line.id] = int(raw) if raw.isdigit() else -1
+    try:
+        orders.set_shipped_quantities(order, quantities, current_user)
+    except orders.OrderError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Shipped quantities are saved."), "success")
+    return redirect(url_for("orders.staff_order", order_id=order_id))
+
+
+@bp.route("/backoffice/orders/<int:order_id>/note", methods=["POST"])
+@access.staff()
+def staff_note(order_id):
+    order = db.get_or_404(Order, order_id)
+    require_manage_organisation(order.organisation)
+    form = StaffNoteForm()
+    if form.validate_on_submit():
+        orders.set_staff_note(order, form.staff_note.data, current_user)
+        db.session.commit()
+        flash(_("The note is saved."), "success")
+    return redirect(url_for("orders.staff_order", order_id=order_id))
