@@ -48,6 +48,8 @@ def configure(app, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    for chatty in ("weasyprint", "fontTools"):  # per-document progress lines are noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     access = logging.getLogger("portal.access")
 
     @app.before_request
