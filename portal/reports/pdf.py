@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 STATIC_SCHEME = "portal-static:"
 
@@ -17,29 +18,32 @@ class RefusedURL(ValueError):
     pass
 
 
-def _static_root() -> Path:
-    return Path(current_app.static_folder).resolve()
+class StaticOnlyFetcher(URLFetcher):
+    """Serves portal-static: URLs from one folder and refuses everything else."""
 
+    def __init__(self, static_root: Path):
+        super().__init__(allowed_protocols=())
+        self.static_root = Path(static_root).resolve()
 
-def make_url_fetcher(static_root: Path):
-    def fetch(url: str, *args, **kwargs):
+    def fetch(self, url, headers=None):
         if not url.startswith(STATIC_SCHEME):
             raise RefusedURL(f"PDF rendering refuses to fetch {url!r}")
-        path = (static_root / url[len(STATIC_SCHEME) :].lstrip("/")).resolve()
-        if static_root not in path.parents or not path.is_file():
+        path = (self.static_root / url.removeprefix(STATIC_SCHEME).lstrip("/")).resolve()
+        if self.static_root not in path.parents or not path.is_file():
             raise RefusedURL(f"PDF rendering refuses to fetch {url!r}")
-        return {
-            "string": path.read_bytes(),
-            "mime_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-        }
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            url, body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
 
-    return fetch
+
+def make_url_fetcher(static_root: Path) -> StaticOnlyFetcher:
+    return StaticOnlyFetcher(static_root)
 
 
 def html_to_pdf(html: str) -> bytes:
-    return HTML(
-        string=html, url_fetcher=make_url_fetcher(_static_root()), base_url=STATIC_SCHEME
-    ).write_pdf()
+    fetcher = make_url_fetcher(Path(current_app.static_folder))
+    return HTML(string=html, url_fetcher=fetcher, base_url=STATIC_SCHEME).write_pdf()
 
 
 def render_pdf(template: str, **context) -> bytes:

@@ -35,9 +35,21 @@ def test_pdf_has_cyrillic_text(app, tmp_path):
 
 
 def test_pdf_refuses_local_files_and_external_urls(app, tmp_path):
-    fetch = pdf.make_url_fetcher(tmp_path)
+    fetcher = pdf.make_url_fetcher(tmp_path)
     (tmp_path / "ok.css").write_text("p{}")
-    assert fetch("portal-static:ok.css")["string"] == b"p{}"
+    assert fetcher.fetch("portal-static:ok.css").read() == b"p{}"
     for url in ("file:///etc/passwd", "http://169.254.169.254/", "portal-static:../../etc/passwd"):
         with pytest.raises(pdf.RefusedURL):
-            fetch(url)
+            fetcher.fetch(url)
+
+
+def test_pdf_uses_the_bundled_font(app, caplog):
+    html = (
+        '<html><head><style>@font-face { font-family: "Portal Sans"; '
+        'src: url("portal-static:fonts/DejaVuSans.ttf"); } body { font-family: "Portal Sans"; }'
+        "</style></head><body>Акт сверки</body></html>"
+    )
+    with app.test_request_context(), caplog.at_level("WARNING", logger="weasyprint"):
+        data = pdf.html_to_pdf(html)
+    assert data.startswith(b"%PDF")
+    assert not [r for r in caplog.records if "cannot be loaded" in r.getMessage()]
