@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = [
     "portal.onboarding",
     "portal.notifications",
     "portal.backoffice",
+    "portal.documents",
 ]
 
 
@@ -65,6 +66,7 @@ def _import_models():
     # Import every model module so metadata (and Alembic autogenerate) sees all tables.
     import portal.accounts.models
     import portal.audit
+    import portal.documents.models
     import portal.ledger
     import portal.notifications.models
     import portal.onboarding.models
