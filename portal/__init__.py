@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = [
     "portal.notifications",
     "portal.backoffice",
     "portal.documents",
+    "portal.tickets",
 ]
 
 
@@ -70,7 +71,8 @@ def _import_models():
     import portal.ledger
     import portal.notifications.models
     import portal.onboarding.models
-    import portal.organisations.models  # noqa: F401
+    import portal.organisations.models
+    import portal.tickets.models  # noqa: F401
 
 
 def _register_blueprints(app):
