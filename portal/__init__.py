@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = [
     "portal.backoffice",
     "portal.documents",
     "portal.tickets",
+    "portal.statements",
 ]
 
 
@@ -72,6 +73,7 @@ def _import_models():
     import portal.notifications.models
     import portal.onboarding.models
     import portal.organisations.models
+    import portal.statements.models
     import portal.tickets.models  # noqa: F401
 
 
