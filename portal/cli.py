@@ -18,7 +18,7 @@ DEMO_ACCOUNTS = [
     ("admin", "Administrator"),
 ]
 # Each domain's demo data, run in this order after the foundation's: "module:function".
-DEMO_SEEDERS = []
+DEMO_SEEDERS = ["portal.documents.demo:seed", "portal.tickets.demo:seed"]
 
 
 def register(app):

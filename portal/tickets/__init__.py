@@ -43,7 +43,7 @@ register_subject("ticket", _ticket_label, _l("Request"))
 register_menu(
     MenuItem(_l("Requests"), "tickets.list_tickets", power=Power.CREATE_REQUESTS, order=70)
 )
-register_menu(MenuItem(_l("Requests"), "tickets.staff_queue", staff=True, order=42))
+register_menu(MenuItem(_l("Customer requests"), "tickets.staff_queue", staff=True, order=42))
 register_panel(
     Panel(
         template="tickets/panel_open.html",
