@@ -33,6 +33,15 @@ def unread_count(user) -> int:
     )
 
 
+def for_user(user):
+    """The user's notices, newest first (a query, for pagination)."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
 def recent(user, limit=50):
     return db.session.scalars(
         select(Notification)

@@ -25,7 +25,11 @@ class StatementQueue:
 def make_huey(app) -> Huey:
     if app.config.get("REDIS_URL"):
         return RedisHuey(QUEUE_NAME, url=app.config["REDIS_URL"])
-    path = app.config.get("STATEMENTS_QUEUE_PATH") or os.path.join(app.instance_path, "huey.db")
+    path = (
+        app.config.get("STATEMENTS_QUEUE_PATH")
+        or os.environ.get("PORTAL_STATEMENTS_QUEUE_PATH")
+        or os.path.join(app.instance_path, "huey.db")
+    )
     os.makedirs(os.path.dirname(path), exist_ok=True)
     return SqliteHuey(QUEUE_NAME, filename=path)
 
