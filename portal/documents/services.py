@@ -116,8 +116,12 @@ def review_upload(upload, reviewer, *, accept: bool, comment: str | None) -> Cus
     """Accept or reject a pending scan; a rejection must say why. The uploader is notified."""
     comment = (comment or "").strip() or None
     # Lock the row so two managers cannot decide the same scan at once.
+    # populate_existing: re-read the locked row, not the copy this session loaded earlier.
     upload = db.session.scalar(
-        select(CustomerUpload).where(CustomerUpload.id == upload.id).with_for_update()
+        select(CustomerUpload)
+        .where(CustomerUpload.id == upload.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if upload.deleted_at is not None or upload.status != UploadStatus.PENDING:
         raise DocumentError(_l("This scan has already been reviewed."), "comment")

@@ -113,7 +113,13 @@ def create_ticket(organisation, user, ticket_type, *, title, body, fields, files
 
 
 def _locked(ticket) -> Ticket:
-    return db.session.scalar(select(Ticket).where(Ticket.id == ticket.id).with_for_update())
+    # populate_existing: re-read the locked row, not the copy this session loaded earlier.
+    return db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def add_comment(ticket, author, *, body=None, new_status=None, files=()) -> TicketEvent:
