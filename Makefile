@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations migrate lint format e2e messages clean
+# `make worker`: only the background worker (e.g. next to gunicorn).
+.PHONY: worker run test install install-dev translations migrate lint format e2e messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +30,20 @@ translations: | $(BIN)/python
 migrate: install
 	$(BIN)/flask db upgrade
 
-## Serve the portal on http://127.0.0.1:5000 with demo data (SQLite in instance/).
+## Serve the portal on http://127.0.0.1:5000 with demo data (SQLite in instance/),
+## with the background worker (statements) running alongside and stopped with the server.
+PORT ?= 5000
 run: migrate
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask demo-logins
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set).
+worker: migrate
+	$(BIN)/flask worker
+
 test: install-dev
 	$(BIN)/pytest
 

@@ -24,6 +24,9 @@ BLUEPRINT_MODULES = [
     "portal.metering",
     "portal.catalog",
     "portal.orders",
+    "portal.documents",
+    "portal.tickets",
+    "portal.statements",
 ]
 
 
@@ -67,12 +70,15 @@ def _import_models():
     import portal.accounts.models
     import portal.audit
     import portal.catalog.models
+    import portal.documents.models
     import portal.ledger
     import portal.metering.models
     import portal.notifications.models
     import portal.onboarding.models
     import portal.orders.models
-    import portal.organisations.models  # noqa: F401
+    import portal.organisations.models
+    import portal.statements.models
+    import portal.tickets.models  # noqa: F401
 
 
 def _register_blueprints(app):

@@ -21,6 +21,8 @@ DEMO_ACCOUNTS = [
 DEMO_SEEDERS = [
     "portal.catalog.demo:seed",
     "portal.metering.demo:seed",
+    "portal.documents.demo:seed",
+    "portal.tickets.demo:seed",
 ]
 
 

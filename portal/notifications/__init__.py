@@ -12,8 +12,9 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.route("/")
 @access.authenticated
 def list_notifications():
+    page = db.paginate(services.for_user(current_user), per_page=30, error_out=False)
     return render_template(
-        "notifications/list.html", notices=services.recent(current_user), confirm=ConfirmForm()
+        "notifications/list.html", notices=page.items, page=page, confirm=ConfirmForm()
     )
 
 

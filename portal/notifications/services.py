@@ -1,3 +1,4 @@
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from portal.database import utcnow
@@ -6,10 +7,16 @@ from portal.notifications.models import Notification
 
 
 def notify(user, title, *, body=None, link=None, organisation=None) -> Notification:
-    """Put a notice under the user's bell (saved with the current transaction)."""
+    """Put a notice under the user's bell (saved with the current transaction).
+
+    Lazy-translated title and body are rendered in the recipient's language, not the sender's.
+    """
+    with force_locale(user.language or "ru"):
+        title = str(title)
+        body = str(body) if body is not None else None
     notice = Notification(
         user_id=user.id,
-        title=title,
+        title=title[:200],
         body=body,
         link=link,
         organisation_id=getattr(organisation, "id", organisation),
@@ -23,6 +30,15 @@ def unread_count(user) -> int:
         select(func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
         )
+    )
+
+
+def for_user(user):
+    """The user's notices, newest first (a query, for pagination)."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
 
 

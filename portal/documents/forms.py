@@ -1,0 +1,76 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.documents.models import DocumentKind, UploadCategory, UploadStatus
+from portal.documents.subjects import subject_kinds
+from portal.form_fields import choices
+
+CATEGORY_LABELS = {
+    UploadCategory.SIGNED_CONTRACT: _l("Signed contract"),
+    UploadCategory.SIGNED_ACT: _l("Signed act or waybill"),
+    UploadCategory.LICENCE: _l("Licence"),
+    UploadCategory.PAYMENT_ORDER: _l("Payment order"),
+    UploadCategory.POWER_OF_ATTORNEY: _l("Power of attorney"),
+    UploadCategory.OTHER: _l("Other"),
+}
+STATUS_LABELS = {
+    UploadStatus.PENDING: _l("under review"),
+    UploadStatus.ACCEPTED: _l("accepted"),
+    UploadStatus.REJECTED: _l("rejected"),
+}
+KIND_LABELS = {
+    DocumentKind.CONTRACT: _l("Contract"),
+    DocumentKind.INVOICE: _l("Invoice"),
+    DocumentKind.ACT: _l("Act"),
+    DocumentKind.CERTIFICATE: _l("Certificate"),
+    DocumentKind.PRICE_LIST: _l("Price list"),
+    DocumentKind.OTHER: _l("Other"),
+}
+FILE_HINT = _l("PDF, JPEG, PNG or TIFF.")
+
+
+class UploadForm(FlaskForm):
+    category = SelectField(
+        _l("Category"), choices=choices(CATEGORY_LABELS.items()), validators=[DataRequired()]
+    )
+    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
+    subject_kind = SelectField(_l("Refers to"), validators=[Optional()])
+    subject_id = StringField(_l("Number"), validators=[Optional(), Length(max=20)])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Upload"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subject_kind.choices = choices([("", _l("nothing")), *subject_kinds()])
+
+
+class ReviewForm(FlaskForm):
+    decision = HiddenField()
+    comment = TextAreaField(_l("Comment to the customer"), validators=[Length(max=2000)])
+    accept = SubmitField(_l("Accept"))
+    reject = SubmitField(_l("Reject"))
+
+
+class PublishForm(FlaskForm):
+    organisation_id = SelectField(_l("Recipient"), coerce=int)
+    kind = SelectField(
+        _l("Kind"), choices=choices(KIND_LABELS.items()), validators=[DataRequired()]
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    number = StringField(_l("Document number"), validators=[Optional(), Length(max=64)])
+    document_date = DateField(_l("Document date"), validators=[Optional()])
+    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
+    submit = SubmitField(_l("Publish"))
+
+
+class DocumentFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

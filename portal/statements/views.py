@@ -1,0 +1,146 @@
+from datetime import date
+
+import click
+from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.forms import ConfirmForm
+from portal.extensions import db
+from portal.form_fields import choices
+from portal.organisations.models import Power
+from portal.security import access, current_organisation, get_scoped_or_404
+from portal.statements import bp, services
+from portal.statements.forms import StatementForm
+from portal.statements.models import JobStatus, StatementJob
+from portal.statements.queue import statement_queue
+
+
+def _status_labels():
+    return {
+        JobStatus.QUEUED: _("in the queue"),
+        JobStatus.RUNNING: _("being prepared"),
+        JobStatus.DONE: _("ready"),
+        JobStatus.FAILED: _("failed"),
+    }
+
+
+def _enqueue(job_id):
+    """Hand the job to the worker; if the queue is unreachable, show the job as failed."""
+    try:
+        statement_queue(current_app).enqueue(job_id)
+    except Exception as error:  # noqa: BLE001 - any broker failure must reach the user as "failed"
+        current_app.logger.exception("could not enqueue statement job %s", job_id)
+        job = db.session.get(StatementJob, job_id)
+        job.status = JobStatus.FAILED
+        job.error = f"queue unavailable: {type(error).__name__}"
+        db.session.commit()
+
+
+@bp.route("/", methods=["GET", "POST"])
+@access.power(Power.VIEW_FINANCE)
+def request_statement():
+    organisation = current_organisation()
+    form = StatementForm()
+    form.contract_id.choices = choices(
+        [("", _("All settlements of the organisation"))]
+        + services.organisation_contracts(organisation.id)
+    )
+    if not form.is_submitted():
+        today = date.today()
+        form.period_start.data = date(today.year, 1, 1)
+        form.period_end.data = today
+    if form.validate_on_submit():
+        contract_id = int(form.contract_id.data) if form.contract_id.data else None
+        try:
+            job, reused = services.request_statement(
+                organisation,
+                current_user,
+                form.period_start.data,
+                form.period_end.data,
+                contract_id,
+            )
+        except services.StatementError as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "period_end")
+            target.errors = list(target.errors) + [str(error.message)]
+        else:
+            job_id = job.id
+            db.session.commit()
+            if not reused:
+                _enqueue(job_id)
+            return redirect(url_for("statements.show_job", job_id=job_id))
+    return render_template(
+        "statements/request.html",
+        form=form,
+        jobs=services.jobs_for(organisation.id),
+        status_labels=_status_labels(),
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/<int:job_id>")
+@access.power(Power.VIEW_FINANCE)
+def show_job(job_id):
+    job = get_scoped_or_404(StatementJob, job_id)
+    return render_template(
+        "statements/job.html", job=job, status_labels=_status_labels(), confirm=ConfirmForm()
+    )
+
+
+@bp.route("/<int:job_id>/status")
+@access.power(Power.VIEW_FINANCE)
+def job_status(job_id):
+    job = get_scoped_or_404(StatementJob, job_id)
+    done = job.status == JobStatus.DONE
+    return jsonify(
+        status=job.status,
+        label=_status_labels()[JobStatus(job.status)],
+        progress=job.progress,
+        pdf_url=url_for("statements.download", job_id=job.id, fmt="pdf") if done else None,
+        xlsx_url=url_for("statements.download", job_id=job.id, fmt="xlsx") if done else None,
+    )
+
+
+@bp.route("/<int:job_id>/retry", methods=["POST"])
+@access.power(Power.VIEW_FINANCE)
+def retry_job(job_id):
+    job = get_scoped_or_404(StatementJob, job_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.retry(job)
+        except services.StatementError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            db.session.commit()
+            _enqueue(job_id)
+    return redirect(url_for("statements.show_job", job_id=job_id))
+
+
+@bp.route("/<int:job_id>/statement.<any(pdf, xlsx):fmt>")
+@access.power(Power.VIEW_FINANCE)
+def download(job_id, fmt):
+    job = get_scoped_or_404(StatementJob, job_id)
+    path = services.file_path(job, fmt)
+    if path is None:
+        abort(404)
+    name = f"akt-sverki-{job.period_start:%Y%m%d}-{job.period_end:%Y%m%d}.{fmt}"
+    mimetype = (
+        "application/pdf"
+        if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+def worker(workers):
+    """Run the background worker that produces statements (Huey consumer)."""
+    queue = statement_queue(current_app)
+    queue.huey.immediate = False
+    click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False).run()

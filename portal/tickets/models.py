@@ -1,0 +1,109 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import Timestamped, UTCDateTime, utcnow
+from portal.documents.models import StoredFileColumns
+from portal.extensions import db
+
+
+class TicketType(enum.StrEnum):
+    QUESTION = "question"
+    CONTRACT_CHANGE = "contract_change"
+    METER_VERIFICATION = "meter_verification"
+    DOCUMENT_COPY = "document_copy"
+    COMPLAINT = "complaint"
+    RETURN = "return"
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_FOR_CUSTOMER,
+)
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    COMMENT = "comment"
+    STATUS = "status"
+    ASSIGNED = "assigned"
+
+
+class Ticket(Timestamped, db.Model):
+    """A customer's request («заявка») to the supplier, followed to resolution."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_org_status", "organisation_id", "status"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    # The type's own fields (meter number, order lines to return, ...), as entered.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    subject_kind: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column()
+    subject_label: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32), default=TicketStatus.NEW)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation = relationship("Organisation")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    events = relationship(
+        "TicketEvent", back_populates="ticket", order_by="TicketEvent.id", lazy="selectin"
+    )
+    attachments = relationship(
+        "TicketAttachment", back_populates="ticket", order_by="TicketAttachment.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketEvent(Timestamped, db.Model):
+    """One line of a ticket's history: creation, a comment, a status change, an assignment."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)
+    by_staff: Mapped[bool] = mapped_column(default=False)
+
+    ticket = relationship("Ticket", back_populates="events")
+    author = relationship("User")
+    attachments = relationship("TicketAttachment", back_populates="event", lazy="selectin")
+
+
+class TicketAttachment(StoredFileColumns, Timestamped, db.Model):
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id", ondelete="CASCADE"))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    ticket = relationship("Ticket", back_populates="attachments")
+    event = relationship("TicketEvent", back_populates="attachments")

@@ -1,0 +1,33 @@
+from datetime import date
+
+from portal.extensions import db
+from portal.organisations.models import Power
+from portal.statements.models import StatementJob
+from tests.access import Case
+from tests.factories import make_user
+
+
+def a_job(organisation):
+    user = make_user(organisation)
+    job = StatementJob(
+        organisation_id=organisation.id,
+        requested_by_id=user.id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        fingerprint="0" * 64,
+    )
+    db.session.add(job)
+    db.session.commit()
+    return {"job_id": job.id}
+
+
+def a_job_download(organisation):
+    return {**a_job(organisation), "fmt": "pdf"}
+
+
+CASES = {
+    "statements.show_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "statements.job_status": Case(a_job, power=Power.VIEW_FINANCE),
+    "statements.retry_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "statements.download": Case(a_job_download, power=Power.VIEW_FINANCE),
+}
