@@ -70,7 +70,7 @@ CORE_PATHS := portal/__init__.py portal/audit.py portal/config.py portal/securit
 messages: | $(BIN)/python
 	@test -n "$(DOMAIN)" || (echo "usage: make messages DOMAIN=<domain>" && exit 2)
 	mkdir -p instance translations/$(DOMAIN)
-	$(BIN)/pybabel -q extract -F babel-domain.cfg -k _l -o instance/$(DOMAIN).pot \
+	$(BIN)/pybabel -q extract -F babel-domain.cfg -k _l -k _lp:1c,2 -k lazy_pgettext:1c,2 -o instance/$(DOMAIN).pot \
 		$(if $(filter core,$(DOMAIN)),$(CORE_PATHS),$(wildcard portal/$(DOMAIN) templates/$(DOMAIN)))
 	if [ -f translations/$(DOMAIN)/ru/LC_MESSAGES/messages.po ]; then \
 		$(BIN)/pybabel -q update --no-fuzzy-matching -i instance/$(DOMAIN).pot -d translations/$(DOMAIN) -l ru; \

@@ -1,21 +1,34 @@
-"""Every interface string has a Russian translation (Russian is the default language)."""
+"""Every interface string has a Russian translation (Russian is the default language).
 
+Each domain keeps its own catalogue (translations/<domain>/ru); Flask-Babel merges them, so
+the same English string must not be translated differently in two of them (the last one
+loaded would silently win): ambiguous words carry a context (pgettext).
+"""
+
+import re
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = ["-k", "_l", "-k", "_lp:1c,2", "-k", "lazy_pgettext:1c,2"]
+
+
+def catalogues():
+    for po in sorted(ROOT.glob("translations/*/ru/LC_MESSAGES/messages.po")):
+        with po.open("rb") as handle:
+            yield po.parts[-4], read_po(handle)
 
 
 def russian_catalogue():
     translated = {}
-    for po in sorted(ROOT.glob("translations/*/ru/LC_MESSAGES/messages.po")):
-        with po.open("rb") as handle:
-            for message in read_po(handle):
-                if message.id and message.string and not message.fuzzy:
-                    translated[message.id] = message.string
+    for _domain, catalogue in catalogues():
+        for message in catalogue:
+            if message.id and message.string and not message.fuzzy:
+                translated[(message.context, message.id)] = message.string
     return translated
 
 
@@ -28,8 +41,7 @@ def test_every_string_has_a_russian_translation(tmp_path):
             "extract",
             "-F",
             "babel.cfg",
-            "-k",
-            "_l",
+            *KEYWORDS,
             "-o",
             str(pot),
             ".",
@@ -41,16 +53,24 @@ def test_every_string_has_a_russian_translation(tmp_path):
         wanted = [m for m in read_po(handle) if m.id]
     translated = russian_catalogue()
     missing = [
-        f"{m.id!r} ({m.locations[0][0]}:{m.locations[0][1]})"
+        f"{m.id!r} [{m.context or ''}] ({m.locations[0][0]}:{m.locations[0][1]})"
         for m in wanted
-        if m.id not in translated
+        if (m.context, m.id) not in translated
     ]
     assert not missing, "untranslated (run `make messages DOMAIN=...`):\n" + "\n".join(missing)
 
 
-def test_translations_keep_their_placeholders():
-    import re
+def test_no_string_is_translated_two_ways():
+    versions = defaultdict(dict)
+    for domain, catalogue in catalogues():
+        for message in catalogue:
+            if message.id and message.string:
+                versions[(message.context, message.id)][domain] = message.string
+    clashes = {key: found for key, found in versions.items() if len(set(found.values())) > 1}
+    assert not clashes, f"give these a context (pgettext) or one translation: {clashes}"
 
+
+def test_translations_keep_their_placeholders():
     placeholder = re.compile(r"%\(\w+\)s")
-    for msgid, msgstr in russian_catalogue().items():
+    for (_context, msgid), msgstr in russian_catalogue().items():
         assert sorted(placeholder.findall(msgid)) == sorted(placeholder.findall(msgstr)), msgid

@@ -1,12 +1,6 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-# The organisations package must be loaded before portal.navigation (which imports its
-# models); our models can be imported first by create_app, so load it explicitly.
-import portal.organisations  # noqa: F401
-
-# isort: split
-
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
 
 # cli_group=None: `flask import-catalog FILE` sits at the top level like the other commands.

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 SubjectLoader = Callable[[int, int], str | None]
+NumberFinder = Callable[[int, str], int | None]
 _LOADERS: dict[str, tuple[object, SubjectLoader]] = {}
+# Optional: turn the number people see (order 2611-000001, contract ГП-52/23) into an id.
+_FINDERS: dict[str, NumberFinder] = {}
 
 
 class SubjectError(ValueError):
@@ -30,9 +33,11 @@ class Subject:
     label: str
 
 
-def register_subject(kind: str, loader: SubjectLoader, title=None) -> None:
+def register_subject(kind: str, loader: SubjectLoader, title=None, find_by_number=None) -> None:
     """Let uploads and tickets refer to objects of `kind` (title: e.g. _l("Order"))."""
     _LOADERS[kind] = (title or kind, loader)
+    if find_by_number is not None:
+        _FINDERS[kind] = find_by_number
 
 
 def subject_kinds() -> list[tuple[str, object]]:
@@ -50,8 +55,14 @@ def resolve_subject(organisation_id: int, kind: str | None, object_id) -> Subjec
         return None
     if not kind or kind not in _LOADERS:
         raise SubjectError(_l("This kind of object cannot be referred to."))
+    reference = str(object_id).strip()
+    if not reference.isdigit() and kind in _FINDERS:
+        found = _FINDERS[kind](organisation_id, reference)
+        reference = str(found) if found is not None else ""
+        if not reference:
+            raise SubjectError(_l("Your organisation has no such object: check the number."))
     try:
-        object_id = int(object_id)
+        object_id = int(reference)
     except (TypeError, ValueError) as error:
         raise SubjectError(_l("Enter the number of the object.")) from error
     _, loader = _LOADERS[kind]

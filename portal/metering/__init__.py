@@ -3,9 +3,9 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-# Organisations first: navigation imports its models, and create_app may load us before it.
-from portal.organisations.models import Power  # isort: skip
+from portal.documents.subjects import register_subject
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
+from portal.organisations.models import Power
 
 bp = Blueprint("metering", __name__, url_prefix="/metering")
 
@@ -73,3 +73,30 @@ def _register_commands(state):
     from portal.metering import commands
 
     commands.register(state.app)
+
+
+def _contract_label(organisation_id, contract_id):
+    """Tickets and uploads may refer to one of the organisation's gas contracts."""
+    from portal.extensions import db
+    from portal.metering.models import Contract
+
+    contract = db.session.get(Contract, contract_id)
+    if contract is None or contract.organisation_id != organisation_id:
+        return None
+    return _l("Contract %(number)s", number=contract.number)
+
+
+def _contract_by_number(organisation_id, number):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.metering.models import Contract
+
+    return db.session.scalar(
+        select(Contract.id).where(
+            Contract.organisation_id == organisation_id, Contract.number == number
+        )
+    )
+
+
+register_subject("contract", _contract_label, _l("Contract"), find_by_number=_contract_by_number)

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -12,10 +13,10 @@ KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 KIND_CHOICES = choices(KIND_PAIRS)
 
 STATUS_LABELS = {
-    ApplicationStatus.NEW: _l("New"),
+    ApplicationStatus.NEW: _lp("application status", "New"),
     ApplicationStatus.INFO_REQUESTED: _l("Information requested"),
-    ApplicationStatus.APPROVED: _l("Approved"),
-    ApplicationStatus.REJECTED: _l("Rejected"),
+    ApplicationStatus.APPROVED: _lp("application status", "Approved"),
+    ApplicationStatus.REJECTED: _lp("application status", "Rejected"),
 }
 
 
@@ -110,5 +111,7 @@ class QueueFilterForm(FlaskForm):
     status = SelectField(
         _l("Status"), choices=choices([("", _l("All"))] + list(STATUS_LABELS.items())), default=""
     )
-    kind = SelectField(_l("Kind"), choices=choices([("", _l("All"))] + KIND_PAIRS), default="")
+    kind = SelectField(
+        _lp("organisation", "Kind"), choices=choices([("", _l("All"))] + KIND_PAIRS), default=""
+    )
     region = StringField(_l("Region"))

@@ -1,12 +1,7 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-# The organisations package must be loaded before portal.navigation (which imports its
-# models); our models can be imported first by create_app, so load it explicitly.
-import portal.organisations  # noqa: F401
-
-# isort: split
-
+from portal.documents.subjects import register_subject
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
 from portal.organisations.models import Power
 
@@ -67,3 +62,25 @@ register_panel(
         order=10,
     )
 )
+
+
+def _order_label(organisation_id, order_id):
+    """Tickets (claims, returns) and uploads may refer to one of the organisation's orders."""
+    from portal.orders.services import order_for_organisation
+
+    order = order_for_organisation(organisation_id, order_id)
+    return None if order is None else _l("Order %(number)s", number=order.number)
+
+
+def _order_by_number(organisation_id, number):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.orders.models import Order
+
+    return db.session.scalar(
+        select(Order.id).where(Order.organisation_id == organisation_id, Order.number == number)
+    )
+
+
+register_subject("order", _order_label, _l("Order"), find_by_number=_order_by_number)

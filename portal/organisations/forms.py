@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -21,7 +22,7 @@ KIND_LABELS = {
     OrganisationKind.PHARMACY: _l("Pharmacy"),
     OrganisationKind.MEDICAL: _l("Medical institution"),
     OrganisationKind.GAS: _l("Industrial gas consumer"),
-    OrganisationKind.OTHER: _l("Other"),
+    OrganisationKind.OTHER: _lp("activity kind", "Other"),
 }
 
 

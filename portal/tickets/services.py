@@ -23,6 +23,15 @@ from portal.tickets.models import (
     TicketType,
 )
 
+
+def subject_label(organisation, kind, reference) -> str | None:
+    """How the form names a pre-filled reference ("Order 2611-000001"), if it is theirs."""
+    try:
+        return resolve_subject(organisation.id, kind, reference).label
+    except SubjectError:
+        return None
+
+
 # Which subject kind each reference field of the forms points to.
 SUBJECT_FIELDS = {"order_id": "order", "contract_id": "contract"}
 MAX_ATTACHMENTS = 10

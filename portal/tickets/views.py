@@ -61,9 +61,12 @@ def new_ticket():
         return render_template("tickets/choose_type.html", type_hints=TYPE_HINTS, **LABELS)
     ticket_type = TicketType(ticket_type)
     form = TicketForm()
+    subject_label = None
     if request.method == "GET" and request.args.get("order_id"):
-        # The "claim / return" link on a delivered order pre-fills it; checked again on submit.
+        # The "claim / return" link on a delivered order pre-fills it (as the number people
+        # see on the order); it is checked again on submit.
         form.order_id.data = request.args.get("order_id")
+        subject_label = services.subject_label(current_organisation(), "order", form.order_id.data)
     required, optional = TYPE_FIELDS[ticket_type]
     if form.validate_on_submit():
         try:
@@ -89,6 +92,7 @@ def new_ticket():
         ticket_type=ticket_type,
         type_fields=required + optional,
         required_fields=required,
+        subject_label=subject_label,
         **LABELS,
     ), (422 if form.errors else 200)
 

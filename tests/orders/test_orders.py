@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.orders import services
 from portal.orders.models import CartLine, Order, OrderLine, OrderStatus
 from portal.organisations.models import Power
+from portal.tickets.models import Ticket
 from tests.catalog.builders import make_item, stock_of
 from tests.factories import login, make_user
 
@@ -220,14 +221,59 @@ def test_order_xlsx_and_no_documents_without_view_prices(app, login_as, buyer, p
     assert "200,00" not in limited.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
-def test_return_link_only_when_tickets_exist_and_order_delivered(app, login_as, buyer, pharmacy):
-    order = place(login_as(buyer), pharmacy, make_item("Нурофен"))
+def test_claim_or_return_of_a_delivered_order_becomes_a_request(
+    app, login_as, buyer, pharmacy, other_pharmacy
+):
+    client = login_as(buyer)
+    order = place(client, pharmacy, make_item("Нурофен"))
+    assert "/tickets/new" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
     order.status = OrderStatus.DELIVERED
     db.session.commit()
-    page = login_as(buyer).get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "/tickets/new" not in page
-    assert services.order_for_organisation(pharmacy.id, order.id).id == order.id
-    assert services.order_for_organisation(pharmacy.id + 999, order.id) is None
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    link = f"/tickets/new?type=return&amp;order_id={order.id}"
+    assert link in page
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert order.number in form  # the order is named, not just its id
+    response = client.post(
+        f"/tickets/new?type=return&order_id={order.id}",
+        data={
+            "title": "Возврат",
+            "body": "Бой при доставке",
+            "order_id": str(order.id),
+            "return_reason": "defect",
+            "return_items": "Нурофен 2 уп.",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.subject_kind, ticket.subject_id) == ("order", order.id)
+    # The buyer may also type the order's number as printed on the invoice.
+    by_number = client.post(
+        "/tickets/new?type=complaint",
+        data={"title": "Жалоба", "body": "Опоздание", "order_id": order.number},
+        content_type="multipart/form-data",
+    )
+    assert by_number.status_code == 302
+    assert db.session.scalars(select(Ticket.subject_id)).all() == [order.id, order.id]
+    # Another organisation's order cannot be named in a request.
+    stranger = make_user(other_pharmacy)
+    other = app.test_client()
+    login(other, stranger)
+    refused = other.post(
+        f"/tickets/new?type=return&order_id={order.id}",
+        data={
+            "title": "Возврат",
+            "body": "?",
+            "order_id": str(order.id),
+            "return_reason": "defect",
+            "return_items": "1 уп.",
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert db.session.scalar(select(func.count(Ticket.id))) == 2
+    assert services.order_for_organisation(other_pharmacy.id, order.id) is None
 
 
 def test_dashboard_panels(login_as, buyer, pharmacy):

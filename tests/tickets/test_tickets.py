@@ -89,7 +89,7 @@ def test_return_on_another_organisations_order_is_refused(
     assert tickets() == []
 
 
-def test_return_when_orders_are_unknown_is_refused(login_as, buyer):
+def test_return_on_an_order_that_does_not_exist_is_refused(login_as, buyer):
     client = login_as(buyer)
     response = new_ticket(
         client, "return", order_id="5", return_reason="defect", return_items="1 уп."
