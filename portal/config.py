@@ -113,6 +113,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "READING_WINDOW_END": int(_env("READING_WINDOW_END", "25")),
         "READING_DEVIATION_SHARE": float(_env("READING_DEVIATION_SHARE", "0.5")),
         "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
+        # A statement job running (or waiting) longer than this is taken as lost with its worker.
+        "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         "SUPPLIER": {
             "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
             "inn": _env("SUPPLIER_INN", "7707083893"),

@@ -35,6 +35,10 @@ class StatementJob(Timestamped, db.Model):
     pdf_name: Mapped[str | None] = mapped_column(String(80))
     xlsx_name: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(Text)
+    # When the job was (last) handed to the worker, and how many times a worker took it up:
+    # a job whose worker died is requeued once, then reported failed (never stuck).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

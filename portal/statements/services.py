@@ -8,7 +8,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -219,6 +219,10 @@ def request_statement(organisation, user, start, end, contract_id=None):
         .order_by(StatementJob.id.desc())
     ).all()
     for job in candidates:
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and is_stalled(job):
+            if recover_stalled(job):
+                return job, False  # requeued: the caller hands it to the worker again
+            continue
         if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) or _files_exist(job):
             return job, True
     job = StatementJob(
@@ -230,6 +234,7 @@ def request_statement(organisation, user, start, end, contract_id=None):
         period_end=end,
         status=JobStatus.QUEUED,
         fingerprint=fingerprint,
+        queued_at=utcnow(),
     )
     db.session.add(job)
     db.session.flush()
@@ -242,7 +247,49 @@ def retry(job) -> None:
     job.status = JobStatus.QUEUED
     job.progress = 0
     job.error = None
+    job.attempts = 0
+    job.queued_at = utcnow()
     db.session.flush()
+
+
+MAX_ATTEMPTS = 2
+
+
+def is_stalled(job, now=None) -> bool:
+    """True when the worker that had the job has evidently stopped (killed, machine lost)."""
+    timeout = timedelta(minutes=float(current_app.config.get("STATEMENT_JOB_TIMEOUT_MINUTES", 10)))
+    cutoff = (now or utcnow()) - timeout
+    if job.status == JobStatus.RUNNING:
+        return job.started_at is not None and job.started_at < cutoff
+    if job.status == JobStatus.QUEUED:
+        return (job.queued_at or job.created_at) < cutoff
+    return False
+
+
+def recover_stalled(job) -> bool:
+    """Requeue a stalled job, or report it failed after MAX_ATTEMPTS; True if it must be queued."""
+    if job.attempts < MAX_ATTEMPTS:
+        log.warning("statement job %s stalled (%s); requeued", job.id, job.status)
+        job.status = JobStatus.QUEUED
+        job.progress = 0
+        job.started_at = None
+        job.queued_at = utcnow()
+        db.session.flush()
+        return True
+    log.error("statement job %s stalled %s times; reported failed", job.id, job.attempts)
+    job.status = JobStatus.FAILED
+    job.error = "the worker stopped while preparing this statement"
+    job.finished_at = utcnow()
+    db.session.flush()
+    return False
+
+
+def recover_all_stalled() -> list[int]:
+    """Recover every stalled job (the worker does this when it starts); ids to requeue."""
+    jobs = db.session.scalars(
+        select(StatementJob).where(StatementJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    ).all()
+    return [job.id for job in jobs if is_stalled(job) and recover_stalled(job)]
 
 
 def _set_progress(job, status, progress):
@@ -259,6 +306,7 @@ def run_job(job_id: int) -> None:
     if job is None or job.status == JobStatus.DONE:
         return
     job.started_at = utcnow()
+    job.attempts += 1
     _set_progress(job, JobStatus.RUNNING, 5)
     written = []
     try:

@@ -91,6 +91,11 @@ def show_job(job_id):
 @access.power(Power.VIEW_FINANCE)
 def job_status(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
+    if services.is_stalled(job):  # its worker died: requeue it (once) or report it failed
+        requeue = services.recover_stalled(job)
+        db.session.commit()
+        if requeue:
+            _enqueue(job.id)
     done = job.status == JobStatus.DONE
     return jsonify(
         status=job.status,
@@ -137,10 +142,16 @@ def download(job_id, fmt):
 
 
 @bp.cli.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+# One thread: rendering is CPU-bound (threads add nothing under the GIL) and WeasyPrint's
+# C bindings are safest used from one thread; run more worker processes for throughput.
+@click.option("--workers", default=1, show_default=True, help="Worker threads.")
 def worker(workers):
     """Run the background worker that produces statements (Huey consumer)."""
     queue = statement_queue(current_app)
     queue.huey.immediate = False
+    requeue = services.recover_all_stalled()  # jobs of a worker that was killed
+    db.session.commit()
+    for job_id in requeue:
+        queue.enqueue(job_id)
     click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")
     queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False).run()
