@@ -1,6 +1,10 @@
+from datetime import date
+
 import pytest
 from huey import SqliteHuey
 
+from portal.extensions import db
+from portal.ledger import post_charge, post_payment
 from portal.statements.queue import build_queue
 
 
@@ -21,3 +25,53 @@ def queue(app, tmp_path, monkeypatch):
     statement_queue.run_pending = run_pending
     statement_queue.pending = lambda: huey.pending_count()
     return statement_queue
+
+
+@pytest.fixture
+def ledger(pharmacy):
+    pharmacy.kpp = "770101001"
+    pharmacy.legal_address = "Москва, ул. Аптечная, 1"
+    post_charge(
+        pharmacy.id,
+        "1000.00",
+        entry_date=date(2025, 12, 20),
+        description="Отгрузка",
+        document_number="УПД-0001",
+    )
+    post_payment(
+        pharmacy.id,
+        "400.00",
+        entry_date=date(2025, 12, 25),
+        description="Оплата",
+        document_number="ПП-0001",
+    )
+    post_charge(
+        pharmacy.id,
+        "12345.67",
+        entry_date=date(2026, 1, 10),
+        description="Отгрузка",
+        document_number="УПД-0002",
+    )
+    post_payment(
+        pharmacy.id,
+        "5000.00",
+        entry_date=date(2026, 2, 1),
+        description="Оплата",
+        document_number="ПП-0002",
+    )
+    post_charge(
+        pharmacy.id,
+        "250.50",
+        entry_date=date(2026, 3, 5),
+        description="Газ",
+        document_number="СЧ-77",
+        contract_id=7,
+    )
+    post_charge(
+        pharmacy.id,
+        "999.00",
+        entry_date=date(2026, 5, 1),
+        description="После периода",
+        document_number="УПД-0099",
+    )
+    db.session.commit()

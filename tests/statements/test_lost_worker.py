@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.ledger import post_charge, post_payment
 from portal.statements.models import JobStatus, StatementJob
 from portal.statements.queue import QUEUE_NAME, build_queue
-from tests.statements.test_statements import ledger, request  # noqa: F401 - fixture
+from tests.statements.test_statements import request
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,13 @@ def job():
     return db.session.scalar(select(StatementJob))
 
 
-def test_a_stalled_job_is_requeued_once_then_reported_failed(app, login_as, buyer, ledger, queue):
+def test_a_stalled_job_is_requeued_once_then_reported_failed(
+    app,
+    login_as,
+    buyer,
+    ledger,
+    queue,
+):
     client = login_as(buyer)
     request(client)
     queue.run_pending()

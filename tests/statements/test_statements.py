@@ -4,65 +4,14 @@ import subprocess
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.ledger import post_charge, post_payment
+from portal.ledger import post_payment
 from portal.statements import rendering
 from portal.statements.models import StatementJob
 from tests.documents.files import download
-
-
-@pytest.fixture
-def ledger(pharmacy):
-    pharmacy.kpp = "770101001"
-    pharmacy.legal_address = "Москва, ул. Аптечная, 1"
-    post_charge(
-        pharmacy.id,
-        "1000.00",
-        entry_date=date(2025, 12, 20),
-        description="Отгрузка",
-        document_number="УПД-0001",
-    )
-    post_payment(
-        pharmacy.id,
-        "400.00",
-        entry_date=date(2025, 12, 25),
-        description="Оплата",
-        document_number="ПП-0001",
-    )
-    post_charge(
-        pharmacy.id,
-        "12345.67",
-        entry_date=date(2026, 1, 10),
-        description="Отгрузка",
-        document_number="УПД-0002",
-    )
-    post_payment(
-        pharmacy.id,
-        "5000.00",
-        entry_date=date(2026, 2, 1),
-        description="Оплата",
-        document_number="ПП-0002",
-    )
-    post_charge(
-        pharmacy.id,
-        "250.50",
-        entry_date=date(2026, 3, 5),
-        description="Газ",
-        document_number="СЧ-77",
-        contract_id=7,
-    )
-    post_charge(
-        pharmacy.id,
-        "999.00",
-        entry_date=date(2026, 5, 1),
-        description="После периода",
-        document_number="УПД-0099",
-    )
-    db.session.commit()
 
 
 def request(client, start="2026-01-01", end="2026-03-31", contract=""):
