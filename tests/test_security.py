@@ -56,9 +56,26 @@ def test_csrf_is_refused_on_state_changing_forms(client, buyer):
         assert client.post(url, data={}, csrf=False).status_code == 400
 
 
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database_and_the_queue(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json["checks"]["database"] == "ok"
+    assert response.status_code == 200
+    assert response.json["checks"]["database"] == "ok"
+    assert response.json["checks"]["queue"] == "ok"
+
+
+def test_healthz_fails_when_the_queue_is_unreachable(app, tmp_path):
+    broken = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["checks"]["queue"] == "unavailable"
+    with broken.app_context():
+        db.engine.dispose()
 
 
 def test_unreachable_database_gives_a_clear_503(app):

@@ -1,14 +1,17 @@
-"""Browser tests: a real server process (gunicorn, or flask run) and Debian's Chromium.
+"""Browser tests: real server processes (gunicorn and the worker) and Debian's Chromium.
 
 The server gets its own database (a temporary SQLite file, or a throwaway PostgreSQL database
 when PORTAL_TEST_DATABASE_URL is set), migrated with `flask db upgrade` and loaded with the demo
 data, and its own mail outbox folder. Screenshots go to test-artifacts/e2e/ (git-ignored).
+
+In the PostgreSQL pass the portal runs as in production (docs/OPERATIONS.md): PORTAL_ENV=
+production, gunicorn with 3 workers, Redis for rate limits and the job queue, JSON logs, the
+background worker as its own process.
 """
 
 import email
 import email.policy
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -117,25 +120,44 @@ def live_server(tmp_path_factory):
         "PORTAL_RATELIMIT_APPLICATION_FORM": "100 per hour",
     }
     env.pop("PORTAL_SMTP_HOST", None)
+    env["PORTAL_STATEMENTS_QUEUE_PATH"] = str(workdir / "huey.db")
     server = LiveServer(url, workdir / "outbox", env)
     server.flask("db", "upgrade")
-    server.flask("seed-demo")
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-    command = (
-        [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
-        if gunicorn
-        else [sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"]
-    )
+    server.flask("seed-demo")  # demo data exists only in development databases...
+    if TEST_DATABASE_URL:  # ...then the same database is served the production way
+        env.update(
+            PORTAL_ENV="production", PORTAL_HTTPS="0", PORTAL_REDIS_URL=_empty_redis_database()
+        )
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    worker_command = [sys.executable, "-m", "flask", "worker"]
     with open(workdir / "server.log", "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        worker = subprocess.Popen(worker_command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
             _wait_until_up(url + "/healthz", process)
             yield server
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            for child in (process, worker):
+                child.terminate()
+                child.wait(timeout=20)
             if drop:
                 drop()
+
+
+def _empty_redis_database():
+    """A Redis database of its own for the rate limits and the queue (CI=true: must exist)."""
+    redis = pytest.importorskip("redis")
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"Redis at {url} unreachable: {error}")
+        pytest.skip(f"Redis at {url} unreachable")
+    return url
 
 
 @pytest.fixture(params=sorted(VIEWPORTS))
