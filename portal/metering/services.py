@@ -135,25 +135,26 @@ def organisation_meters(organisation_id) -> list[MeteringPoint]:
 
 
 def latest_readings(meter_ids, before: date | None = None) -> dict[int, Reading]:
-    """The latest reading of each meter (optionally before a date), in one query."""
+    """The latest reading of each meter (optionally before a date), in one query.
+
+    A correlated "ORDER BY reading_date DESC LIMIT 1" per meter is one backward step on the
+    (metering_point_id, reading_date) index; a GROUP BY over the IN list read every reading
+    of the meters (100 per meter on the benchmark database).
+    """
     if not meter_ids:
         return {}
-    latest = select(
-        Reading.metering_point_id, func.max(Reading.reading_date).label("last_date")
-    ).where(Reading.metering_point_id.in_(meter_ids))
-    if before is not None:
-        latest = latest.where(Reading.reading_date < before)
-    latest = latest.group_by(Reading.metering_point_id).subquery()
-    # The outer IN repeats the filter so PostgreSQL uses the index instead of a full scan.
-    rows = db.session.scalars(
-        select(Reading)
-        .join(
-            latest,
-            (Reading.metering_point_id == latest.c.metering_point_id)
-            & (Reading.reading_date == latest.c.last_date),
-        )
-        .where(Reading.metering_point_id.in_(meter_ids))
+    newest = (
+        select(Reading.id)
+        .where(Reading.metering_point_id == MeteringPoint.id)
+        .order_by(Reading.reading_date.desc())
+        .limit(1)
     )
+    if before is not None:
+        newest = newest.where(Reading.reading_date < before)
+    newest_ids = select(newest.correlate(MeteringPoint).scalar_subquery()).where(
+        MeteringPoint.id.in_(meter_ids)
+    )
+    rows = db.session.scalars(select(Reading).where(Reading.id.in_(newest_ids)))
     return {reading.metering_point_id: reading for reading in rows}
 
 
@@ -242,6 +243,9 @@ def format_volume(value) -> str:
 _fmt_volume = format_volume
 
 
+_UNKNOWN = object()  # "not preloaded": look the last-year consumption up
+
+
 @dataclass
 class Assessment:
     consumption: Decimal | None
@@ -256,8 +260,12 @@ def assess_reading(
     reading_date: date,
     *,
     confirm_rollover: bool = False,
+    last_year=_UNKNOWN,
 ) -> Assessment:
-    """Check a new value against the previous reading; raise MeteringError on a refusal."""
+    """Check a new value against the previous reading; raise MeteringError on a refusal.
+
+    `last_year` is the preloaded consumption of the same month a year earlier (None: none).
+    """
     if value >= meter.rollover_modulus:
         raise MeteringError(_("The meter shows at most %(digits)s digits.", digits=meter.digits))
     if previous is None:
@@ -291,17 +299,13 @@ def assess_reading(
             )
         )
     return Assessment(
-        consumption, rolled_over, _deviation_warning(meter, reading_date, consumption)
+        consumption, rolled_over, _deviation_warning(meter, reading_date, consumption, last_year)
     )
 
 
-def _deviation_warning(meter, reading_date, consumption) -> str | None:
-    last_year = month_start(reading_date).replace(year=reading_date.year - 1)
-    reference = db.session.scalar(
-        select(Reading.consumption).where(
-            Reading.metering_point_id == meter.id, Reading.period == last_year
-        )
-    )
+def _deviation_warning(meter, reading_date, consumption, reference=_UNKNOWN) -> str | None:
+    if reference is _UNKNOWN:
+        reference = last_year_consumption([meter.id], reading_date).get(meter.id)
     if not reference:
         return None
     share = abs(consumption - reference) / reference
@@ -313,6 +317,20 @@ def _deviation_warning(meter, reading_date, consumption) -> str | None:
         volume=_fmt_volume(consumption),
         reference=_fmt_volume(reference),
         percent=int((share * 100).to_integral_value()),
+    )
+
+
+def last_year_consumption(meter_ids, reading_date: date) -> dict[int, Decimal]:
+    """Consumption of each meter in the same month a year earlier, in one query."""
+    if not meter_ids:
+        return {}
+    last_year = month_start(reading_date).replace(year=reading_date.year - 1)
+    return dict(
+        db.session.execute(
+            select(Reading.metering_point_id, Reading.consumption).where(
+                Reading.metering_point_id.in_(meter_ids), Reading.period == last_year
+            )
+        ).all()
     )
 
 
@@ -397,6 +415,7 @@ def submit_readings(
     period = month_start(reading_date)
     existing = period_readings(ids, period)
     latest = latest_readings(ids)
+    last_year = last_year_consumption(ids, reading_date)
     errors, accepted = {}, []
     for line in inputs:
         meter = meters.get(line.meter_id)
@@ -426,7 +445,12 @@ def submit_readings(
                     )
                 )
             assessment = assess_reading(
-                meter, previous, value, reading_date, confirm_rollover=line.confirm_rollover
+                meter,
+                previous,
+                value,
+                reading_date,
+                confirm_rollover=line.confirm_rollover,
+                last_year=last_year.get(meter.id),
             )
         except MeteringError as error:
             errors[line.meter_id] = str(error.message)

@@ -45,19 +45,24 @@ def _month_names():
 # --- customer: entering readings -------------------------------------------------------------
 
 
-def _inputs_from_request(rows):
+def _inputs_from_request():
+    """One input per posted `value-<meter id>` field: the form state need not be rebuilt.
+
+    Meter ids come from the client, so submit_readings checks each belongs to the organisation.
+    """
     inputs = []
-    for row in rows:
-        if row.current is not None:
+    for name in request.form:
+        prefix, _sep, raw_id = name.partition("-")
+        if prefix != "value" or not raw_id.isdigit():
             continue
-        meter_id = row.meter.id
+        meter_id = int(raw_id)
         inputs.append(
             services.ReadingInput(
                 meter_id=meter_id,
-                raw_value=request.form.get(f"value-{meter_id}", ""),
+                raw_value=request.form.get(name, ""),
                 confirm_rollover=request.form.get(f"rollover-{meter_id}") == "y",
                 photo=request.files.get(f"photo-{meter_id}"),
-                label=row.meter.serial_number,
+                label=str(meter_id),
             )
         )
     return inputs
@@ -72,7 +77,6 @@ def submit_readings():
     form = ReadingsForm()
     if request.method == "GET":
         form.reading_date.data = today
-    rows = services.readings_form_rows(organisation.id, today)
     errors = {}
     if form.validate_on_submit():
         try:
@@ -80,7 +84,7 @@ def submit_readings():
                 organisation.id,
                 current_user,
                 form.reading_date.data,
-                _inputs_from_request(rows),
+                _inputs_from_request(),
                 today=today,
             )
         except services.ReadingsRejected as rejection:
@@ -97,6 +101,12 @@ def submit_readings():
             db.session.commit()
             _flash_result(result, today)
             return redirect(url_for("metering.submit_readings"))
+    # Only a GET or a refused submission renders the whole table.
+    rows = services.readings_form_rows(organisation.id, today)
+    shown = {row.meter.id for row in rows}
+    for meter_id, message in errors.items():
+        if meter_id not in shown:
+            flash(message, "danger")
     return render_template(
         "metering/readings_form.html",
         form=form,
