@@ -3,8 +3,10 @@
     PORTAL_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/metering_bench \
         .venv/bin/python bench/metering_generate.py --meters 10000 --months 100
 
-Creates customers of 200 meters each (one contract, one user `bench-gas-<n>` with the demo
-password), and `--months` monthly readings per meter ending last month: 10,000 × 100 =
+With `--big-customers 20`, 20 customers have 200 meters and the remaining meters belong to
+customers of 1-5 meters (the submission load). Otherwise every customer has 200 meters.
+Each customer has one contract and one user `bench-gas-<n>` with the demo
+password, and `--months` monthly readings per meter ending last month: 10,000 × 100 =
 1,000,000 readings, written with COPY. Run `flask db upgrade` on the database first.
 """
 
@@ -46,9 +48,23 @@ def copy_rows(cursor, table, columns, rows):
             copy.write_row(row)
 
 
-def generate(meters_total, months_count):
+def customer_sizes(meters_total, big_customers, rng):
+    """Meters per customer: `big_customers` of 200, the rest of the meters in customers of 1-5."""
+    if big_customers is None:
+        return [METERS_PER_CUSTOMER] * (meters_total // METERS_PER_CUSTOMER)
+    sizes = [METERS_PER_CUSTOMER] * big_customers
+    left = meters_total - sum(sizes)
+    while left > 0:
+        size = min(left, rng.randint(1, 5))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def generate(meters_total, months_count, big_customers=None):
     rng = random.Random(42)  # noqa: S311 - reproducible benchmark data
-    customers = meters_total // METERS_PER_CUSTOMER
+    sizes = customer_sizes(meters_total, big_customers, rng)
+    customers = len(sizes)
     months = months_ending_last_month(months_count)
     started = time.perf_counter()
     hashed = User(login="x")
@@ -101,9 +117,10 @@ def generate(meters_total, months_count):
             ((first_contract + i, months[0], "8000.00", "20", now) for i in range(customers)),
         )
         meter_rows = []
+        meter_id = first_meter - 1
         for i, organisation in enumerate(organisations):
-            for k in range(METERS_PER_CUSTOMER):
-                meter_id = first_meter + i * METERS_PER_CUSTOMER + k
+            for k in range(sizes[i]):
+                meter_id += 1
                 meter_rows.append(
                     (
                         meter_id,
@@ -190,8 +207,8 @@ def generate(meters_total, months_count):
     db.session.commit()
     elapsed = time.perf_counter() - started
     print(
-        f"customers={customers} meters={customers * METERS_PER_CUSTOMER} "
-        f"readings={customers * METERS_PER_CUSTOMER * months_count} in {elapsed:.1f}s"
+        f"customers={customers} meters={sum(sizes)} "
+        f"readings={sum(sizes) * months_count} in {elapsed:.1f}s"
     )
     print(f"first customer login: bench-gas-{base} / {DEMO_PASSWORD}")
 
@@ -200,7 +217,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--meters", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=100)
+    parser.add_argument(
+        "--big-customers",
+        type=int,
+        default=None,
+        help="customers of 200 meters; the other meters go to customers of 1-5 meters "
+        "(default: every customer has 200 meters)",
+    )
     arguments = parser.parse_args()
     app = create_app()
     with app.app_context():
-        generate(arguments.meters, arguments.months)
+        generate(arguments.meters, arguments.months, arguments.big_customers)

@@ -1,7 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -43,3 +49,37 @@ class AdjustmentForm(FlaskForm):
 
 class StatementForm(FlaskForm):
     file = FileField(_l("Bank statement (CSV)"), validators=[FileRequired()])
+
+
+class ContractForm(FlaskForm):
+    number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=64)])
+    start_date = DateField(_l("Start date"), validators=[DataRequired()])
+    end_date = DateField(_l("End date"), validators=[Optional()])
+
+
+class NewContractForm(ContractForm):
+    price_per_thousand = StringField(
+        _l("Tariff from the start date, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
+    )
+
+
+class TariffForm(FlaskForm):
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    price_per_thousand = StringField(
+        _l("Price, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
+    )
+
+
+class MeterForm(FlaskForm):
+    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+    serial_number = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=64)])
+    model = StringField(_l("Meter model"), validators=[DataRequired(), Length(max=120)])
+    digits = StringField(_l("Number of digits (4–10)"), validators=[DataRequired()])
+    max_flow = StringField(_l("Maximum flow, m³/h"), validators=[DataRequired()])
+    verification_due = DateField(_l("Verification due"), validators=[Optional()])
+    address = TextAreaField(_l("Address"), validators=[DataRequired(), Length(max=500)])
+
+
+class NewMeterForm(MeterForm):
+    initial_value = StringField(_l("Initial reading, m³"), validators=[DataRequired()])
+    initial_date = DateField(_l("Initial reading date"), validators=[DataRequired()])

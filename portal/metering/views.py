@@ -6,6 +6,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import ledger
 from portal.accounts.forms import ConfirmForm
@@ -13,16 +14,22 @@ from portal.extensions import db
 from portal.metering import bp, services, workbook
 from portal.metering.forms import (
     AdjustmentForm,
+    ContractForm,
     CorrectionForm,
+    MeterForm,
+    NewContractForm,
+    NewMeterForm,
     PaymentForm,
     ReadingsForm,
     StatementForm,
+    TariffForm,
     UploadForm,
 )
 from portal.metering.models import Contract, MeteringPoint, Reading, ReadingSource
 from portal.organisations.models import Organisation, OrganisationKind, Power
 from portal.security import (
     access,
+    can_manage_organisation,
     current_organisation,
     get_scoped_or_404,
     require_manage_organisation,
@@ -38,19 +45,24 @@ def _month_names():
 # --- customer: entering readings -------------------------------------------------------------
 
 
-def _inputs_from_request(rows):
+def _inputs_from_request():
+    """One input per posted `value-<meter id>` field: the form state need not be rebuilt.
+
+    Meter ids come from the client, so submit_readings checks each belongs to the organisation.
+    """
     inputs = []
-    for row in rows:
-        if row.current is not None:
+    for name in request.form:
+        prefix, _sep, raw_id = name.partition("-")
+        if prefix != "value" or not raw_id.isdigit():
             continue
-        meter_id = row.meter.id
+        meter_id = int(raw_id)
         inputs.append(
             services.ReadingInput(
                 meter_id=meter_id,
-                raw_value=request.form.get(f"value-{meter_id}", ""),
+                raw_value=request.form.get(name, ""),
                 confirm_rollover=request.form.get(f"rollover-{meter_id}") == "y",
                 photo=request.files.get(f"photo-{meter_id}"),
-                label=row.meter.serial_number,
+                label=str(meter_id),
             )
         )
     return inputs
@@ -65,7 +77,6 @@ def submit_readings():
     form = ReadingsForm()
     if request.method == "GET":
         form.reading_date.data = today
-    rows = services.readings_form_rows(organisation.id, today)
     errors = {}
     if form.validate_on_submit():
         try:
@@ -73,7 +84,7 @@ def submit_readings():
                 organisation.id,
                 current_user,
                 form.reading_date.data,
-                _inputs_from_request(rows),
+                _inputs_from_request(),
                 today=today,
             )
         except services.ReadingsRejected as rejection:
@@ -90,6 +101,12 @@ def submit_readings():
             db.session.commit()
             _flash_result(result, today)
             return redirect(url_for("metering.submit_readings"))
+    # Only a GET or a refused submission renders the whole table.
+    rows = services.readings_form_rows(organisation.id, today)
+    shown = {row.meter.id for row in rows}
+    for meter_id, message in errors.items():
+        if meter_id not in shown:
+            flash(message, "danger")
     return render_template(
         "metering/readings_form.html",
         form=form,
@@ -365,9 +382,24 @@ def _render_staff_organisation(organisation, payment_form=None, adjustment_form=
         organisation
     )
     operations, balance = services.account_operations(organisation.id)
+    contracts = db.session.scalars(
+        select(Contract)
+        .where(Contract.organisation_id == organisation.id)
+        .options(selectinload(Contract.tariffs))
+        .order_by(Contract.number)
+    ).all()
+    inactive_meters = db.session.scalars(
+        select(MeteringPoint)
+        .where(MeteringPoint.organisation_id == organisation.id, MeteringPoint.is_active.is_(False))
+        .order_by(MeteringPoint.serial_number)
+    ).all()
     return render_template(
         "metering/staff_organisation.html",
         organisation=organisation,
+        can_manage=can_manage_organisation(current_user, organisation),
+        contracts=contracts,
+        inactive_meters=inactive_meters,
+        confirm=ConfirmForm(),
         rows=services.readings_form_rows(organisation.id, today),
         operations=operations,
         balance=balance,
@@ -481,3 +513,212 @@ def staff_payments():
         organisations=organisations,
         balances=balances,
     )
+
+
+# --- staff: contracts, tariffs and metering points -------------------------------------------
+
+
+def _managed_gas_organisation(organisation_id):
+    organisation = _gas_organisation_or_404(organisation_id)
+    require_manage_organisation(organisation)
+    return organisation
+
+
+def _field_error(form, error, default):
+    """Show a domain error next to its field (or the default one) after undoing the change."""
+    db.session.rollback()
+    target = getattr(form, error.field_name or default, None) or getattr(form, default)
+    target.errors = [*target.errors, str(error.message)]
+
+
+def _back_to_organisation(organisation_id):
+    return redirect(url_for("metering.staff_organisation", organisation_id=organisation_id))
+
+
+@bp.route("/staff/organisations/<int:organisation_id>/contracts/new", methods=["GET", "POST"])
+@access.staff()
+def staff_new_contract(organisation_id):
+    organisation = _managed_gas_organisation(organisation_id)
+    form = NewContractForm()
+    if request.method == "GET":
+        form.start_date.data = services.local_today()
+    if form.validate_on_submit():
+        try:
+            services.create_contract(
+                organisation,
+                form.number.data,
+                form.start_date.data,
+                form.end_date.data,
+                form.price_per_thousand.data,
+            )
+        except services.MeteringError as error:
+            _field_error(form, error, "number")
+        else:
+            db.session.commit()
+            flash(_("The contract has been created."), "success")
+            return _back_to_organisation(organisation.id)
+    status = 400 if form.errors else 200
+    return render_template(
+        "metering/staff_contract.html", form=form, organisation=organisation, contract=None
+    ), status
+
+
+def _render_contract(contract, form=None, tariff_form=None, status=200):
+    organisation = db.session.get(Organisation, contract.organisation_id)
+    if form is None:
+        form = ContractForm(formdata=None, obj=contract)
+    tariff_form = tariff_form or TariffForm(formdata=None)
+    charged = services.last_charged_period(contract.id)
+    return render_template(
+        "metering/staff_contract.html",
+        form=form,
+        tariff_form=tariff_form,
+        organisation=organisation,
+        contract=contract,
+        charged=charged,
+    ), status
+
+
+def _managed_contract(contract_id):
+    contract = db.get_or_404(Contract, contract_id)
+    _managed_gas_organisation(contract.organisation_id)
+    return contract
+
+
+@bp.route("/staff/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@access.staff()
+def staff_edit_contract(contract_id):
+    contract = _managed_contract(contract_id)
+    if request.method == "GET":
+        return _render_contract(contract)
+    form = ContractForm()
+    if form.validate_on_submit():
+        try:
+            services.update_contract(
+                contract, form.number.data, form.start_date.data, form.end_date.data
+            )
+        except services.MeteringError as error:
+            _field_error(form, error, "number")
+        else:
+            db.session.commit()
+            flash(_("The contract has been saved."), "success")
+            return redirect(url_for("metering.staff_edit_contract", contract_id=contract.id))
+    return _render_contract(db.session.get(Contract, contract_id), form=form, status=400)
+
+
+@bp.route("/staff/contracts/<int:contract_id>/tariffs", methods=["POST"])
+@access.staff()
+def staff_add_tariff(contract_id):
+    contract = _managed_contract(contract_id)
+    form = TariffForm()
+    if form.validate_on_submit():
+        try:
+            services.add_tariff(contract, form.valid_from.data, form.price_per_thousand.data)
+        except services.MeteringError as error:
+            _field_error(form, error, "price_per_thousand")
+        else:
+            db.session.commit()
+            flash(_("The tariff has been added."), "success")
+            return redirect(url_for("metering.staff_edit_contract", contract_id=contract.id))
+    return _render_contract(db.session.get(Contract, contract_id), tariff_form=form, status=400)
+
+
+def _meter_fields(form):
+    return services.MeterFields(
+        contract_id=form.contract_id.data,
+        serial_number=form.serial_number.data,
+        model=form.model.data,
+        digits=form.digits.data,
+        max_flow=form.max_flow.data,
+        verification_due=form.verification_due.data,
+        address=form.address.data,
+    )
+
+
+def _meter_contract_choices(organisation):
+    return [(choice, label) for choice, label in _contract_choices(organisation) if choice != 0]
+
+
+@bp.route("/staff/organisations/<int:organisation_id>/meters/new", methods=["GET", "POST"])
+@access.staff()
+def staff_new_meter(organisation_id):
+    organisation = _managed_gas_organisation(organisation_id)
+    form = NewMeterForm()
+    form.contract_id.choices = _meter_contract_choices(organisation)
+    if request.method == "GET":
+        form.initial_date.data = services.local_today()
+        form.digits.data = "8"
+    if form.validate_on_submit():
+        try:
+            services.create_meter(
+                organisation,
+                _meter_fields(form),
+                form.initial_value.data,
+                form.initial_date.data,
+                current_user,
+            )
+        except services.MeteringError as error:
+            _field_error(form, error, "serial_number")
+        else:
+            db.session.commit()
+            flash(_("The meter has been added."), "success")
+            return _back_to_organisation(organisation.id)
+    status = 400 if form.errors else 200
+    return render_template(
+        "metering/staff_meter.html", form=form, organisation=organisation, meter=None
+    ), status
+
+
+def _managed_meter(meter_id):
+    meter = db.get_or_404(MeteringPoint, meter_id)
+    return meter, _managed_gas_organisation(meter.organisation_id)
+
+
+@bp.route("/staff/meters/<int:meter_id>/edit", methods=["GET", "POST"])
+@access.staff()
+def staff_edit_meter(meter_id):
+    meter, organisation = _managed_meter(meter_id)
+    form = MeterForm(obj=meter) if request.method == "GET" else MeterForm()
+    form.contract_id.choices = _meter_contract_choices(organisation)
+    if request.method == "GET":
+        form.digits.data = str(meter.digits)
+        form.max_flow.data = str(meter.max_flow.normalize())
+    if form.validate_on_submit():
+        try:
+            services.update_meter(meter, _meter_fields(form))
+        except services.MeteringError as error:
+            _field_error(form, error, "serial_number")
+        else:
+            db.session.commit()
+            flash(_("The meter has been saved."), "success")
+            return _back_to_organisation(organisation.id)
+    status = 400 if form.errors else 200
+    return render_template(
+        "metering/staff_meter.html",
+        form=form,
+        organisation=organisation,
+        meter=db.session.get(MeteringPoint, meter_id),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/staff/meters/<int:meter_id>/deactivate", methods=["POST"])
+@access.staff()
+def staff_deactivate_meter(meter_id):
+    meter, organisation = _managed_meter(meter_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.deactivate_meter(meter)
+        except services.MeteringError as error:
+            db.session.rollback()
+            flash(str(error.message), "warning")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Meter %(serial)s is deactivated; its history is kept.",
+                    serial=meter.serial_number,
+                ),
+                "success",
+            )
+    return _back_to_organisation(organisation.id)

@@ -41,4 +41,10 @@ CASES = {
     "metering.staff_organisation": Case(the_organisation, staff=True, kind="gas"),
     "metering.staff_enter_payment": Case(the_organisation, staff=True, kind="gas"),
     "metering.staff_enter_adjustment": Case(the_organisation, staff=True, kind="gas"),
+    "metering.staff_new_contract": Case(the_organisation, staff=True, kind="gas"),
+    "metering.staff_edit_contract": Case(a_contract, staff=True, kind="gas"),
+    "metering.staff_add_tariff": Case(a_contract, staff=True, kind="gas"),
+    "metering.staff_new_meter": Case(the_organisation, staff=True, kind="gas"),
+    "metering.staff_edit_meter": Case(a_meter, staff=True, kind="gas"),
+    "metering.staff_deactivate_meter": Case(a_meter, staff=True, kind="gas"),
 }
