@@ -84,6 +84,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Login throttling: N failures per account within the window lock it for the window.
         "LOGIN_MAX_FAILURES": int(_env("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(_env("LOGIN_LOCK_MINUTES", "15")),
+        # Every page checks the current offer version; processes re-read it this often.
+        "OFFER_CACHE_SECONDS": int(_env("OFFER_CACHE_SECONDS", "30")),
         "PASSWORD_TOKEN_MAX_AGE": int(_env("PASSWORD_TOKEN_HOURS", "48")) * 3600,
         "ACCESS_CODE_MAX_AGE": int(_env("ACCESS_CODE_DAYS", "14")) * 86400,
         # Mail: SMTP when PORTAL_SMTP_HOST is set, otherwise .eml files in the outbox folder.

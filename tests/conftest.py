@@ -93,6 +93,7 @@ def app(database_url, tmp_path_factory):
             "REPORT_DIR": str(tmp_path_factory.mktemp("reports")),
             "PORTAL_BASE_URL": "http://portal.test",
             "SERVER_NAME": None,
+            "OFFER_CACHE_SECONDS": 0,  # tests publish offers and expect them at once
         }
     )
     application.test_client_class = PortalClient

@@ -2,9 +2,10 @@
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
@@ -210,15 +211,36 @@ def current_offer() -> OfferVersion | None:
     )
 
 
-def needs_offer_acceptance(user: User) -> bool:
+_current_offer_cache: dict = {}  # {"id": ..., "until": monotonic seconds}
+OFFER_ACCEPTED_KEY = "offer_accepted"
+
+
+def current_offer_id() -> int | None:
+    """The current offer's id, cached per process for OFFER_CACHE_SECONDS (asked on every page)."""
+    ttl = current_app.config.get("OFFER_CACHE_SECONDS", 30)
+    if _current_offer_cache.get("until", 0) > time.monotonic():
+        return _current_offer_cache["id"]
     offer = current_offer()
-    if offer is None or user.is_staff:
+    _current_offer_cache.update(id=offer.id if offer else None, until=time.monotonic() + ttl)
+    return _current_offer_cache["id"]
+
+
+def needs_offer_acceptance(user: User) -> bool:
+    if user.is_staff:
         return False
+    offer_id = current_offer_id()
+    if offer_id is None:
+        return False
+    remembered = [user.id, offer_id]
+    if has_request_context() and session.get(OFFER_ACCEPTED_KEY) == remembered:
+        return False  # checked earlier in this (signed) session
     accepted = db.session.scalar(
         select(OfferAcceptance.id).where(
-            OfferAcceptance.user_id == user.id, OfferAcceptance.offer_version_id == offer.id
+            OfferAcceptance.user_id == user.id, OfferAcceptance.offer_version_id == offer_id
         )
     )
+    if accepted is not None and has_request_context():
+        session[OFFER_ACCEPTED_KEY] = remembered
     return accepted is None
 
 
@@ -240,5 +262,6 @@ def publish_offer(version: str, title: str, text: str, published_by: User) -> Of
     )
     db.session.add(offer)
     db.session.flush()
+    _current_offer_cache.clear()
     audit.record("offer.published", actor=published_by, target=offer, version=version)
     return offer

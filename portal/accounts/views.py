@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.accounts import bp, services, two_factor
@@ -29,7 +30,8 @@ def load_user(user_id: str):
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    # One query for the user, their memberships and organisations: this runs on every request.
+    user = db.session.get(User, int(ident), options=[joinedload(User.memberships)])
     if user is None or not token or user.session_token != token or not user.is_active:
         return None
     return user

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from difflib import SequenceMatcher
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
@@ -139,7 +140,19 @@ def quotes_for(organisation_id, item_ids, on: date | None = None) -> dict[int, Q
 
 
 def warehouse_for_region(region: str | None) -> Warehouse | None:
-    """The warehouse serving a region; the central one serves regions without their own."""
+    """The warehouse serving a region; the central one serves regions without their own.
+
+    Remembered for the rest of the request: a catalogue page asks for it several times.
+    """
+    if not has_request_context():
+        return _find_warehouse(region)
+    remembered = g.setdefault("warehouse_for_region", {})
+    if region not in remembered:
+        remembered[region] = _find_warehouse(region)
+    return remembered[region]
+
+
+def _find_warehouse(region: str | None) -> Warehouse | None:
     if region:
         warehouse = db.session.scalar(
             select(Warehouse).where(func.lower(Warehouse.region) == region.lower()).limit(1)
