@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: worker run test install install-dev translations migrate lint format e2e messages clean
+.PHONY: bench-load worker run test install install-dev translations migrate lint format e2e messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ worker: migrate
 
 test: install-dev
 	$(BIN)/pytest
+
+## Load test: a mix of buyers, gas customers and managers against gunicorn + PostgreSQL, 60 s.
+bench-load: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/load_test.py --duration 60 --users 30
 
 e2e: install-dev
 	$(BIN)/pytest tests/e2e
