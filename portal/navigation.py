@@ -23,6 +23,7 @@ class MenuItem:
     admin_only: bool = False
     kinds: tuple[str, ...] = ()  # organisation kinds; empty means all
     order: int = 100
+    in_user_menu: bool = False  # account matters go under the user's name, not the main bar
 
     @property
     def url(self):

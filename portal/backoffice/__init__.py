@@ -7,13 +7,32 @@ bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 
 register_menu(MenuItem(_l("Organisations"), "backoffice.list_organisations", staff=True, order=20))
 register_menu(
-    MenuItem(_l("Staff"), "backoffice.list_staff", staff=True, admin_only=True, order=800)
-)
-register_menu(
     MenuItem(
-        _l("Offer agreement"), "backoffice.list_offers", staff=True, admin_only=True, order=810
+        _l("Staff"),
+        "backoffice.list_staff",
+        staff=True,
+        admin_only=True,
+        in_user_menu=True,
+        order=800,
     )
 )
 register_menu(
-    MenuItem(_l("Audit log"), "backoffice.audit_log", staff=True, admin_only=True, order=820)
+    MenuItem(
+        _l("Offer agreement"),
+        "backoffice.list_offers",
+        staff=True,
+        admin_only=True,
+        in_user_menu=True,
+        order=810,
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Audit log"),
+        "backoffice.audit_log",
+        staff=True,
+        admin_only=True,
+        in_user_menu=True,
+        order=820,
+    )
 )

@@ -68,6 +68,7 @@ def test_partner_onboarding_end_to_end(page, live_server):
     assert "Добро пожаловать" in page.inner_text("main")
     page.snap("dashboard")
     open_menu_if_collapsed(page)
-    page.click("nav >> text=Пользователи")
+    page.click(".user-menu")
+    page.click(".dropdown-menu >> text=Пользователи")
     assert "Пользователи организации" in page.inner_text("main")
     page.snap("users")
