@@ -1,9 +1,10 @@
 """The supplier portal: create_app() builds a configured Flask application."""
 
+import contextlib
 import importlib
 import importlib.util
 
-from flask import Flask, has_request_context, render_template, session
+from flask import Flask, g, has_request_context, render_template, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
@@ -90,6 +91,8 @@ def _register_blueprints(app):
 
 
 def select_locale():
+    if g.get("database_unavailable"):
+        return session.get("language") or "ru"  # the user row cannot be read now
     if current_user and current_user.is_authenticated:
         return current_user.language
     chosen = session.get("language")
@@ -122,8 +125,11 @@ def _register_error_handlers(app):
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        db.session.rollback()
         app.logger.error("database unavailable: %s", error.__class__.__name__)
+        # The connection may be gone; the pool replaces it when the database is back.
+        with contextlib.suppress(OperationalError):
+            db.session.rollback()
+        g.database_unavailable = True  # the page must not query anything
         return render_template("errors/503.html"), 503
 
 
@@ -135,7 +141,8 @@ def _register_template_helpers(app):
 
     @app.context_processor
     def portal_context():
-        if not has_request_context():  # e-mail rendered by a CLI command or the worker
+        if not has_request_context() or g.get("database_unavailable"):
+            # E-mail rendered by a CLI command or the worker, or the database-down page.
             return {"supplier": app.config["SUPPLIER"], "locale": str(get_locale() or "ru")}
         membership = security.current_membership() if current_user.is_authenticated else None
         return {
