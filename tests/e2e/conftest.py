@@ -185,3 +185,11 @@ def sign_in(page, server, login, password="demo-portal-2026"):
     if "/offer" in page.url:
         page.check("#accept")
         page.click("input[type=submit]")
+
+
+def open_menu_if_collapsed(page):
+    """On narrower screens the main menu hides behind the toggler."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.wait_for_selector("#mainnav.show")

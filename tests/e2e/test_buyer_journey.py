@@ -5,15 +5,9 @@ import subprocess
 import pytest
 from openpyxl import Workbook
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_menu_if_collapsed, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def open_menu_if_collapsed(page):
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
 
 
 def test_buyer_orders_from_a_file_and_downloads_the_invoice(page, live_server, tmp_path):

@@ -5,7 +5,7 @@ import itertools
 import pytest
 from stdnum.ru import inn as inn_number
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import open_menu_if_collapsed, sign_in
 
 pytestmark = pytest.mark.e2e
 _sequence = itertools.count(1)
@@ -14,12 +14,6 @@ _sequence = itertools.count(1)
 def fresh_inn():
     body = f"50{next(_sequence):07d}"
     return body + inn_number.calc_company_check_digit(body)
-
-
-def open_menu_if_collapsed(page):
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
 
 
 def test_partner_onboarding_end_to_end(page, live_server):
@@ -69,6 +63,6 @@ def test_partner_onboarding_end_to_end(page, live_server):
     page.snap("dashboard")
     open_menu_if_collapsed(page)
     page.click(".user-menu")
-    page.click(".dropdown-menu >> text=Пользователи")
+    page.click(".dropdown-menu.show >> text=Пользователи")
     assert "Пользователи организации" in page.inner_text("main")
     page.snap("users")
