@@ -15,6 +15,7 @@ register_menu(
         _l("Catalogue import"), "catalog.import_catalog", staff=True, admin_only=True, order=60
     )
 )
+register_menu(MenuItem(_l("Item certificates"), "catalog.certificate_items", staff=True, order=61))
 
 
 def _promotions_panel(_membership):

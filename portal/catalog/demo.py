@@ -3,17 +3,23 @@
 Deterministic (a seeded random generator) and idempotent: a second run changes nothing.
 """
 
+import io
 import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 from stdnum import ean
+from werkzeug.datastructures import FileStorage
 
+from portal.catalog import certificates
 from portal.catalog.models import (
     Batch,
     Category,
+    CertificateKind,
     Item,
+    ItemCertificate,
     ItemPrice,
     Manufacturer,
     OrganisationPricing,
@@ -895,8 +901,12 @@ def _get_or_create(model, defaults=None, **keys):
 
 
 def seed():
-    if db.session.scalar(select(Item.id).limit(1)) is not None:
-        return
+    if db.session.scalar(select(Item.id).limit(1)) is None:
+        _seed_items()
+    _seed_certificates()
+
+
+def _seed_items():
     generator = random.Random(2026)  # noqa: S311 - demo data, not security
     warehouses = [
         _get_or_create(
@@ -1023,3 +1033,57 @@ def seed():
             defaults={"price_list_id": chain.id, "discount_percent": Decimal("3")},
         )
     db.session.flush()
+
+
+# SKU, kind, number, valid for (days from today; negative: already expired).
+DEMO_CERTIFICATES = [
+    ("A00001", CertificateKind.DECLARATION, "ЕАЭС N RU Д-RU.РА01.В.10421/25", 700),
+    ("A00001", CertificateKind.CERTIFICATE, "РОСС RU.0001.11ЛС05.00734", -30),
+    ("A00003", CertificateKind.DECLARATION, "ЕАЭС N RU Д-RU.РА02.В.55120/26", 1000),
+    ("K00002", CertificateKind.CERTIFICATE, "РОСС RU.0001.11ЛС05.01288", 400),
+]
+DEMO_CERTIFICATE_TITLES = {
+    CertificateKind.CERTIFICATE: "Сертификат соответствия",
+    CertificateKind.DECLARATION: "Декларация о соответствии",
+}
+DEMO_CERTIFICATION_BODY = "ООО «Центр сертификации лекарственных средств»"
+
+
+def _seed_certificates():
+    """A few generated PDF certificates, added only where the item has none of that number."""
+    from portal.reports.pdf import render_pdf
+
+    today = date.today()
+    for sku, kind, number, days in DEMO_CERTIFICATES:
+        item = db.session.scalar(select(Item).where(Item.sku == sku))
+        if item is None:
+            continue
+        exists = db.session.scalar(
+            select(ItemCertificate.id).where(
+                ItemCertificate.item_id == item.id,
+                ItemCertificate.kind == kind,
+                ItemCertificate.number == number,
+            )
+        )
+        if exists is not None:
+            continue
+        valid_until = today + timedelta(days=days)
+        with current_app.test_request_context():
+            pdf = render_pdf(
+                "catalog/certificate_demo_pdf.html",
+                title=DEMO_CERTIFICATE_TITLES[kind],
+                number=number,
+                item=item,
+                issued_by=DEMO_CERTIFICATION_BODY,
+                valid_until=valid_until,
+            )
+        # The same checks and storage as a staff upload: the demo proves the real path.
+        certificates.add_certificate(
+            item,
+            None,
+            kind=kind,
+            number=number,
+            issued_by=DEMO_CERTIFICATION_BODY,
+            valid_until=valid_until,
+            file_storage=FileStorage(io.BytesIO(pdf), filename=f"{kind}-{item.sku}.pdf"),
+        )

@@ -1,5 +1,6 @@
 """The catalogue: items, their makers and categories, stock and batches per warehouse, prices."""
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -250,3 +251,39 @@ class RecentlyViewed(db.Model):
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     item = relationship("Item")
+
+
+class CertificateKind(enum.StrEnum):
+    CERTIFICATE = "certificate"
+    DECLARATION = "declaration"  # declaration of conformity
+
+
+class ItemCertificate(db.Model):
+    """A certificate or declaration of conformity for an item, a PDF customers may download.
+
+    The file lives under UPLOAD_DIR/catalog/ with a random name; only access-checked views
+    send it.
+    """
+
+    __tablename__ = "catalog_item_certificates"
+    # Also the index for "the certificates of an item": item_id leads it.
+    __table_args__ = (UniqueConstraint("item_id", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(255))
+    valid_until: Mapped[date] = mapped_column(Date)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item = relationship("Item")
+    uploaded_by = relationship("User")
+
+    def is_expired(self, today: date) -> bool:
+        return self.valid_until < today

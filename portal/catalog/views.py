@@ -6,10 +6,19 @@ from sqlalchemy import select
 
 from portal.accounts.forms import ConfirmForm
 from portal.catalog import PHARMACY_KINDS, bp, importer
+from portal.catalog import certificates as certs
 from portal.catalog import services as catalog
-from portal.catalog.forms import CatalogImportForm
-from portal.catalog.models import Category, Item, Manufacturer, Stock
+from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
+from portal.catalog.models import (
+    Category,
+    Item,
+    ItemCertificate,
+    Manufacturer,
+    Stock,
+    normalise_search_text,
+)
 from portal.catalog.price_list import price_list_workbook
+from portal.documents import storage
 from portal.extensions import db
 from portal.organisations.models import Power
 from portal.security import access, current_organisation, has_power, safe_next_url
@@ -124,8 +133,35 @@ def show_item(item_id):
         nearest_expiry=catalog.nearest_expiry(item.id),
         delivery_date=catalog.delivery_date_for(warehouse) if warehouse else None,
         is_favourite=item.id in context["favourite_ids"],
+        certificates=certs.certificates_of(item.id),
+        certificate_kinds=CERTIFICATE_KIND_LABELS,
+        today=catalog.today(),
         form=ConfirmForm(),
         **context,
+    )
+
+
+@bp.route("/catalog/items/<int:item_id>/certificates/<int:certificate_id>")
+@access.customer
+def download_certificate(item_id, certificate_id):
+    # Gas customers never get here: catalogue_only_for_pharmacies answers 404 first.
+    certificate = db.session.scalar(
+        select(ItemCertificate)
+        .join(Item, Item.id == ItemCertificate.item_id)
+        .where(
+            ItemCertificate.id == certificate_id,
+            ItemCertificate.item_id == item_id,
+            Item.is_active.is_(True),
+        )
+    )
+    if certificate is None:
+        abort(404)
+    return _send_certificate(certificate)
+
+
+def _send_certificate(certificate):
+    return storage.send_stored(
+        certs.relative_path(certificate.stored_name), certificate.original_name, storage.PDF
     )
 
 
@@ -212,6 +248,95 @@ def import_catalog():
                 )
                 return redirect(url_for("catalog.import_catalog"))
     return render_template("catalog/import.html", form=form, report=report)
+
+
+@bp.route("/backoffice/catalog/certificates")
+@access.staff()
+def certificate_items():
+    """Staff find an item (by name, code or barcode) to manage its certificates."""
+    text = (request.args.get("q") or "").strip()[:200]
+    items = []
+    if text:
+        items = db.session.scalars(
+            select(Item)
+            .where(Item.search_text.contains(normalise_search_text(text), autoescape=True))
+            .order_by(Item.trade_name, Item.id)
+            .limit(50)
+        ).all()
+    recent = db.session.scalars(
+        select(ItemCertificate).order_by(ItemCertificate.uploaded_at.desc()).limit(20)
+    ).all()
+    return render_template(
+        "catalog/certificate_items.html",
+        text=text,
+        items=items,
+        recent=recent,
+        certificate_kinds=CERTIFICATE_KIND_LABELS,
+        today=catalog.today(),
+    )
+
+
+@bp.route("/backoffice/catalog/items/<int:item_id>/certificates", methods=["GET", "POST"])
+@access.staff()
+def item_certificates(item_id):
+    item = db.get_or_404(Item, item_id)
+    form = CertificateForm()
+    if form.validate_on_submit():
+        try:
+            certificate = certs.add_certificate(
+                item,
+                current_user,
+                kind=form.kind.data,
+                number=form.number.data,
+                issued_by=form.issued_by.data,
+                valid_until=form.valid_until.data,
+                file_storage=form.file.data,
+            )
+        except certs.CertificateError as error:
+            db.session.rollback()
+            getattr(form, error.field or "file").errors.append(error.message)
+        else:
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                storage.discard(certs.relative_path(certificate.stored_name))
+                raise
+            flash(_("Document %(number)s added.", number=certificate.number), "success")
+            return redirect(url_for("catalog.item_certificates", item_id=item.id))
+        finally:
+            form.file.data.close()  # large uploads are spooled to a temporary file
+    return render_template(
+        "catalog/item_certificates.html",
+        item=item,
+        form=form,
+        delete_form=ConfirmForm(),
+        certificates=certs.certificates_of(item.id),
+        certificate_kinds=CERTIFICATE_KIND_LABELS,
+        today=catalog.today(),
+    )
+
+
+@bp.route("/backoffice/catalog/certificates/<int:certificate_id>/file")
+@access.staff()
+def staff_download_certificate(certificate_id):
+    return _send_certificate(db.get_or_404(ItemCertificate, certificate_id))
+
+
+@bp.route("/backoffice/catalog/certificates/<int:certificate_id>/delete", methods=["POST"])
+@access.staff()
+def delete_certificate(certificate_id):
+    certificate = db.get_or_404(ItemCertificate, certificate_id)
+    item_id = certificate.item_id
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        number = certificate.number
+        path = certs.remove_certificate(certificate)
+        db.session.commit()
+        # Only after the commit: a rolled-back removal must still find its file.
+        storage.discard(path)
+        flash(_("Document %(number)s removed.", number=number), "success")
+    return redirect(url_for("catalog.item_certificates", item_id=item_id))
 
 
 @bp.cli.command("import-catalog")
