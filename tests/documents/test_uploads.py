@@ -218,3 +218,19 @@ def test_soft_delete_is_audited_and_hides_the_scan(app, login_as, buyer):
         select(AuditEvent).where(AuditEvent.action == "documents.upload_deleted")
     ).one()
     assert event.actor_id == buyer.id
+
+
+def test_polyglot_and_disguised_html_cannot_run_in_the_browser(login_as, buyer):
+    """A valid PNG with HTML/JS appended is kept only as an inert image download; HTML named
+    .png (no image inside) is refused outright."""
+    client = login_as(buyer)
+    payload = b"<html><script>alert(document.cookie)</script></html>"
+    assert upload(client, payload, "photo.png").status_code == 422
+    assert stored_uploads() == []
+    assert upload(client, image_bytes("PNG") + payload, "polyglot.png").status_code == 302
+    [saved] = stored_uploads()  # a real image (with trailing bytes) is a legitimate scan...
+    response = download(client, f"/documents/scans/{saved.id}/download")
+    assert response.mimetype == "image/png"  # ...served only as an image, never as HTML
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
