@@ -23,15 +23,17 @@ class StatementQueue:
 
 
 def make_huey(app) -> Huey:
+    # Several portals (or test runs) may share one Redis: each uses its own queue name.
+    name = os.environ.get("PORTAL_STATEMENTS_QUEUE_NAME") or QUEUE_NAME
     if app.config.get("REDIS_URL"):
-        return RedisHuey(QUEUE_NAME, url=app.config["REDIS_URL"])
+        return RedisHuey(name, url=app.config["REDIS_URL"])
     path = (
         app.config.get("STATEMENTS_QUEUE_PATH")
         or os.environ.get("PORTAL_STATEMENTS_QUEUE_PATH")
         or os.path.join(app.instance_path, "huey.db")
     )
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=path)
+    return SqliteHuey(name, filename=path)
 
 
 def build_queue(app, huey: Huey) -> StatementQueue:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,12 @@ def live_server(tmp_path_factory):
     server.flask("seed-demo")  # demo data exists only in development databases...
     if TEST_DATABASE_URL:  # ...then the same database is served the production way
         env.update(
-            PORTAL_ENV="production", PORTAL_HTTPS="0", PORTAL_REDIS_URL=_empty_redis_database()
+            PORTAL_ENV="production",
+            PORTAL_HTTPS="0",
+            PORTAL_REDIS_URL=_reachable_redis(),
+            # this run's own queue and limits, even if another run shares the Redis
+            PORTAL_STATEMENTS_QUEUE_NAME=f"portal-e2e-{uuid.uuid4().hex[:8]}",
+            PORTAL_RATELIMIT_LOGIN="1000 per minute",
         )
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
@@ -145,13 +151,13 @@ def live_server(tmp_path_factory):
                 drop()
 
 
-def _empty_redis_database():
-    """A Redis database of its own for the rate limits and the queue (CI=true: must exist)."""
+def _reachable_redis():
+    """The Redis for rate limits and the queue (CI=true: it must be there)."""
     redis = pytest.importorskip("redis")
     url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     try:
         client = redis.Redis.from_url(url)
-        client.flushdb()
+        client.ping()
         client.close()
     except redis.RedisError as error:
         if IN_CI:
