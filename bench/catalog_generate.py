@@ -277,6 +277,14 @@ def generate(count: int, seed: int) -> None:
             f"prices: {len(prices)}, stock rows: {len(stock)}, batches: {len(batches)}, "
             f"promotions: {len(promotions)}"
         )
+    # COPY went around the ORM, which keeps the typo-search word list: rebuild it.
+    from portal import create_app
+    from portal.catalog.search import rebuild_search_words
+    from portal.extensions import db
+
+    with create_app().app_context():
+        print(f"search words: {rebuild_search_words()}")
+        db.session.commit()
     # ANALYZE outside the transaction so the planner sees the real table sizes at once.
     with connect() as conn:
         conn.autocommit = True

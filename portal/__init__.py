@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from portal import logging_setup
 from portal.config import load_config
-from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 
 # Each domain is one package with a `bp` blueprint; order matters only for the menu.
 BLUEPRINT_MODULES = [
@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     bootstrap.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
 
     _import_models()
     _register_blueprints(app)

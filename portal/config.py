@@ -1,5 +1,6 @@
 """Settings from environment variables (PORTAL_*), with safe defaults for a laptop."""
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -65,6 +66,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Cache (catalogue search answers, filter lists): Redis when configured, else per process.
+        # The prefix keeps two portals (or test runs) sharing one Redis apart.
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": _env("CACHE_KEY_PREFIX")
+        or "portal-" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":",
+        "CATALOG_CACHE_SECONDS": int(_env("CATALOG_CACHE_SECONDS", "60")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),

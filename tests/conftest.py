@@ -94,6 +94,7 @@ def app(database_url, tmp_path_factory):
             "PORTAL_BASE_URL": "http://portal.test",
             "SERVER_NAME": None,
             "OFFER_CACHE_SECONDS": 0,  # tests publish offers and expect them at once
+            "CATALOG_CACHE_SECONDS": 0,  # tests change the catalogue and search at once
         }
     )
     application.test_client_class = PortalClient

@@ -122,9 +122,37 @@ class Item(Timestamped, db.Model):
         )
 
 
+def search_words(search_text: str) -> set[str]:
+    """The words of a normalised search text that a typo can be corrected to (no numbers)."""
+    return {
+        w for w in search_text.split() if 3 <= len(w) <= 120 and not any(c.isdigit() for c in w)
+    }
+
+
+class SearchWord(db.Model):
+    """Every word of the catalogue's names, МНН and makers, once: a misspelt query word is
+    compared with these few thousand words (not with 50,000 items) to find what was meant.
+
+    Items add their words when saved (see portal.catalog.search); words of deleted or renamed
+    items stay until `rebuild_search_words` runs (after an import) and merely find nothing.
+    """
+
+    __tablename__ = "catalog_search_words"
+    __table_args__ = (
+        Index(
+            "ix_catalog_search_words_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    word: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
 # pg_trgm gives similarity() and the trigram operators; tests build tables with create_all.
 event.listen(
-    Item.__table__,
+    db.metadata,
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )

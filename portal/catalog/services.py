@@ -3,12 +3,9 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from difflib import SequenceMatcher
 
 from flask import g, has_request_context
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, func, or_, select, update
 
 from portal.catalog.models import (
     Batch,
@@ -21,17 +18,12 @@ from portal.catalog.models import (
     RecentlyViewed,
     Stock,
     Warehouse,
-    normalise_search_text,
 )
 from portal.database import utcnow
 from portal.extensions import db
 from portal.money import to_money
 
-PAGE_SIZE = 24
 RECENTLY_VIEWED_KEPT = 20
-# A fuzzy match must be at least this close (0..1) to count as "the same word with a typo".
-FUZZY_THRESHOLD = 0.75
-FUZZY_PG_THRESHOLD = "0.4"  # pg_trgm word_similarity for the same purpose
 
 
 class CatalogError(ValueError):
@@ -65,20 +57,30 @@ class Quote:
     promotion: Promotion | None = None
 
 
-def base_price_list() -> PriceList | None:
-    return db.session.scalar(select(PriceList).where(PriceList.is_base.is_(True)).limit(1))
-
-
 def terms_for(organisation_id) -> Terms:
-    base = base_price_list()
-    pricing = db.session.scalar(
-        select(OrganisationPricing).where(OrganisationPricing.organisation_id == organisation_id)
-    )
-    return Terms(
-        base_list_id=base.id if base else None,
-        price_list_id=pricing.price_list_id if pricing else None,
-        discount_percent=pricing.discount_percent if pricing else Decimal("0"),
-    )
+    """The organisation's price terms, read in one query and remembered for the request."""
+    remembered = g.setdefault("price_terms", {}) if has_request_context() else {}
+    if organisation_id not in remembered:
+        own = select(OrganisationPricing).where(
+            OrganisationPricing.organisation_id == organisation_id
+        )
+        base_id, list_id, discount = db.session.execute(
+            select(
+                select(PriceList.id)
+                .where(PriceList.is_base.is_(True))
+                .order_by(PriceList.id)
+                .limit(1)
+                .scalar_subquery(),
+                own.with_only_columns(OrganisationPricing.price_list_id).scalar_subquery(),
+                own.with_only_columns(OrganisationPricing.discount_percent).scalar_subquery(),
+            )
+        ).one()
+        remembered[organisation_id] = Terms(
+            base_list_id=base_id,
+            price_list_id=list_id,
+            discount_percent=Decimal(discount) if discount is not None else Decimal("0"),
+        )
+    return remembered[organisation_id]
 
 
 def _discounted(price: Decimal, percent: Decimal) -> Decimal:
@@ -226,147 +228,6 @@ def nearest_expiry(item_id) -> date | None:
     )
 
 
-# --- search -----------------------------------------------------------------------------------
-
-SORTS = {
-    "name": _l("By name"),
-    "price_asc": _l("Price: low to high"),
-    "price_desc": _l("Price: high to low"),
-    "newest": _l("Newest"),
-}
-
-
-@dataclass
-class SearchFilters:
-    text: str = ""
-    category_id: int | None = None
-    manufacturer_id: int | None = None
-    rx: str = ""  # "", "yes", "no"
-    in_stock: bool = False
-    promotion: bool = False
-    vital: bool = False
-    sort: str = "name"
-
-
-def _text_condition(tokens):
-    return and_(*[Item.search_text.like(f"%{token}%") for token in tokens])
-
-
-def _fuzzy_item_ids(text: str, limit: int = 500) -> list[int]:
-    """Items whose words are close to the query's words (one or two letters off)."""
-    normalised = normalise_search_text(text)
-    tokens = [t for t in normalised.split() if len(t) >= 4]
-    if not tokens:
-        return []
-    if db.engine.dialect.name == "postgresql":
-        # pg_trgm: word_similarity finds the query inside longer text; the <% operator uses
-        # the GIN trigram index created by the migration.
-        score = func.word_similarity(normalised, Item.search_text)
-        # The default threshold (0.6) misses one wrong letter in a short name; 0.4 does not.
-        db.session.execute(
-            select(func.set_config("pg_trgm.word_similarity_threshold", FUZZY_PG_THRESHOLD, True))
-        )
-        rows = db.session.execute(
-            select(Item.id)
-            .where(Item.is_active.is_(True), literal(normalised).op("<%")(Item.search_text))
-            .order_by(score.desc(), Item.id)
-            .limit(limit)
-        )
-        return [row[0] for row in rows]
-    # SQLite: candidates share a 3-letter piece of a query word; then compare word by word.
-    pieces = {token[i : i + 3] for token in tokens for i in range(0, len(token) - 2)}
-    candidates = db.session.execute(
-        select(Item.id, Item.search_text)
-        .where(Item.is_active.is_(True), or_(*[Item.search_text.like(f"%{p}%") for p in pieces]))
-        .limit(20000)
-    )
-    scored = []
-    for item_id, search_text in candidates:
-        words = search_text.split()
-        closeness = min(
-            max(SequenceMatcher(None, token, word).ratio() for word in words) for token in tokens
-        )
-        if closeness >= FUZZY_THRESHOLD:
-            scored.append((-closeness, item_id))
-    scored.sort()
-    return [item_id for _score, item_id in scored[:limit]]
-
-
-def _any_row(query) -> bool:
-    """Whether the select of Items finds anything at all."""
-    ids = query.with_only_columns(Item.id)
-    if db.engine.dialect.name == "postgresql":
-        # Under a plain LIMIT 1 PostgreSQL bets on a sequential scan meeting a match early;
-        # when nothing matches (every typo) it reads all 50,000 rows (~30 ms). A materialised
-        # CTE is planned for all its rows, so it uses the trigram index, and is still read lazily.
-        matches = ids.cte("exact_matches").prefix_with("MATERIALIZED")
-        return db.session.scalar(select(matches.c.id).limit(1)) is not None
-    return db.session.scalar(select(ids.limit(1).subquery().c.id)) is not None
-
-
-def search_query(filters: SearchFilters, organisation_id=None, warehouse_id=None):
-    """A select of Items matching the filters; typo-tolerant when the exact words find nothing.
-
-    Returns (query, fuzzy) where fuzzy tells the page that it shows near matches.
-    """
-    query = select(Item).where(Item.is_active.is_(True))
-    if filters.category_id:
-        query = query.where(Item.category_id == filters.category_id)
-    if filters.manufacturer_id:
-        query = query.where(Item.manufacturer_id == filters.manufacturer_id)
-    if filters.rx == "yes":
-        query = query.where(Item.is_rx.is_(True))
-    elif filters.rx == "no":
-        query = query.where(Item.is_rx.is_(False))
-    if filters.vital:
-        query = query.where(Item.is_vital.is_(True))
-    if filters.in_stock:
-        stocked = select(Stock.id).where(Stock.item_id == Item.id, Stock.quantity > 0)
-        if warehouse_id:
-            stocked = stocked.where(Stock.warehouse_id == warehouse_id)
-        query = query.where(exists(stocked))
-    if filters.promotion:
-        on = today()
-        query = query.where(
-            exists(
-                select(Promotion.id).where(
-                    Promotion.item_id == Item.id,
-                    Promotion.starts_on <= on,
-                    Promotion.ends_on >= on,
-                )
-            )
-        )
-    fuzzy = False
-    tokens = normalise_search_text(filters.text).split()
-    if tokens:
-        exact = query.where(_text_condition(tokens))
-        if _any_row(exact):
-            query = exact
-        else:
-            fuzzy = True
-            query = query.where(Item.id.in_(_fuzzy_item_ids(filters.text) or [-1]))
-    query = _sorted(query, filters.sort, organisation_id)
-    return query, fuzzy
-
-
-def _sorted(query, sort, organisation_id):
-    if sort in ("price_asc", "price_desc") and organisation_id is not None:
-        terms = terms_for(organisation_id)
-        own = aliased(ItemPrice)
-        base = aliased(ItemPrice)
-        query = query.outerjoin(
-            own, and_(own.item_id == Item.id, own.price_list_id == terms.price_list_id)
-        ).outerjoin(base, and_(base.item_id == Item.id, base.price_list_id == terms.base_list_id))
-        price = func.coalesce(own.price, base.price)
-        # Items without a price go last either way.
-        missing_last = case((price.is_(None), 1), else_=0)
-        ordered = price.asc() if sort == "price_asc" else price.desc()
-        return query.order_by(missing_last, ordered, Item.id)
-    if sort == "newest":
-        return query.order_by(Item.created_at.desc(), Item.id.desc())
-    return query.order_by(Item.trade_name, Item.id)
-
-
 # --- favourites, recently viewed, promotions ------------------------------------------------
 
 
@@ -399,6 +260,31 @@ def toggle_favourite(user_id, organisation_id, item_id) -> bool:
     db.session.add(Favourite(user_id=user_id, organisation_id=organisation_id, item_id=item_id))
     db.session.flush()
     return True
+
+
+def favourite_ids(user_id, organisation_id, item_ids) -> set[int]:
+    """Which of the given items the user keeps in favourites."""
+    if not item_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Favourite.item_id).where(
+                Favourite.user_id == user_id,
+                Favourite.organisation_id == organisation_id,
+                Favourite.item_id.in_(list(item_ids)),
+            )
+        )
+    )
+
+
+def items_in_order(item_ids) -> list[Item]:
+    """The items with these ids, in the order given (a search page)."""
+    if not item_ids:
+        return []
+    found = {
+        item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(item_ids)))
+    }
+    return [found[item_id] for item_id in item_ids if item_id in found]
 
 
 def favourites(user_id, organisation_id):

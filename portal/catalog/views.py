@@ -5,15 +5,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.forms import ConfirmForm
-from portal.catalog import PHARMACY_KINDS, bp, importer
+from portal.catalog import PHARMACY_KINDS, bp, importer, search
 from portal.catalog import certificates as certs
 from portal.catalog import services as catalog
 from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
 from portal.catalog.models import (
-    Category,
     Item,
     ItemCertificate,
-    Manufacturer,
     Stock,
     normalise_search_text,
 )
@@ -34,10 +32,10 @@ def catalogue_only_for_pharmacies():
         abort(404)
 
 
-def _filters_from_request() -> catalog.SearchFilters:
+def _filters_from_request() -> search.SearchFilters:
     args = request.args
     sort = args.get("sort", "name")
-    return catalog.SearchFilters(
+    return search.SearchFilters(
         text=(args.get("q") or "").strip()[:200],
         category_id=args.get("category", type=int),
         manufacturer_id=args.get("manufacturer", type=int),
@@ -45,11 +43,11 @@ def _filters_from_request() -> catalog.SearchFilters:
         in_stock=bool(args.get("in_stock")),
         promotion=bool(args.get("promotion")),
         vital=bool(args.get("vital")),
-        sort=sort if sort in catalog.SORTS else "name",
+        sort=sort if sort in search.SORTS else "name",
     )
 
 
-def _filter_args(filters: catalog.SearchFilters) -> dict:
+def _filter_args(filters: search.SearchFilters) -> dict:
     values = {
         "q": filters.text,
         "category": filters.category_id,
@@ -72,13 +70,12 @@ def _item_context(items, organisation):
     quotes = catalog.quotes_for(organisation.id, ids) if show_prices else {}
     warehouse = serving_warehouse(organisation)
     stock = catalog.stock_in(warehouse.id, ids) if warehouse else {}
-    favourite_ids = {i.id for i in catalog.favourites(current_user.id, organisation.id)}
     return {
         "show_prices": show_prices,
         "quotes": quotes,
         "stock": stock,
         "warehouse": warehouse,
-        "favourite_ids": favourite_ids,
+        "favourite_ids": catalog.favourite_ids(current_user.id, organisation.id, ids),
         "can_order": has_power(Power.ORDER),
     }
 
@@ -86,26 +83,36 @@ def _item_context(items, organisation):
 @bp.route("/catalog/")
 @access.customer
 def list_items():
-    organisation = current_organisation()
-    filters = _filters_from_request()
     from portal.orders.services import serving_warehouse
 
+    organisation = current_organisation()
+    filters = _filters_from_request()
     warehouse = serving_warehouse(organisation)
-    query, fuzzy = catalog.search_query(
+    by_price = filters.sort.startswith("price") and has_power(Power.VIEW_PRICES)
+    page_number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    found = search.find(
         filters,
-        organisation_id=organisation.id if has_power(Power.VIEW_PRICES) else None,
+        page_number,
+        terms=catalog.terms_for(organisation.id) if by_price else None,
         warehouse_id=warehouse.id if warehouse else None,
     )
-    page = db.paginate(query, per_page=catalog.PAGE_SIZE, error_out=False)
+    page = search.ResultPage(
+        page=page_number,
+        per_page=search.PAGE_SIZE,
+        error_out=False,
+        items=catalog.items_in_order(found.ids),
+        total=found.total,
+    )
+    categories, manufacturers = search.filter_choices()
     return render_template(
         "catalog/list.html",
         page=page,
         filters=filters,
         filter_args=_filter_args(filters),
-        fuzzy=fuzzy,
-        sorts=catalog.SORTS,
-        categories=db.session.scalars(select(Category).order_by(Category.name)).all(),
-        manufacturers=db.session.scalars(select(Manufacturer).order_by(Manufacturer.name)).all(),
+        fuzzy=found.fuzzy,
+        sorts=search.SORTS,
+        categories=categories,
+        manufacturers=manufacturers,
         recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6),
         form=ConfirmForm(),
         **_item_context(page.items, organisation),
