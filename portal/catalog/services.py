@@ -61,9 +61,14 @@ def terms_for(organisation_id) -> Terms:
     """The organisation's price terms, read in one query and remembered for the request."""
     remembered = g.setdefault("price_terms", {}) if has_request_context() else {}
     if organisation_id not in remembered:
-        own = select(OrganisationPricing).where(
-            OrganisationPricing.organisation_id == organisation_id
-        )
+
+        def own(column):
+            return (
+                select(column)
+                .where(OrganisationPricing.organisation_id == organisation_id)
+                .scalar_subquery()
+            )
+
         base_id, list_id, discount = db.session.execute(
             select(
                 select(PriceList.id)
@@ -71,8 +76,8 @@ def terms_for(organisation_id) -> Terms:
                 .order_by(PriceList.id)
                 .limit(1)
                 .scalar_subquery(),
-                own.with_only_columns(OrganisationPricing.price_list_id).scalar_subquery(),
-                own.with_only_columns(OrganisationPricing.discount_percent).scalar_subquery(),
+                own(OrganisationPricing.price_list_id),
+                own(OrganisationPricing.discount_percent),
             )
         ).one()
         remembered[organisation_id] = Terms(

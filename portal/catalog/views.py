@@ -245,6 +245,7 @@ def import_catalog():
                 db.session.rollback()
             else:
                 db.session.commit()
+                search.forget_cached_results()
                 flash(
                     _(
                         "Catalogue imported: %(created)s created, %(updated)s updated.",
@@ -373,4 +374,5 @@ def _run_import_command(path, data, dry_run):
         click.echo(f"Checked: {report.created} to create, {report.updated} to update.")
         return
     db.session.commit()
+    search.forget_cached_results()
     click.echo(f"Imported: {report.created} created, {report.updated} updated.")

@@ -1,0 +1,110 @@
+"""Catalogue search beyond the basics: pages and totals, typo correction against the word
+list, and the cache of search answers (which must never carry one buyer's prices to another)."""
+
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.catalog.models import Item, SearchWord
+from portal.catalog.search import PAGE_SIZE, rebuild_search_words
+from portal.extensions import cache, db
+from tests.catalog.builders import give_terms, make_item
+from tests.catalog.test_catalogue import _import_file, listing
+from tests.factories import login, make_organisation, make_user
+
+
+def found_count(page: str) -> int:
+    return int(re.search(r"Найдено: (\d+)", page).group(1))
+
+
+def rows(page: str) -> int:
+    return page.count('data-testid="item-row"')
+
+
+def test_pages_and_total(login_as, buyer):
+    for n in range(PAGE_SIZE + 6):
+        make_item(f"Валериана {n:02d}")
+    make_item("Пустырник")
+    client = login_as(buyer)
+    first = listing(client, q="валериана")
+    assert found_count(first) == PAGE_SIZE + 6 and rows(first) == PAGE_SIZE
+    assert "Валериана 00" in first and "Пустырник" not in first
+    second = listing(client, q="валериана", page=2)
+    assert found_count(second) == PAGE_SIZE + 6 and rows(second) == 6
+    assert "Валериана 29" in second
+    few = listing(client, q="пустырник")
+    assert found_count(few) == 1 and rows(few) == 1
+    beyond = listing(client, q="валериана", page=9)
+    assert rows(beyond) == 0 and 'data-testid="fuzzy"' not in beyond
+
+
+def test_typos_in_several_words_are_corrected_word_by_word(login_as, buyer):
+    make_item("Нурофен Форте", generic_name="Ибупрофен")
+    make_item("Нурофен Экспресс", generic_name="Ибупрофен")
+    make_item("Фортелизин")
+    client = login_as(buyer)
+    page = listing(client, q="нурафен фортэ")
+    assert "Нурофен Форте" in page and "Экспресс" not in page
+    assert 'data-testid="fuzzy"' in page
+    # A word with nothing close in the catalogue is not "corrected" into something else.
+    assert "Ничего не найдено" in listing(client, q="ксилометазолин")
+
+
+def test_word_list_follows_items(login_as, buyer):
+    item = make_item("Кеторол")
+    item.trade_name = "Кетанов"
+    item.refresh_search_text()
+    db.session.commit()
+    assert db.session.get(SearchWord, "кетанов") is not None
+    assert "Кетанов" in listing(login_as(buyer), q="кетонов")
+
+    item.is_active = False
+    db.session.commit()
+    rebuild_search_words()
+    db.session.commit()
+    assert db.session.get(SearchWord, "кетанов") is None
+    assert db.session.get(SearchWord, "кеторол") is None
+
+
+@pytest.fixture
+def cached(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CATALOG_CACHE_SECONDS", 60)
+    with app.app_context():
+        cache.clear()
+    yield
+    with app.app_context():
+        cache.clear()
+
+
+def test_cached_answers_keep_each_buyers_own_prices(cached, app, login_as, buyer):
+    make_item("Нурофен", price="200.00")
+    other = make_organisation(name="Аптека Другая", inn="7707083893")
+    give_terms(other, discount="50")
+    other_buyer = make_user(other, login="other.buyer")
+    first = listing(login_as(buyer), q="нурофен")
+    other_client = app.test_client()
+    login(other_client, other_buyer)
+    second = listing(other_client, q="нурофен")
+    assert "Нурофен" in first and "Нурофен" in second
+    assert "200,00" in first and "100,00" not in first
+    assert "100,00" in second and "200,00" not in second
+
+
+def test_import_refreshes_cached_answers(cached, app, login_as, buyer, admin):
+    make_item("Лоратадин", sku="L1")
+    client = login_as(buyer)
+    assert found_count(listing(client, q="лоратадин")) == 1
+    data = _import_file([["L2", "Лоратадин Экспресс", "Лоратадин", "Озон", "", "10", "нет", "9"]])
+    staff = app.test_client()
+    login(staff, admin)
+    response = staff.post(
+        "/backoffice/catalog/import",
+        data={"file": (io.BytesIO(data), "catalog.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(Item.id).where(Item.sku == "L2")) is not None
+    page = listing(client, q="лоратадин")
+    assert found_count(page) == 2 and "Лоратадин Экспресс" in page
