@@ -29,7 +29,7 @@ from stdnum import ean
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal.catalog.demo import MANUFACTURERS, MEDICINES  # noqa: E402
-from portal.catalog.models import normalise_search_text  # noqa: E402
+from portal.catalog.models import item_search_text  # noqa: E402
 
 SKU_PREFIX = "B"  # the demo catalogue uses A/K; generated items never collide with it
 EXTRA_MANUFACTURERS = {
@@ -199,7 +199,7 @@ def generate(count: int, seed: int) -> None:
                             multiple,
                             multiple,
                             generator.random() > 0.01,  # a few discontinued items
-                            normalise_search_text(brand, generic, maker, sku, code),
+                            item_search_text(brand, generic, form, strength, maker, sku, code),
                             now - timedelta(days=generator.randint(0, 1500)),
                         )
                     )

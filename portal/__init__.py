@@ -145,15 +145,14 @@ def _register_template_helpers(app):
         if not has_request_context() or g.get("database_unavailable"):
             # E-mail rendered by a CLI command or the worker, or the database-down page.
             return {"supplier": app.config["SUPPLIER"], "locale": str(get_locale() or "ru")}
-        membership = security.current_membership() if current_user.is_authenticated else None
+        user = current_user._get_current_object()  # not the proxy: the menu asks it a lot
+        membership = security.current_membership() if user.is_authenticated else None
         return {
             "current_membership": membership,
             "current_organisation": membership.organisation if membership else None,
-            "menu": navigation.menu_for(current_user, membership),
+            "menu": navigation.menu_for(user, membership),
             "has_power": security.has_power,
-            "unread_notifications": (
-                unread_count(current_user) if current_user.is_authenticated else 0
-            ),
+            "unread_notifications": unread_count(user) if user.is_authenticated else 0,
             "supplier": app.config["SUPPLIER"],
             "locale": str(get_locale() or "ru"),
         }

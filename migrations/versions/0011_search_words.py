@@ -1,4 +1,4 @@
-"""catalog: word list for typo-tolerant search
+"""catalog: word list for typo-tolerant search; form and strength become searchable
 
 Revision ID: 0011_search_words
 Revises: 0010_item_certificates
@@ -24,7 +24,28 @@ def _words(text):
     }
 
 
+def _search_text(*parts):
+    # portal.catalog.models.item_search_text as of this revision.
+    text = " ".join(str(p) for p in parts if p).lower().replace("ё", "е")
+    return " ".join(text.split())
+
+
+def _recompute_search_text(bind):
+    rows = bind.execute(
+        sa.text(
+            "SELECT i.id, i.trade_name, i.generic_name, i.dosage_form, i.strength, m.name,"
+            " i.sku, i.barcode FROM catalog_items i"
+            " LEFT JOIN catalog_manufacturers m ON m.id = i.manufacturer_id"
+        )
+    ).all()
+    update = sa.text("UPDATE catalog_items SET search_text = :text WHERE id = :id")
+    values = [{"id": row[0], "text": _search_text(*row[1:])} for row in rows]
+    for start in range(0, len(values), 5000):
+        bind.execute(update, values[start : start + 5000])
+
+
 def upgrade():
+    _recompute_search_text(op.get_bind())
     words = op.create_table(
         "catalog_search_words",
         sa.Column("word", sa.String(length=120), nullable=False),

@@ -31,6 +31,14 @@ def normalise_search_text(*parts) -> str:
     return " ".join(text.split())
 
 
+def item_search_text(trade_name, generic_name, dosage_form, strength, maker, sku, barcode) -> str:
+    """What a buyer may type to find an item: names, МНН, form and strength («нурофен 200 мг»),
+    maker, codes."""
+    return normalise_search_text(
+        trade_name, generic_name, dosage_form, strength, maker, sku, barcode
+    )
+
+
 class Category(db.Model):
     __tablename__ = "catalog_categories"
 
@@ -98,7 +106,7 @@ class Item(Timestamped, db.Model):
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     order_multiple: Mapped[int] = mapped_column(Integer, default=1)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Normalised trade name, МНН, maker, SKU and barcode: searched with LIKE (and trigrams on PG).
+    # item_search_text(): names, МНН, form, strength, maker, codes; LIKE (trigrams on PG).
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     manufacturer = relationship("Manufacturer", lazy="joined")
@@ -113,9 +121,11 @@ class Item(Timestamped, db.Model):
         return f"{name}, №{self.pack_size}" if self.pack_size else name
 
     def refresh_search_text(self) -> None:
-        self.search_text = normalise_search_text(
+        self.search_text = item_search_text(
             self.trade_name,
             self.generic_name,
+            self.dosage_form,
+            self.strength,
             self.manufacturer.name if self.manufacturer else None,
             self.sku,
             self.barcode,

@@ -42,8 +42,11 @@ SORTS = {
 FUZZY_THRESHOLD = 0.75
 # Query words shorter than this are not corrected (too many words are one letter off).
 FUZZY_MIN_LENGTH = 4
-# How many catalogue words the trigram index proposes per query word before the check above.
+# How many catalogue words the trigram index proposes per query word before the check above,
+# and how many of the closest are searched for (those as close as the best, less a margin).
 FUZZY_CANDIDATES = 20
+FUZZY_KEPT = 5
+FUZZY_MARGIN = 0.05
 FUZZY_PG_THRESHOLD = "0.3"  # pg_trgm similarity() that lets one wrong letter in a short word
 
 
@@ -115,15 +118,28 @@ def _find(filters, page, terms, warehouse_id, today) -> Found:
     query = _filtered(filters, warehouse_id, today)
     tokens = normalise_search_text(filters.text).split()
     if tokens:
-        exact = query.where(_contains_all(tokens))
+        exact = query.where(_matching(_contains_all(tokens)))
         found = _page(exact, filters.sort, terms, page, fuzzy=False)
         if found.total:
             return found
         near = _near_words_condition(tokens)
         if near is None:
             return Found((), 0, fuzzy=True)
-        return _page(query.where(near), filters.sort, terms, page, fuzzy=True)
+        return _page(query.where(_matching(near)), filters.sort, terms, page, fuzzy=True)
     return _page(query, filters.sort, terms, page, fuzzy=False)
+
+
+def _matching(condition):
+    """Items whose search text meets the condition.
+
+    On PostgreSQL the matches are a MATERIALIZED CTE, read through the trigram index first.
+    Otherwise, under ORDER BY name LIMIT 24, the planner walks the name index hoping to meet
+    matches early, and reads most of the 50,000 rows when they are rare (~200 ms).
+    """
+    ids = select(Item.id).where(condition)
+    if db.engine.dialect.name == "postgresql":
+        ids = select(ids.cte("matches").prefix_with("MATERIALIZED").c.id)
+    return Item.id.in_(ids)
 
 
 def _page(query, sort, terms, page, fuzzy) -> Found:
@@ -228,8 +244,12 @@ def close_words(token: str) -> list[str]:
     for word in candidates:
         closeness = SequenceMatcher(None, token, word).ratio()
         if closeness >= FUZZY_THRESHOLD and word != token:
-            scored.append((-closeness, word))
-    return [word for _closeness, word in sorted(scored)]
+            scored.append((closeness, word))
+    if not scored:
+        return []
+    best = max(closeness for closeness, _word in scored)
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [word for closeness, word in scored[:FUZZY_KEPT] if closeness >= best - FUZZY_MARGIN]
 
 
 def rebuild_search_words() -> int:

@@ -108,3 +108,13 @@ def test_import_refreshes_cached_answers(cached, app, login_as, buyer, admin):
     assert db.session.scalar(select(Item.id).where(Item.sku == "L2")) is not None
     page = listing(client, q="лоратадин")
     assert found_count(page) == 2 and "Лоратадин Экспресс" in page
+
+
+def test_form_and_strength_are_searchable(login_as, buyer):
+    for strength in ("200 мг", "400 мг"):
+        item = make_item("Нурофен")
+        item.dosage_form, item.strength = "таблетки", strength
+        item.refresh_search_text()
+    db.session.commit()
+    page = listing(login_as(buyer), q="нурофен таблетки 400 мг")
+    assert found_count(page) == 1 and "400 мг" in page and "200 мг" not in page
