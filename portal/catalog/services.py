@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import g, has_request_context
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 
 from portal.catalog.models import (
     Batch,
@@ -22,6 +22,7 @@ from portal.catalog.models import (
 from portal.database import utcnow
 from portal.extensions import db
 from portal.money import to_money
+from portal.organisations.models import DeliveryAddress
 
 RECENTLY_VIEWED_KEPT = 20
 
@@ -157,6 +158,32 @@ def warehouse_for_region(region: str | None) -> Warehouse | None:
     if region not in remembered:
         remembered[region] = _find_warehouse(region)
     return remembered[region]
+
+
+def warehouse_for_organisation(organisation) -> Warehouse | None:
+    """The warehouse serving the organisation's default (else first) delivery address, else
+    its own region, else the central one: one query, remembered for the request (every
+    catalogue page asks)."""
+    remembered = g.setdefault("warehouse_for_organisation", {}) if has_request_context() else {}
+    if organisation.id not in remembered:
+        address_region = (
+            select(func.nullif(DeliveryAddress.region, ""))
+            .where(DeliveryAddress.organisation_id == organisation.id)
+            .order_by(DeliveryAddress.is_default.desc(), DeliveryAddress.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        wanted = func.lower(func.coalesce(address_region, organisation.region))
+        remembered[organisation.id] = db.session.scalar(
+            select(Warehouse)
+            .order_by(
+                case((func.lower(Warehouse.region) == wanted, 0), else_=1),
+                Warehouse.is_central.desc(),
+                Warehouse.id,
+            )
+            .limit(1)
+        )
+    return remembered[organisation.id]
 
 
 def _find_warehouse(region: str | None) -> Warehouse | None:

@@ -85,10 +85,8 @@ def quantity_problem(item: Item, quantity: int, available: int | None):
 def serving_warehouse(organisation, address: DeliveryAddress | None = None):
     """The warehouse for the chosen (else the default, else the first) delivery address."""
     if address is None:
-        addresses = list(organisation.addresses)
-        address = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
-    region = (address.region if address else None) or organisation.region
-    return catalog.warehouse_for_region(region)
+        return catalog.warehouse_for_organisation(organisation)
+    return catalog.warehouse_for_region(address.region or organisation.region)
 
 
 def _cart_query(user_id, organisation_id):
