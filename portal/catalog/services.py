@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import g, has_request_context
 from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from portal.catalog.models import (
     Batch,
@@ -375,6 +376,7 @@ def active_promotions(limit=None, on: date | None = None):
     query = (
         select(Promotion)
         .join(Item, Item.id == Promotion.item_id)
+        .options(contains_eager(Promotion.item))  # one query, not one per promotion
         .where(Promotion.starts_on <= on, Promotion.ends_on >= on, Item.is_active.is_(True))
         .order_by(Promotion.ends_on, Promotion.id)
     )

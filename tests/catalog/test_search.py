@@ -3,14 +3,15 @@ list, and the cache of search answers (which must never carry one buyer's prices
 
 import io
 import re
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.catalog.models import Item, SearchWord
 from portal.catalog.search import PAGE_SIZE, rebuild_search_words
 from portal.extensions import cache, db
-from tests.catalog.builders import give_terms, make_item
+from tests.catalog.builders import give_terms, make_item, promote
 from tests.catalog.test_catalogue import _import_file, listing
 from tests.factories import login, make_organisation, make_user
 
@@ -118,3 +119,35 @@ def test_form_and_strength_are_searchable(login_as, buyer):
     db.session.commit()
     page = listing(login_as(buyer), q="нурофен таблетки 400 мг")
     assert found_count(page) == 1 and "400 мг" in page and "200 мг" not in page
+
+
+@contextmanager
+def counted_statements():
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_pages_read_a_fixed_number_of_statements(login_as, buyer):
+    """No query per row: the promotions page and a search page cost the same with 25 or 50
+    promotions / results (both more than a page of search results, which adds a count)."""
+    client = login_as(buyer)
+
+    def cost(path):
+        with counted_statements() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    for n in range(25):
+        promote(make_item(f"Ромашка {n}"), 10)
+    few = cost("/catalog/promotions"), cost("/catalog/?q=ромашка")
+    for n in range(25, 50):
+        promote(make_item(f"Ромашка {n}"), 10)
+    assert (cost("/catalog/promotions"), cost("/catalog/?q=ромашка")) == few
