@@ -6,12 +6,16 @@
 One gunicorn (`-w 2 wsgi:app`, sync workers) serves both phases of the same run:
 (a) the demo buyer (pharmacy, can see prices) searches the 50,000-item catalogue with a mix of
 trade names, МНН, barcodes, SKUs, makers, name+strength and typos, from N keep-alive clients;
-(b) the same N clients call /healthz (a bare endpoint: one `SELECT 1`) for the same time.
+(b) the same N clients call /healthz (a bare endpoint: one `SELECT 1`) for the same time;
+(c) for comparison, the same clients open the lightest signed-in page (/notifications/: the
+sign-in check, the menu and one short list): what every portal page costs before its own work.
+Run with PORTAL_CATALOG_CACHE_SECONDS=0 to measure searches without the answer cache.
 Server time is gunicorn's per-request duration (%(D)s in the access log, measured inside the
 worker); client time is measured around each request and includes queueing for a free worker.
 """
 
 import argparse
+import os
 import random
 import tempfile
 import threading
@@ -127,24 +131,34 @@ def main():
             bare, bare_seconds = run_phase(
                 port, buyer.cookies, ["/healthz"], args.clients, args.seconds
             )
+            light, light_seconds = run_phase(
+                port, buyer.cookies, ["/notifications/"], args.clients, args.seconds
+            )
             time.sleep(0.5)  # let gunicorn flush the access log
         server_search = read_access_log(log, "/catalog/")
         server_bare = read_access_log(log, "/healthz")
+        server_light = read_access_log(log, "/notifications/")
 
-    failures = [s for _p, _ms, s in search + bare if s != 200]
+    failures = [s for _p, _ms, s in search + bare + light if s != 200]
     search_rate = len(search) / search_seconds
     bare_rate = len(bare) / bare_seconds
+    light_rate = len(light) / light_seconds
+    cache = os.environ.get("PORTAL_CATALOG_CACHE_SECONDS", "60")
     print(
         f"gunicorn -w {args.workers} (sync), {args.clients} keep-alive clients, "
-        f"{args.seconds:.0f} s per phase, {len(queries)} distinct queries"
+        f"{args.seconds:.0f} s per phase, {len(queries)} distinct queries, "
+        f"search cache {cache} s"
     )
     print(f"search server time : {summary_ms(server_search)}")
     print(f"search client time : {summary_ms([ms for _p, ms, _s in search])}")
     print(f"bare   server time : {summary_ms(server_bare)}")
     print(f"bare   client time : {summary_ms([ms for _p, ms, _s in bare])}")
+    print(f"light  server time : {summary_ms(server_light)}")
     print(f"search throughput  : {search_rate:7.1f} req/s")
     print(f"bare   throughput  : {bare_rate:7.1f} req/s")
+    print(f"light  throughput  : {light_rate:7.1f} req/s (lightest signed-in page)")
     print(f"ratio search/bare  : {100 * search_rate / bare_rate:5.1f} %")
+    print(f"ratio light/bare   : {100 * light_rate / bare_rate:5.1f} %")
     print(f"non-200 responses  : {len(failures)}")
     print("client time by query kind (p50 / p95 ms, n):")
     by_kind: dict[str, list[float]] = {}
