@@ -20,6 +20,7 @@ DEMO_ACCOUNTS = [
 # Each domain's demo data, run in this order after the foundation's: "module:function".
 DEMO_SEEDERS = [
     "portal.catalog.demo:seed",
+    "portal.orders.demo:seed",
     "portal.metering.demo:seed",
     "portal.documents.demo:seed",
     "portal.tickets.demo:seed",

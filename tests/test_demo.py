@@ -20,3 +20,25 @@ def test_seed_demo_is_idempotent_and_the_demo_logins_work(app):
         client = app.test_client()
         login(client, name, "demo-portal-2026")
         assert client.get("/", follow_redirects=True).status_code == 200
+
+
+def test_demo_buyer_has_an_order_history_in_every_stage(app):
+    from portal.ledger import LedgerEntry
+    from portal.orders.models import Order, OrderStatus
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    orders = db.session.scalars(select(Order).order_by(Order.created_at)).all()
+    statuses = [o.status for o in orders]
+    for status in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SHIPPED):
+        assert status.value in statuses
+    assert statuses.count(OrderStatus.DELIVERED.value) == 2
+    # Made through the real services: every shipped order is charged on the account once.
+    charged = db.session.scalars(
+        select(LedgerEntry.source_id).where(LedgerEntry.source_type == "order")
+    ).all()
+    shipped = [o.id for o in orders if o.status in ("shipped", "delivered")]
+    assert sorted(charged) == sorted(shipped)
+    client = app.test_client()
+    login(client, "buyer", "demo-portal-2026")
+    page = client.get("/orders/").get_data(as_text=True)
+    assert all(o.number in page for o in orders)

@@ -1,0 +1,108 @@
+"""Demo orders: the demo pharmacy's order history in every status, made through the same
+services a buyer and a manager use (stock reserved, shipments charged to the ledger), then
+dated back so the timeline reads like a real month."""
+
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from portal.accounts.models import User
+from portal.catalog.models import Item, Stock
+from portal.extensions import db
+from portal.ledger import LedgerEntry
+from portal.notifications.models import Notification
+from portal.orders import services
+from portal.orders.models import Order, OrderStatus, PaymentTerms
+
+# (days ago, status reached, payment terms, packs per line, comment)
+ORDERS = [
+    (24, OrderStatus.DELIVERED, PaymentTerms.DEFERRED, [20, 10, 30], ""),
+    (9, OrderStatus.DELIVERED, PaymentTerms.PREPAYMENT, [12, 6], ""),
+    (4, OrderStatus.SHIPPED, PaymentTerms.DEFERRED, [15, 10, 4], "Доставка до 14:00"),
+    (2, OrderStatus.CONFIRMED, PaymentTerms.DEFERRED, [8, 24], ""),
+    (0, OrderStatus.NEW, PaymentTerms.PREPAYMENT, [5, 10], ""),
+]
+PATH = [OrderStatus.CONFIRMED, OrderStatus.ASSEMBLING, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+
+
+def seed():
+    # Order services build links (e-mail, notifications) with url_for: a request context.
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        _seed()
+
+
+def _seed():
+    users = {u.login: u for u in db.session.scalars(select(User))}
+    buyer, manager = users.get("buyer"), users.get("manager")
+    if buyer is None or manager is None or not buyer.active_memberships:
+        return
+    pharmacy = buyer.active_memberships[0].organisation
+    if db.session.scalar(select(Order.id).where(Order.organisation_id == pharmacy.id).limit(1)):
+        return
+    address = next((a for a in pharmacy.addresses if a.is_default), None)
+    if address is None:
+        return
+    # Single packs well in stock at the pharmacy's warehouse, a different few for each order.
+    warehouse = services.serving_warehouse(pharmacy)
+    items = iter(
+        db.session.scalars(
+            select(Item)
+            .join(Stock, Stock.item_id == Item.id)
+            .where(Stock.warehouse_id == warehouse.id, Stock.quantity >= 100)
+            .where(Item.is_active.is_(True), Item.order_multiple == 1, Item.min_quantity == 1)
+            .order_by(Item.sku)
+        ).all()[::3]
+    )
+    first_notification = db.session.scalar(select(func.max(Notification.id))) or 0
+    for days_ago, status, terms, lines, comment in ORDERS:
+        # Within this month, so that order numbers (year and month first) match their dates.
+        days_ago = min(days_ago, date.today().day - 1)
+        services.clear_cart(buyer.id, pharmacy.id)
+        for packs, item in zip(lines, items, strict=False):
+            services.add_to_cart(buyer.id, pharmacy, item.id, packs)
+        order, _created = services.place_order(
+            buyer,
+            pharmacy,
+            address_id=address.id,
+            payment_terms=terms,
+            comment=comment,
+            idempotency_key=secrets.token_hex(16),
+        )
+        for step in PATH[: PATH.index(status) + 1] if status != OrderStatus.NEW else []:
+            services.change_status(order, step, manager)
+        _date_back(order, days_ago)
+    # The buyer has read about the older orders; the last few notices are still new.
+    seeded = db.session.scalars(
+        select(Notification)
+        .where(Notification.id > first_notification, Notification.user_id == buyer.id)
+        .order_by(Notification.id.desc())
+    ).all()
+    for notification in seeded[3:]:
+        notification.read_at = _now()
+    db.session.flush()
+
+
+def _date_back(order: Order, days_ago: int) -> None:
+    """Placed `days_ago` at 10:00 Moscow time, each later step a day after the previous."""
+    placed = datetime.combine(
+        date.today() - timedelta(days=days_ago), datetime.min.time(), timezone.utc
+    ) + timedelta(hours=7)
+    order.created_at = placed
+    for step, event in enumerate(sorted(order.events, key=lambda e: e.id)):
+        event.at = min(placed + timedelta(days=step, hours=step and 2), _now())
+    shipped_on = next(
+        (e.at.date() for e in order.events if e.status == OrderStatus.SHIPPED.value), None
+    )
+    if shipped_on:
+        for entry in db.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.source_type == "order", LedgerEntry.source_id == order.id
+            )
+        ):
+            entry.entry_date = shipped_on
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
