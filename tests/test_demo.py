@@ -40,5 +40,5 @@ def test_demo_buyer_has_an_order_history_in_every_stage(app):
     assert sorted(charged) == sorted(shipped)
     client = app.test_client()
     login(client, "buyer", "demo-portal-2026")
-    page = client.get("/orders/").get_data(as_text=True)
+    page = client.get("/orders").get_data(as_text=True)
     assert all(o.number in page for o in orders)
