@@ -51,14 +51,13 @@ def upgrade():
         sa.Column("word", sa.String(length=120), nullable=False),
         sa.PrimaryKeyConstraint("word", name=op.f("pk_catalog_search_words")),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_index(
-            "ix_catalog_search_words_trgm",
-            "catalog_search_words",
-            ["word"],
-            postgresql_using="gin",
-            postgresql_ops={"word": "gin_trgm_ops"},
-        )
+    op.create_index(
+        "ix_catalog_search_words_trgm",
+        "catalog_search_words",
+        ["word"],
+        postgresql_using="gin",
+        postgresql_ops={"word": "gin_trgm_ops"},
+    )
     found = set()
     rows = op.get_bind().execute(sa.text("SELECT search_text FROM catalog_items WHERE is_active"))
     for (text,) in rows:
@@ -69,6 +68,5 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_catalog_search_words_trgm", table_name="catalog_search_words")
+    op.drop_index("ix_catalog_search_words_trgm", table_name="catalog_search_words")
     op.drop_table("catalog_search_words")

@@ -154,7 +154,7 @@ class SearchWord(db.Model):
             "word",
             postgresql_using="gin",
             postgresql_ops={"word": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        ),  # SQLite: a plain index beside the primary key (kept alike for the migrations)
     )
 
     word: Mapped[str] = mapped_column(String(120), primary_key=True)
