@@ -210,11 +210,13 @@ def _contains_all(words):
 
 def _near_words_condition(tokens):
     """Items containing, for every longer query word, that word or a catalogue word close to
-    it; None when no word could be corrected (nothing new would be found)."""
+    it, and every short word as typed («нурафен 200 мг»: Нурофен, but only 200 mg); None
+    when no word could be corrected (nothing new would be found)."""
     conditions, corrected = [], False
     for token in tokens:
         if len(token) < FUZZY_MIN_LENGTH:
-            continue  # "200", "мг": kept out, as a typo there cannot be told from another dose
+            conditions.append(Item.search_text.like(f"%{token}%"))
+            continue
         words = close_words(token)
         corrected = corrected or bool(words)
         conditions.append(

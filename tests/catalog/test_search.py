@@ -49,6 +49,14 @@ def test_typos_in_several_words_are_corrected_word_by_word(login_as, buyer):
     page = listing(client, q="нурафен фортэ")
     assert "Нурофен Форте" in page and "Экспресс" not in page
     assert 'data-testid="fuzzy"' in page
+    # Short words (doses, units) are kept as typed while the name is corrected.
+    make_item("Нурофен").strength = "200 мг"
+    make_item("Нурофен").strength = "400 мг"
+    for item in db.session.scalars(select(Item).where(Item.strength.is_not(None))):
+        item.refresh_search_text()
+    db.session.commit()
+    dose = listing(client, q="нурафен 400 мг")
+    assert found_count(dose) == 1 and "400 мг" in dose and 'data-testid="fuzzy"' in dose
     # A word with nothing close in the catalogue is not "corrected" into something else.
     assert "Ничего не найдено" in listing(client, q="ксилометазолин")
 
