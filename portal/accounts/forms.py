@@ -48,7 +48,9 @@ class ProfileForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), validators.phone])
     language = SelectField(_l("Language"), choices=choices([("ru", "Русский"), ("en", "English")]))
     notify_order_status = BooleanField(_l("E-mail me when an order changes status"))
-    notify_request_answers = BooleanField(_l("E-mail me when a request is answered"))
+    notify_request_answers = BooleanField(
+        _l("E-mail me when a request is answered or a scan reviewed")
+    )
     notify_reading_reminders = BooleanField(_l("Remind me to submit meter readings"))
     notify_news = BooleanField(_l("News and promotions"))
     submit = SubmitField(_l("Save"))

@@ -19,6 +19,7 @@ from portal.documents.models import (
 )
 from portal.documents.subjects import SubjectError, resolve_subject
 from portal.extensions import db
+from portal.mail import send_mail
 from portal.notifications.services import notify
 from portal.organisations.models import Membership, Organisation, Power
 
@@ -142,13 +143,25 @@ def review_upload(upload, reviewer, *, accept: bool, comment: str | None) -> Cus
         if accept
         else _l("Your scan «%(name)s» has been rejected", name=upload.original_name)
     )
+    uploader = upload.uploaded_by
     notify(
-        upload.uploaded_by,
+        uploader,
         title,
         body=comment,
         link=url_for("documents.list_uploads"),
         organisation=upload.organisation_id,
     )
+    if uploader is not None and uploader.is_active and uploader.notify_request_answers:
+        send_mail(
+            uploader.email,
+            title,
+            "documents/mail/reviewed",
+            uploader.language,
+            user=uploader,
+            upload=upload,
+            title=title,
+            accepted=accept,
+        )
     db.session.flush()
     return upload
 

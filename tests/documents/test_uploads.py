@@ -168,7 +168,7 @@ def test_uploads_are_not_reachable_as_static_files(app, login_as, buyer):
 
 
 def test_manager_rejects_with_comment_and_customer_is_notified(
-    client, login_as, buyer, pharmacy, manager
+    client, login_as, buyer, pharmacy, manager, outbox
 ):
     login(client, buyer)
     upload(client, PDF_BYTES, "a.pdf")
@@ -189,11 +189,17 @@ def test_manager_rejects_with_comment_and_customer_is_notified(
     assert "отклонён" in notice.title
     page = client.get("/documents/scans").get_data(as_text=True)
     assert "отклонён" in page and "нет печати" in page
+    [mail] = outbox.to(buyer.email)
+    assert "отклонён" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "нет печати" in text and "исправленный скан" in text and "/documents/scans" in text
     again = staff.post(f"/backoffice/scans/{saved.id}", data={"accept": "1"})
     assert "уже проверен" in again.get_data(as_text=True)
 
 
-def test_manager_accepts(client, buyer, manager):
+def test_manager_accepts(client, buyer, manager, outbox):
+    buyer.notify_request_answers = False  # the customer turned these e-mails off
+    db.session.commit()
     login(client, buyer)
     upload(client, PDF_BYTES, "a.pdf")
     [saved] = stored_uploads()
@@ -201,6 +207,7 @@ def test_manager_accepts(client, buyer, manager):
     login(staff, manager)
     staff.post(f"/backoffice/scans/{saved.id}", data={"accept": "1"})
     assert db.session.get(CustomerUpload, saved.id).status == "accepted"
+    assert outbox.to(buyer.email) == []
     assert download(staff, f"/backoffice/scans/{saved.id}/download").data == PDF_BYTES
 
 
