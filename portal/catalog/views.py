@@ -376,3 +376,12 @@ def _run_import_command(path, data, dry_run):
     db.session.commit()
     search.forget_cached_results()
     click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+
+
+@bp.cli.command("rebuild-search-words")
+def rebuild_search_words_command():
+    """Rebuild the typo-search word list from the active items (after bulk SQL changes)."""
+    count = search.rebuild_search_words()
+    db.session.commit()
+    search.forget_cached_results()
+    click.echo(f"Search words: {count}.")

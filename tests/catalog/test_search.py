@@ -6,7 +6,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from portal.catalog.models import Item, SearchWord
 from portal.catalog.search import PAGE_SIZE, rebuild_search_words
@@ -61,7 +61,7 @@ def test_typos_in_several_words_are_corrected_word_by_word(login_as, buyer):
     assert "Ничего не найдено" in listing(client, q="ксилометазолин")
 
 
-def test_word_list_follows_items(login_as, buyer):
+def test_word_list_follows_items(app, login_as, buyer):
     item = make_item("Кеторол")
     item.trade_name = "Кетанов"
     item.refresh_search_text()
@@ -74,6 +74,11 @@ def test_word_list_follows_items(login_as, buyer):
     rebuild_search_words()
     db.session.commit()
     assert db.session.get(SearchWord, "кетанов") is None
+    make_item("Кетонал")
+    db.session.execute(delete(SearchWord))  # as if items had been written with SQL
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["rebuild-search-words"]).output
+    assert "Search words:" in output and db.session.get(SearchWord, "кетонал") is not None
     assert db.session.get(SearchWord, "кеторол") is None
 
 
