@@ -468,7 +468,7 @@ def submit_readings(
             stored_photos.append(photo_name)
         reading = Reading(
             organisation_id=organisation_id,
-            metering_point_id=meter.id,
+            metering_point=meter,  # the loaded meter: its serial number is in the messages
             period=period,
             reading_date=reading_date,
             value=value,
