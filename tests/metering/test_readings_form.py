@@ -244,3 +244,30 @@ def test_submission_queries_do_not_grow_with_meters_and_nothing_reloads_after_sa
         assert all(s.startswith("INSERT INTO gas_readings") for s in statements[first_insert:])
     page = client.get("/metering/readings").get_data(as_text=True)
     assert "Показания сохранены: 2" in page and "SN-2: " in page
+
+
+def test_one_query_loads_what_the_checks_of_a_submission_need(gas_org, meters, today):
+    """The combined query agrees with the separate ones, meter by meter, and keeps the scoping."""
+    first, second = meters
+    add_reading(first, date(2026, 11, 21), 5100, consumption=100)  # this month already in
+    no_history = make_meter(gas_org, serial="SN-NEW")
+    null_last_year = make_meter(gas_org, serial="SN-NULL")
+    add_reading(null_last_year, date(2025, 11, 20), 10)  # last November without consumption
+    add_reading(null_last_year, date(2026, 10, 20), 40, consumption=30)
+    retired = make_meter(gas_org, serial="SN-OLD")
+    retired.is_active = False
+    foreign = make_meter(make_organisation("gas"), serial="SN-FOREIGN")
+    db.session.commit()
+    asked = [m.id for m in (first, second, no_history, null_last_year, retired, foreign)]
+    reading_date = date(2026, 11, 22)
+    found, existing, latest, last_year = services._submission_state(gas_org.id, asked, reading_date)
+    mine = [first.id, second.id, no_history.id, null_last_year.id]
+    assert sorted(found) == sorted(mine)  # neither the inactive nor the foreign meter
+    period = date(2026, 11, 1)
+    assert existing == services.period_readings(mine, period)
+    assert latest == services.latest_readings(mine)
+    assert latest[first.id].reading_date == date(2026, 11, 21)
+    assert no_history.id not in latest
+    expected = services.last_year_consumption(mine, reading_date)
+    assert {k: v for k, v in expected.items() if v is not None} == last_year
+    assert null_last_year.id not in last_year and last_year[second.id] == Decimal("1000")
