@@ -23,4 +23,4 @@ for _ in $(seq 100); do
     fi
     sleep 0.2
 done
-.venv/bin/python bench/metering_load.py --url "http://127.0.0.1:$PORT" "$@"
+.venv/bin/python bench/metering_load.py --url "http://127.0.0.1:$PORT" --server-pid "$server" "$@"

@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from portal import create_app
 from portal.accounts.models import User
@@ -210,35 +210,75 @@ def client_process(index, arguments, customers, reading_date, ready, start, resu
         requests = list(pool.map(prepare, customers))
     connections = max(1, arguments.clients // arguments.processes)
     shares = [requests[i::connections] for i in range(connections)]
-    samples, failures, lock = [], [], threading.Lock()
-
-    def submit(share):
-        connection = RawConnection(parts.hostname, parts.port)
-        for login, request in share:
-            begun = time.perf_counter()
-            try:
-                status, location = connection.exchange(request)
-            except OSError as error:
-                connection.close()
-                status, location = repr(error), ""
-            elapsed = time.perf_counter() - begun
-            with lock:
-                samples.append(elapsed)
-                if status != 302 or not location.endswith("/metering/readings"):
-                    failures.append((login, status))
-        connection.close()
-
-    threads = [threading.Thread(target=submit, args=(share,)) for share in shares if share]
     ready.wait()  # every process has signed its customers in
-    start.wait()
-    began, cpu_began = time.time(), os.times()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    ended, cpu = time.time(), os.times()
-    used = cpu.user + cpu.system - cpu_began.user - cpu_began.system
-    results.put((index, samples, failures, began, ended, used))
+    for _round in range(arguments.rounds):
+        samples, failures, lock = [], [], threading.Lock()
+
+        def submit(share, samples=samples, failures=failures, lock=lock):
+            connection = RawConnection(parts.hostname, parts.port)
+            for login, request in share:
+                begun = time.perf_counter()
+                try:
+                    status, location = connection.exchange(request)
+                except OSError as error:
+                    connection.close()
+                    status, location = repr(error), ""
+                elapsed = time.perf_counter() - begun
+                with lock:
+                    samples.append(elapsed)
+                    if status != 302 or not location.endswith("/metering/readings"):
+                        failures.append((login, status))
+            connection.close()
+
+        threads = [threading.Thread(target=submit, args=(share,)) for share in shares if share]
+        start.wait()  # the parent has removed the previous round's readings
+        began, cpu_began = time.time(), os.times()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ended, cpu = time.time(), os.times()
+        used = cpu.user + cpu.system - cpu_began.user - cpu_began.system
+        results.put((index, samples, failures, began, ended, used))
+
+
+def process_cpu(pids):
+    """CPU seconds (user + system) used so far by each of the processes, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def server_processes(app, server_pid):
+    """gunicorn's workers (children of `server_pid`) and the PostgreSQL backends of the database."""
+    workers = []
+    if server_pid:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except OSError:
+                    continue
+                if parent == server_pid:
+                    workers.append(int(entry))
+    with app.app_context():
+        backends = db.session.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+        db.session.rollback()
+        db.engine.dispose()
+    return workers, backends
 
 
 def main():
@@ -249,6 +289,8 @@ def main():
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--form-login", default="bench-gas-3")
     parser.add_argument("--form-repeat", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=1, help="everyone submits this often")
+    parser.add_argument("--server-pid", type=int, default=0, help="gunicorn master: CPU used")
     arguments = parser.parse_args()
     parts = urlsplit(arguments.url)
     app = create_app()
@@ -259,7 +301,6 @@ def main():
         f"{len(customers)} customers, {meters} meters; {arguments.clients} connections "
         f"in {arguments.processes} client processes; load average {os.getloadavg()[0]:.2f}"
     )
-    before = saved_this_month(app)
     with app.app_context():
         reading_date = local_today().isoformat()
         db.engine.dispose()  # the client processes are forked: no shared connections
@@ -289,24 +330,43 @@ def main():
     ready.wait()
     print(f"signed in and opened the form: {time.perf_counter() - started:.1f} s")
     load_at_start = os.getloadavg()[0]
-    start.wait()
-    outcomes = [results.get() for _process in processes]
+    workers, backends = server_processes(app, arguments.server_pid)
+    samples, failures, wall, client_cpu, saved = [], [], 0.0, 0.0, 0
+    app_cpu = database_cpu = 0.0
+    for round_number in range(arguments.rounds):
+        if round_number:
+            clean_up(app)  # the same customers submit again: this month's readings go first
+        before = saved_this_month(app)
+        cpu_before = process_cpu(workers + backends)
+        start.wait()
+        outcomes = [results.get() for _process in processes]
+        cpu_after = process_cpu(workers + backends)
+        samples += [sample for outcome in outcomes for sample in outcome[1]]
+        failures += [failure for outcome in outcomes for failure in outcome[2]]
+        wall += max(outcome[4] for outcome in outcomes) - min(outcome[3] for outcome in outcomes)
+        client_cpu += sum(outcome[5] for outcome in outcomes)
+        saved += saved_this_month(app) - before
+        app_cpu += sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in workers)
+        database_cpu += sum(cpu_after.get(p, 0) - cpu_before.get(p, 0) for p in backends)
     for process in processes:
         process.join()
-    samples = [sample for outcome in outcomes for sample in outcome[1]]
-    failures = [failure for outcome in outcomes for failure in outcome[2]]
-    wall = max(outcome[4] for outcome in outcomes) - min(outcome[3] for outcome in outcomes)
-    saved = saved_this_month(app) - before
     print(
         f"submission ({arguments.clients} connections, {arguments.processes} processes, "
-        f"load average {load_at_start:.2f} at start)",
+        f"{arguments.rounds} round(s), load average {load_at_start:.2f} at start)",
         percentiles(samples),
     )
     print(
         f"throughput: {len(samples) / wall:.0f} submissions/s ({len(samples)} in {wall:.1f} s), "
-        f"{saved} readings saved of {meters}, {len(failures)} failed {failures[:3]}"
+        f"{saved} readings saved of {meters * arguments.rounds}, {len(failures)} failed "
+        f"{failures[:3]}"
     )
-    client_cpu = sum(outcome[5] for outcome in outcomes)
+    if workers:
+        print(
+            f"server CPU per submission: gunicorn workers {app_cpu / len(samples) * 1000:.1f} ms "
+            f"+ PostgreSQL {database_cpu / len(samples) * 1000:.1f} ms "
+            f"({len(workers)} workers, {len(backends)} backends; "
+            f"{(app_cpu + database_cpu) / wall * 100:.0f} % of one core during the run)"
+        )
     print(
         f"client processes' CPU while submitting: {client_cpu:.2f} s in {wall:.1f} s "
         f"= {client_cpu / wall * 100:.0f} % of one core"
