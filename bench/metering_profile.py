@@ -40,6 +40,7 @@ def main():
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--dump", help="write the cProfile statistics to this file")
     arguments = parser.parse_args()
     app = create_app({"RATELIMIT_ENABLED": False})
     clean_up(app)
@@ -85,6 +86,8 @@ def main():
     profiler.disable()
     wall = time.perf_counter() - started
     print(f"{len(rest)} submissions: {wall / max(1, len(rest)) * 1000:.1f} ms each (profiled)")
+    if arguments.dump:
+        profiler.dump_stats(arguments.dump)
     pstats.Stats(profiler).sort_stats(arguments.sort).print_stats(arguments.top)
     clean_up(app)
 
