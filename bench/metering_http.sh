@@ -3,6 +3,7 @@
 # Meant to be run under the shared benchmark lock, e.g.
 #   flock /tmp/bench.lock bench/metering_http.sh --customers 600 --clients 32 --processes 4
 # Server settings from the environment: WORKERS (4), WORKER_CLASS (sync), THREADS (1),
+# GUNICORN_OPTIONS (more options),
 # PORT (8470); PORTAL_DATABASE_URL must name the benchmark database.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ export FLASK_APP=wsgi.py PORTAL_RATELIMIT_LOGIN="100000 per minute"
 echo "$(date -u '+%F %T') UTC; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "gunicorn -w $WORKERS -k $WORKER_CLASS --threads $THREADS; git $(git rev-parse --short HEAD)"
 .venv/bin/gunicorn -w "$WORKERS" -k "$WORKER_CLASS" --threads "$THREADS" \
-    -b "127.0.0.1:$PORT" --log-level warning wsgi:app 2>/tmp/metering_http_gunicorn.$$.log &
+    -b "127.0.0.1:$PORT" --log-level warning ${GUNICORN_OPTIONS:-} wsgi:app 2>/tmp/metering_http_gunicorn.$$.log &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 100); do

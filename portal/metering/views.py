@@ -1,5 +1,6 @@
 import io
 from datetime import date
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
@@ -276,7 +277,8 @@ def _render_meter_history(meter, *, staff):
         readings=readings,
         chart=_history_context(by_period, year),
         staff=staff,
-        may_correct=services.customer_may_correct,
+        # "today" once per page, not once per row (a time zone conversion each).
+        may_correct=partial(services.customer_may_correct, today=services.local_today()),
     )
 
 
