@@ -10,6 +10,7 @@ the generator; the readings made for the current month are deleted afterwards.
 """
 
 import argparse
+import gc
 import re
 import resource
 import threading
@@ -177,6 +178,7 @@ if __name__ == "__main__":
     parser.add_argument("--submissions", type=int, default=0)
     arguments = parser.parse_args()
     application = create_app({"RATELIMIT_ENABLED": False})
+    gc.freeze()  # as wsgi.py does for gunicorn
     bench_pages(application, arguments.login, arguments.repeat)
     if arguments.submissions:
         bench_submissions(application, arguments.threads, arguments.submissions)

@@ -11,6 +11,7 @@ over the other half, and deletes this month's readings it made.
 
 import argparse
 import cProfile
+import gc
 import pstats
 import time
 
@@ -43,6 +44,7 @@ def main():
     parser.add_argument("--dump", help="write the cProfile statistics to this file")
     arguments = parser.parse_args()
     app = create_app({"RATELIMIT_ENABLED": False})
+    gc.freeze()  # as wsgi.py does for gunicorn
     clean_up(app)
     customers = load_customers(app, arguments.submissions + 1)
     clients = [(signed_in(app, login), values) for login, values in customers]
