@@ -14,10 +14,12 @@ PORT=${PORT:-8470}
 export FLASK_APP=wsgi.py PORTAL_RATELIMIT_LOGIN="100000 per minute"
 echo "$(date -u '+%F %T') UTC; load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "gunicorn -w $WORKERS -k $WORKER_CLASS --threads $THREADS; git $(git rev-parse --short HEAD)"
+log=/tmp/metering_http_gunicorn.$$.log  # the app's log lines; kept only if the run failed
 .venv/bin/gunicorn -w "$WORKERS" -k "$WORKER_CLASS" --threads "$THREADS" \
-    -b "127.0.0.1:$PORT" --log-level warning ${GUNICORN_OPTIONS:-} wsgi:app 2>/tmp/metering_http_gunicorn.$$.log &
+    -b "127.0.0.1:$PORT" --log-level warning ${GUNICORN_OPTIONS:-} wsgi:app 2>"$log" &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT INT TERM
+trap 'status=$?; kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+      if [ "$status" = 0 ]; then rm -f "$log"; else echo "server log: $log"; fi' EXIT INT TERM
 for _ in $(seq 100); do
     if .venv/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" 2>/dev/null; then
         break
