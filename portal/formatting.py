@@ -1,5 +1,7 @@
 """Jinja filters: money in roubles, dates and times in the portal's time zone."""
 
+from datetime import date
+
 import phonenumbers
 from flask_babel import format_date, format_datetime
 
@@ -15,7 +17,13 @@ def local_datetime(value, fmt="dd.MM.yyyy HH:mm"):
 
 
 def local_date(value, fmt="dd.MM.yyyy"):
-    return "" if value is None else format_date(value, fmt)
+    if value is None:
+        return ""
+    if fmt == "dd.MM.yyyy" and type(value) is date:
+        # The default pattern is digits only (no names, no time zone for a plain date): what
+        # Babel would print, at a tenth of the cost. History tables print one per row.
+        return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    return format_date(value, fmt)
 
 
 def phone(value):

@@ -11,6 +11,21 @@ import uuid
 
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import inspect
+
+
+def _logged_user_id():
+    """The id of the user the request was made as, without reloading the user row.
+
+    After a view's commit the user object is expired: `current_user.is_authenticated` (and
+    `get_id()`) would SELECT it again just for this log line. The identity of the loaded
+    object is known without a query (Flask-Login loads the user once per request and keeps it).
+    """
+    user = current_user._get_current_object()
+    state = inspect(user, raiseerr=False)
+    if state is None or state.identity is None:
+        return None  # anonymous (Flask-Login's AnonymousUserMixin) or not a saved row
+    return str(state.identity[0])
 
 
 class RequestContextFilter(logging.Filter):
@@ -73,9 +88,7 @@ def configure(app, log_format: str) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "user_id": current_user.get_id().split(":")[0]
-                    if current_user and current_user.is_authenticated
-                    else None,
+                    "user_id": _logged_user_id(),
                 },
             )
         return response

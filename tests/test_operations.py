@@ -31,3 +31,27 @@ def test_restore_drill_notices_a_tampered_backup(app, tmp_path, buyer):
     assert drill.exit_code != 0
     assert "table organisations" in drill.output
     assert db.session.query(Organisation).count() == 1
+
+
+def test_wsgi_entry_point_freezes_the_loaded_objects(tmp_path):
+    """gunicorn's `wsgi:app`: what is loaded at start is left out of full garbage collections."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "PORTAL_SECRET_KEY": "a-test-secret-key-of-enough-length-1234",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert int(output.strip().splitlines()[-1]) > 50_000

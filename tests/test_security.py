@@ -118,3 +118,41 @@ def test_json_logs_carry_the_request_id(app, capsys):
         logging.getLogger().handlers.clear()
         with logged.app_context():
             db.engine.dispose()
+
+
+def test_access_log_names_the_signed_in_user_even_after_a_commit(app, capsys, pharmacy):
+    """The log line takes the user's id from the loaded object, not a reload of the row."""
+    from tests.conftest import PortalClient
+    from tests.factories import make_user
+
+    user = make_user(pharmacy, login="logged-user")
+    db.session.commit()
+    logged = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "x",
+            "LOG_FORMAT": "json",
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    logged.test_client_class = PortalClient
+    try:
+        client = logged.test_client()
+        client.get("/login")
+        login(client, user)  # the sign-in view commits (last login time, audit)
+        client.get("/profile")
+        lines = [
+            json.loads(line)
+            for line in capsys.readouterr().err.splitlines()
+            if line.startswith("{")
+        ]
+        access = [line for line in lines if line["logger"] == "portal.access"]
+        by_path = {(line["method"], line["path"]): line["user_id"] for line in access}
+        assert by_path[("GET", "/login")] is None  # anonymous
+        assert by_path[("POST", "/login")] == str(user.id)
+        assert by_path[("GET", "/profile")] == str(user.id)
+    finally:
+        logging.getLogger().handlers.clear()
+        with logged.app_context():
+            db.engine.dispose()

@@ -1,5 +1,6 @@
 import io
 from datetime import date
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
@@ -98,8 +99,9 @@ def submit_readings():
             else:
                 flash(str(error.message), "danger")
         else:
+            messages = _result_messages(result)
             db.session.commit()
-            _flash_result(result, today)
+            _flash_all(messages)
             return redirect(url_for("metering.submit_readings"))
     # Only a GET or a refused submission renders the whole table.
     rows = services.readings_form_rows(organisation.id, today)
@@ -117,19 +119,28 @@ def submit_readings():
     )
 
 
-def _flash_result(result, today):
-    flash(
-        _("Readings saved: %(count)s.", count=len(result.readings)),
-        "success",
-    )
+def _result_messages(result):
+    """The messages about a saved submission, taken before the commit.
+
+    The commit expires every loaded object: reading `is_late`, `warning` and the meter's serial
+    number afterwards would reload each reading and meter, one SELECT each.
+    """
+    messages = [(_("Readings saved: %(count)s.", count=len(result.readings)), "success")]
     if any(reading.is_late for reading in result.readings):
-        flash(
-            _("The submission window has closed: the readings are marked as late."),
-            "warning",
+        messages.append(
+            (_("The submission window has closed: the readings are marked as late."), "warning")
         )
     for reading in result.readings:
         if reading.warning:
-            flash(f"{reading.metering_point.serial_number}: {reading.warning}", "warning")
+            messages.append(
+                (f"{reading.metering_point.serial_number}: {reading.warning}", "warning")
+            )
+    return messages
+
+
+def _flash_all(messages):
+    for message, category in messages:
+        flash(message, category)
 
 
 @bp.route("/readings/<int:reading_id>/correct", methods=["GET", "POST"])
@@ -220,8 +231,9 @@ def upload_readings():
             target = form.reading_date if error.field_name == "reading_date" else form.file
             target.errors.append(str(error.message))
         else:
+            messages = _result_messages(result)
             db.session.commit()
-            _flash_result(result, today)
+            _flash_all(messages)
             return redirect(url_for("metering.submit_readings"))
     return render_template("metering/upload.html", form=form, line_errors=line_errors)
 
@@ -265,7 +277,8 @@ def _render_meter_history(meter, *, staff):
         readings=readings,
         chart=_history_context(by_period, year),
         staff=staff,
-        may_correct=services.customer_may_correct,
+        # "today" once per page, not once per row (a time zone conversion each).
+        may_correct=partial(services.customer_may_correct, today=services.local_today()),
     )
 
 

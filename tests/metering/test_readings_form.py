@@ -4,7 +4,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal.extensions import db
 from portal.metering import services
@@ -125,6 +125,7 @@ def test_large_deviation_from_last_year_warns_but_saves(login_as, gas_user, mete
     assert response.status_code == 302
     page = client.get("/metering/readings").get_data(as_text=True)
     assert "отличается от того же месяца прошлого года" in page and "на 100%" in page
+    assert "SN-1: " in page  # the warning names the meter
     assert reading_count() == 7
 
 
@@ -198,3 +199,75 @@ def test_csrf_is_required(login_as, gas_user, meters, today):
     )
     assert response.status_code == 400
     assert reading_count() == 6
+
+
+def _statements_of_submission(client, values):
+    """The SQL statements of one POST of the readings form (the CSRF token fetched first)."""
+    token = client.csrf_token()
+    data = {"reading_date": "2026-11-22", "csrf_token": token}
+    data.update({f"value-{meter.id}": value for meter, value in values.items()})
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/metering/readings", data=data, csrf=False)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return statements
+
+
+def test_submission_queries_do_not_grow_with_meters_and_nothing_reloads_after_saving(
+    login_as, gas_user, gas_org, meters, today
+):
+    first, second = meters
+    client = login_as(gas_user)
+    one = _statements_of_submission(client, {first: "5600"})
+    other_user = make_user(gas_org, ALL_POWERS, login="gas-two")
+    third = make_meter(gas_org, serial="SN-3")
+    add_reading(third, date(2026, 10, 22), 100)
+    db.session.commit()
+    client = login_as(other_user)
+    # 3 meters, one with a deviation warning (its serial number goes into the message).
+    three = _statements_of_submission(client, {second: "7000", third: "200"})
+    reads = [[s for s in statements if s.startswith("SELECT")] for statements in (one, three)]
+    assert len(reads[0]) == len(reads[1])
+    for statements in (one, three):
+        first_insert = next(
+            i for i, s in enumerate(statements) if s.startswith("INSERT INTO gas_readings")
+        )
+        # The INSERT comes last: the saved readings, the meters and the user are not loaded
+        # again after the commit for the flashed messages or the access log.
+        assert all(s.startswith("INSERT INTO gas_readings") for s in statements[first_insert:])
+    page = client.get("/metering/readings").get_data(as_text=True)
+    assert "Показания сохранены: 2" in page and "SN-2: " in page
+
+
+def test_one_query_loads_what_the_checks_of_a_submission_need(gas_org, meters, today):
+    """The combined query agrees with the separate ones, meter by meter, and keeps the scoping."""
+    first, second = meters
+    add_reading(first, date(2026, 11, 21), 5100, consumption=100)  # this month already in
+    no_history = make_meter(gas_org, serial="SN-NEW")
+    null_last_year = make_meter(gas_org, serial="SN-NULL")
+    add_reading(null_last_year, date(2025, 11, 20), 10)  # last November without consumption
+    add_reading(null_last_year, date(2026, 10, 20), 40, consumption=30)
+    retired = make_meter(gas_org, serial="SN-OLD")
+    retired.is_active = False
+    foreign = make_meter(make_organisation("gas"), serial="SN-FOREIGN")
+    db.session.commit()
+    asked = [m.id for m in (first, second, no_history, null_last_year, retired, foreign)]
+    reading_date = date(2026, 11, 22)
+    found, existing, latest, last_year = services._submission_state(gas_org.id, asked, reading_date)
+    mine = [first.id, second.id, no_history.id, null_last_year.id]
+    assert sorted(found) == sorted(mine)  # neither the inactive nor the foreign meter
+    period = date(2026, 11, 1)
+    assert existing == services.period_readings(mine, period)
+    assert latest == services.latest_readings(mine)
+    assert latest[first.id].reading_date == date(2026, 11, 21)
+    assert no_history.id not in latest
+    expected = services.last_year_consumption(mine, reading_date)
+    assert {k: v for k, v in expected.items() if v is not None} == last_year
+    assert null_last_year.id not in last_year and last_year[second.id] == Decimal("1000")
