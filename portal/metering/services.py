@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -523,31 +523,36 @@ def submit_readings(
     late = is_late(reading_date, today)
     result = SubmissionResult()
     stored_photos = []
+    rows = []
     for meter, value, assessment, photo in accepted:
         photo_name = _store_photo(*photo) if photo else None
         if photo_name:
             stored_photos.append(photo_name)
-        reading = Reading(
-            organisation_id=organisation_id,
-            metering_point=meter,  # the loaded meter: its serial number is in the messages
-            period=period,
-            reading_date=reading_date,
-            value=value,
-            consumption=assessment.consumption,
-            rolled_over=assessment.rolled_over,
-            source=source,
-            is_late=late,
-            needs_review=late or assessment.rolled_over,
-            warning=assessment.warning,
-            photo_name=photo_name,
-            entered_by_id=getattr(user, "id", None),
-        )
-        db.session.add(reading)
+        row = {
+            "organisation_id": organisation_id,
+            "metering_point_id": meter.id,
+            "period": period,
+            "reading_date": reading_date,
+            "value": value,
+            "consumption": assessment.consumption,
+            "rolled_over": assessment.rolled_over,
+            "source": source,
+            "is_late": late,
+            "needs_review": late or assessment.rolled_over,
+            "warning": assessment.warning,
+            "photo_name": photo_name,
+            "entered_by_id": getattr(user, "id", None),
+        }
+        rows.append(row)
+        # What was saved, for the messages; not in the session (nothing is read back).
+        reading = Reading(**row)
+        reading.metering_point = meter
         result.readings.append(reading)
         if assessment.warning:
             result.warnings[meter.id] = assessment.warning
     try:
-        db.session.flush()
+        # One multi-row INSERT without the unit of work (a quarter of a submission's time).
+        db.session.execute(insert(Reading), rows)
     except IntegrityError as error:
         # Someone else (another tab, a colleague) saved the same month a moment earlier.
         for name in stored_photos:
