@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import event
 
-from bench.metering_load import CSRF, clean_up, load_customers
+from metering_load import CSRF, clean_up, load_customers
 from portal import create_app
 from portal.cli import DEMO_PASSWORD
 from portal.extensions import db
