@@ -15,9 +15,9 @@ import gc
 import pstats
 import time
 
+from metering_load import CSRF, clean_up, load_customers
 from sqlalchemy import event
 
-from metering_load import CSRF, clean_up, load_customers
 from portal import create_app
 from portal.cli import DEMO_PASSWORD
 from portal.extensions import db
