@@ -35,7 +35,7 @@ migrate: install
 PORT ?= 5000
 run: migrate
 	$(BIN)/flask seed-demo --if-empty
-	$(BIN)/flask demo-logins
+	$(BIN)/flask demo-logins --port $(PORT)
 	$(BIN)/flask worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

@@ -58,7 +58,8 @@ def seed_demo(if_empty):
 
 
 @click.command("demo-logins")
-def demo_logins():
+@click.option("--port", default=5000, show_default=True, help="The port `make run` serves on.")
+def demo_logins(port):
     """Print the demo accounts."""
     from portal.accounts.models import User
 
@@ -66,7 +67,7 @@ def demo_logins():
     for login, role in DEMO_ACCOUNTS:
         if db.session.scalar(select(User.id).where(User.login == login)):
             click.echo(f"  {login:<15} {role}")
-    click.echo("Open http://127.0.0.1:5000\n")
+    click.echo(f"Open http://127.0.0.1:{port}\n")
 
 
 @click.command("create-admin")
