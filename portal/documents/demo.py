@@ -12,7 +12,6 @@ from portal.documents import services
 from portal.documents.models import CustomerUpload, SupplierDocument
 from portal.extensions import db
 from portal.ledger import LedgerEntry, post_charge, post_payment
-from portal.reports.pdf import html_to_pdf
 
 
 def _pdf(title: str) -> FileStorage:
@@ -20,6 +19,8 @@ def _pdf(title: str) -> FileStorage:
         "<html><body style='font-family: sans-serif'>"
         f"<h1>{title}</h1><p>Демонстрационный документ.</p></body></html>"
     )
+    from portal.reports.pdf import html_to_pdf  # WeasyPrint: ~25 MB, loaded on first use
+
     return FileStorage(io.BytesIO(html_to_pdf(html)), filename=f"{title}.pdf")
 
 

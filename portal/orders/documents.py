@@ -6,7 +6,6 @@ from flask import current_app
 
 from portal.money import vat_included
 from portal.reports import xlsx
-from portal.reports.pdf import render_pdf
 from portal.reports.words import rubles_in_words
 
 
@@ -20,6 +19,8 @@ def vat_by_rate(lines) -> dict[Decimal, Decimal]:
 
 def invoice_pdf(order) -> bytes:
     """«Счёт на оплату» with both parties' requisites, VAT by rate and the total in words."""
+    from portal.reports.pdf import render_pdf  # WeasyPrint: ~25 MB, loaded on first use
+
     return render_pdf(
         "orders/invoice_pdf.html",
         order=order,

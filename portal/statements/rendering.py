@@ -7,7 +7,6 @@ wording is Russian whatever language the user's interface is in.
 from decimal import Decimal
 
 from portal.reports import xlsx
-from portal.reports.pdf import render_pdf
 from portal.reports.words import rubles_in_words
 
 TITLE = "Акт сверки взаимных расчётов"
@@ -39,6 +38,8 @@ def conclusion(statement) -> str:
 
 
 def statement_pdf(statement) -> bytes:
+    from portal.reports.pdf import render_pdf  # WeasyPrint: ~25 MB, loaded on first use
+
     return render_pdf(
         "statements/statement_pdf.html",
         s=statement,
