@@ -1,5 +1,7 @@
 """Demo data for development and screenshots (`flask seed-demo`). Idempotent."""
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from portal.accounts.models import OfferVersion, StaffRole, User
@@ -84,7 +86,7 @@ def seed():
         region="Москва",
         phone="+74957654321",
         email="zakaz@apteka-zdorovie.example",
-        credit_limit="500000.00",
+        credit_limit=Decimal("500000.00"),
         manager_id=manager.id,
     )
     if len(pharmacy.addresses) == 1:

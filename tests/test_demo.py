@@ -1,3 +1,5 @@
+import gc
+
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
@@ -45,3 +47,15 @@ def test_demo_buyer_has_an_order_history_in_every_stage(app):
     assert response.status_code == 200, response.headers.get("Location")
     page = response.get_data(as_text=True)
     assert all(o.number in page for o in orders)
+
+
+def test_seed_demo_works_while_its_new_objects_are_still_in_memory(app):
+    """Seeders share one transaction: a later one (orders) must find the values an earlier one
+    set (the credit limit) usable as they are, before any reload from the database. With the
+    garbage collector off nothing is reloaded, as on a quiet run."""
+    gc.disable()
+    try:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    finally:
+        gc.enable()
+    assert result.exception is None and "Demo data loaded" in result.output
