@@ -138,4 +138,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     config.update(overrides)
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # The planner's default (4) prices a random read as four sequential ones, as on a
+        # spinning disk; the catalogue then reads all 50,000 items instead of its trigram
+        # index (55 ms instead of 7 for «ибупрофен»). 1.1 is the usual value for SSD or a
+        # database in memory; set per connection, so no server change is needed.
+        page_cost = _env("PG_RANDOM_PAGE_COST", "1.1")
+        engine_options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = dict(engine_options.get("connect_args", {}))
+        connect_args.setdefault("options", f"-c random_page_cost={float(page_cost)}")
+        engine_options["connect_args"] = connect_args
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     return config

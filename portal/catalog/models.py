@@ -68,6 +68,12 @@ class Warehouse(db.Model):
     is_central: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+def full_item_name(trade_name, dosage_form, strength, pack_size) -> str:
+    """«Нурофен, таблетки, 200 мг, №24»: how an item is named on every page and document."""
+    name = ", ".join(part for part in (trade_name, dosage_form, strength) if part)
+    return f"{name}, №{pack_size}" if pack_size else name
+
+
 class Item(Timestamped, db.Model):
     __tablename__ = "catalog_items"
     __table_args__ = (
@@ -116,9 +122,7 @@ class Item(Timestamped, db.Model):
 
     @property
     def full_name(self) -> str:
-        parts = [self.trade_name, self.dosage_form, self.strength]
-        name = ", ".join(p for p in parts if p)
-        return f"{name}, №{self.pack_size}" if self.pack_size else name
+        return full_item_name(self.trade_name, self.dosage_form, self.strength, self.pack_size)
 
     def refresh_search_text(self) -> None:
         self.search_text = item_search_text(

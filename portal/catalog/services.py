@@ -13,12 +13,14 @@ from portal.catalog.models import (
     Favourite,
     Item,
     ItemPrice,
+    Manufacturer,
     OrganisationPricing,
     PriceList,
     Promotion,
     RecentlyViewed,
     Stock,
     Warehouse,
+    full_item_name,
 )
 from portal.database import utcnow
 from portal.extensions import db
@@ -135,14 +137,29 @@ def quotes_for(organisation_id, item_ids, on: date | None = None) -> dict[int, Q
     promotions = active_promotions_for(item_ids, on)
     quotes = {}
     for item_id, by_list in prices.items():
-        listed = by_list.get(terms.price_list_id) or by_list.get(terms.base_list_id)
-        if listed is None:
-            continue
-        price = _discounted(listed, terms.discount_percent)
         promotion = promotions.get(item_id)
-        final = _discounted(price, promotion.discount_percent) if promotion else price
-        quotes[item_id] = Quote(price=final, list_price=price, promotion=promotion)
+        prices_of_item = price_of(
+            by_list.get(terms.price_list_id),
+            by_list.get(terms.base_list_id),
+            terms.discount_percent,
+            promotion.discount_percent if promotion else None,
+        )
+        if prices_of_item is not None:
+            final, price = prices_of_item
+            quotes[item_id] = Quote(price=final, list_price=price, promotion=promotion)
     return quotes
+
+
+def price_of(own, base, discount_percent, promotion_percent) -> tuple[Decimal, Decimal] | None:
+    """(price to pay, price before the promotion) from the organisation's own list price
+    (else the base one), less its discount, less a running promotion; None without a price.
+    The one pricing rule: the cart, checkout and every listing use it."""
+    listed = own or base
+    if listed is None:
+        return None
+    price = _discounted(listed, discount_percent or Decimal("0"))
+    final = _discounted(price, promotion_percent) if promotion_percent else price
+    return final, price
 
 
 # --- warehouses and stock ---------------------------------------------------------------------
@@ -310,22 +327,132 @@ def favourite_ids(user_id, organisation_id, item_ids) -> set[int]:
     )
 
 
-def items_in_order(item_ids) -> list[Item]:
-    """The items with these ids, in the order given (a search page)."""
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An item as a catalogue table shows it to one buyer: what it is, the stock in their
+    warehouse, whether it is a favourite and (with the view_prices power) their price."""
+
+    id: int
+    sku: str
+    trade_name: str
+    dosage_form: str | None
+    strength: str | None
+    pack_size: int | None
+    generic_name: str | None
+    is_rx: bool
+    is_vital: bool
+    is_cold_chain: bool
+    min_quantity: int
+    order_multiple: int
+    manufacturer: str | None
+    stock: int
+    is_favourite: bool
+    price: Decimal | None = None
+    list_price: Decimal | None = None
+    promotion_percent: Decimal | None = None
+
+    @property
+    def full_name(self) -> str:
+        return full_item_name(self.trade_name, self.dosage_form, self.strength, self.pack_size)
+
+
+def listing(item_ids, *, organisation_id, user_id, warehouse_id, with_prices, on=None):
+    """The rows of a catalogue table for these items, in the order given, in one query:
+    a search page reads its 24 rows with their stock, favourites and prices at once."""
     if not item_ids:
         return []
-    found = {
-        item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(item_ids)))
-    }
+    on = on or today()
+    item = Item.__table__.c
+    stock = (
+        select(Stock.quantity)
+        .where(Stock.item_id == item.id, Stock.warehouse_id == warehouse_id)
+        .scalar_subquery()
+    )
+    favourite = (
+        select(Favourite.id)
+        .where(
+            Favourite.item_id == item.id,
+            Favourite.user_id == user_id,
+            Favourite.organisation_id == organisation_id,
+        )
+        .exists()
+    )
+    columns = [
+        item.id,
+        item.sku,
+        item.trade_name,
+        item.dosage_form,
+        item.strength,
+        item.pack_size,
+        item.generic_name,
+        item.is_rx,
+        item.is_vital,
+        item.is_cold_chain,
+        item.min_quantity,
+        item.order_multiple,
+        Manufacturer.name,
+        stock,
+        favourite,
+    ]
+    if with_prices:
+        columns += _price_columns(item, organisation_id, on)
+    rows = db.session.execute(
+        select(*columns)
+        .select_from(Item.__table__)
+        .outerjoin(Manufacturer, Manufacturer.id == item.manufacturer_id)
+        .where(item.id.in_(list(item_ids)))
+    ).all()
+    found = {}
+    for row in rows:
+        prices = price_of(*row[15:19]) if with_prices else None
+        found[row[0]] = Listed(
+            *row[:13],
+            stock=row[13] or 0,
+            is_favourite=bool(row[14]),
+            price=prices[0] if prices else None,
+            list_price=prices[1] if prices else None,
+            promotion_percent=row[18] if prices else None,
+        )
     return [found[item_id] for item_id in item_ids if item_id in found]
 
 
-def favourites(user_id, organisation_id):
+def _price_columns(item, organisation_id, on):
+    """The organisation's own list price, the base price, its discount and the best running
+    promotion of each row, as correlated subqueries (the inputs of `price_of`)."""
+    own = (
+        select(ItemPrice.price)
+        .join(OrganisationPricing, OrganisationPricing.price_list_id == ItemPrice.price_list_id)
+        .where(OrganisationPricing.organisation_id == organisation_id, ItemPrice.item_id == item.id)
+        .scalar_subquery()
+    )
+    base_list = (
+        select(PriceList.id).where(PriceList.is_base.is_(True)).order_by(PriceList.id).limit(1)
+    ).scalar_subquery()
+    base = (
+        select(ItemPrice.price)
+        .where(ItemPrice.item_id == item.id, ItemPrice.price_list_id == base_list)
+        .scalar_subquery()
+    )
+    discount = (
+        select(OrganisationPricing.discount_percent)
+        .where(OrganisationPricing.organisation_id == organisation_id)
+        .scalar_subquery()
+    )
+    promotion = (
+        select(func.max(Promotion.discount_percent))
+        .where(Promotion.item_id == item.id, Promotion.starts_on <= on, Promotion.ends_on >= on)
+        .scalar_subquery()
+    )
+    return [own, base, discount, promotion]
+
+
+def favourite_item_ids(user_id, organisation_id) -> list[int]:
+    """The user's favourite items in this organisation, by name."""
     return db.session.scalars(
-        select(Item)
+        select(Item.id)
         .join(Favourite, Favourite.item_id == Item.id)
         .where(Favourite.user_id == user_id, Favourite.organisation_id == organisation_id)
-        .order_by(Item.trade_name)
+        .order_by(Item.trade_name, Item.id)
     ).all()
 
 
@@ -362,13 +489,15 @@ def record_view(user_id, organisation_id, item_id) -> None:
 
 
 def recently_viewed(user_id, organisation_id, limit=8):
-    return db.session.scalars(
-        select(Item)
+    """(id, full name) of the items the user opened last, newest first."""
+    rows = db.session.execute(
+        select(Item.id, Item.trade_name, Item.dosage_form, Item.strength, Item.pack_size)
         .join(RecentlyViewed, RecentlyViewed.item_id == Item.id)
         .where(RecentlyViewed.user_id == user_id, RecentlyViewed.organisation_id == organisation_id)
         .order_by(RecentlyViewed.viewed_at.desc(), RecentlyViewed.id.desc())
         .limit(limit)
-    ).all()
+    )
+    return [(row[0], full_item_name(*row[1:])) for row in rows]
 
 
 def active_promotions(limit=None, on: date | None = None):

@@ -96,11 +96,12 @@ def list_items():
         terms=catalog.terms_for(organisation.id) if by_price else None,
         warehouse_id=warehouse.id if warehouse else None,
     )
+    show_prices = has_power(Power.VIEW_PRICES)
     page = search.ResultPage(
         page=page_number,
         per_page=search.PAGE_SIZE,
         error_out=False,
-        items=catalog.items_in_order(found.ids),
+        items=_listing(found.ids, organisation, warehouse, show_prices),
         total=found.total,
     )
     categories, manufacturers = search.filter_choices()
@@ -114,8 +115,19 @@ def list_items():
         categories=categories,
         manufacturers=manufacturers,
         recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6),
-        form=ConfirmForm(),
-        **_item_context(page.items, organisation),
+        warehouse=warehouse,
+        show_prices=show_prices,
+        can_order=has_power(Power.ORDER),
+    )
+
+
+def _listing(item_ids, organisation, warehouse, show_prices):
+    return catalog.listing(
+        item_ids,
+        organisation_id=organisation.id,
+        user_id=current_user.id,
+        warehouse_id=warehouse.id if warehouse else None,
+        with_prices=show_prices,
     )
 
 
@@ -188,14 +200,17 @@ def toggle_favourite(item_id):
 @bp.route("/catalog/favourites")
 @access.customer
 def list_favourites():
+    from portal.orders.services import serving_warehouse
+
     organisation = current_organisation()
-    items = catalog.favourites(current_user.id, organisation.id)
+    show_prices = has_power(Power.VIEW_PRICES)
+    ids = catalog.favourite_item_ids(current_user.id, organisation.id)
     return render_template(
         "catalog/favourites.html",
-        items=items,
+        items=_listing(ids, organisation, serving_warehouse(organisation), show_prices),
         recent=catalog.recently_viewed(current_user.id, organisation.id, limit=12),
-        form=ConfirmForm(),
-        **_item_context(items, organisation),
+        show_prices=show_prices,
+        can_order=has_power(Power.ORDER),
     )
 
 

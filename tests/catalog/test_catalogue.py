@@ -1,8 +1,10 @@
 import io
+from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from portal.catalog import services as catalog
 from portal.catalog.models import Item, ItemPrice, PriceList
 from portal.extensions import db
 from portal.organisations.models import Power
@@ -234,3 +236,45 @@ def test_demo_catalogue_is_realistic_and_idempotent(app):
     assert all(ean.is_valid(b) for b in barcodes)
     assert db.session.scalar(select(func.count(Item.id)).where(Item.is_cold_chain.is_(True)))
     assert {10, 20} <= {int(v) for v in db.session.scalars(select(Item.vat_rate).distinct())}
+
+
+def test_listing_rows_carry_the_prices_the_cart_charges(app, pharmacy, buyer):
+    """A search page reads its rows' prices in one query; they must be the cart's prices for
+    every case: own price list, base fallback, discount, running/ended promotion, no price."""
+    special = PriceList(code="NET", name="Сеть")
+    db.session.add(special)
+    db.session.flush()
+    own = make_item("Нурофен", price="200.00")
+    db.session.add(ItemPrice(price_list_id=special.id, item_id=own.id, price="150.00"))
+    base_only = make_item("Кеторол", price="99.99")
+    promoted = make_item("Но-шпа", price="120.00")
+    promote(promoted, 5)
+    promote(promoted, 15)  # the best running promotion counts
+    ended = make_item("Аспирин", price="80.00")
+    promote(ended, 50, starts=-30, ends=-1)
+    unpriced = make_item("Бинт", price=None)
+    db.session.commit()
+    give_terms(pharmacy, discount="7.5", price_list=special)
+    ids = [own.id, base_only.id, promoted.id, ended.id, unpriced.id]
+    with app.test_request_context():
+        rows = catalog.listing(
+            ids,
+            organisation_id=pharmacy.id,
+            user_id=buyer.id,
+            warehouse_id=None,
+            with_prices=True,
+        )
+        quotes = catalog.quotes_for(pharmacy.id, ids)
+        without = catalog.listing(
+            ids, organisation_id=pharmacy.id, user_id=buyer.id, warehouse_id=None, with_prices=False
+        )
+    assert [row.id for row in rows] == ids  # in the order asked
+    for row in rows:
+        quote = quotes.get(row.id)
+        assert (row.price, row.list_price) == (
+            (quote.price, quote.list_price) if quote else (None, None)
+        )
+    assert rows[0].price == Decimal("138.75")  # 150 (own list) less 7.5 %
+    assert rows[2].promotion_percent == Decimal("15") and rows[3].promotion_percent is None
+    assert rows[4].price is None and unpriced.id not in quotes
+    assert all(row.price is None and row.list_price is None for row in without)

@@ -6,7 +6,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, text
 
 from portal.catalog.models import Item, SearchWord
 from portal.catalog.search import PAGE_SIZE, rebuild_search_words
@@ -39,6 +39,7 @@ def test_pages_and_total(login_as, buyer):
     assert found_count(few) == 1 and rows(few) == 1
     beyond = listing(client, q="валериана", page=9)
     assert rows(beyond) == 0 and 'data-testid="fuzzy"' not in beyond
+    assert found_count(beyond) == PAGE_SIZE + 6  # the total is still told past the last page
 
 
 def test_typos_in_several_words_are_corrected_word_by_word(login_as, buyer):
@@ -164,3 +165,10 @@ def test_pages_read_a_fixed_number_of_statements(login_as, buyer):
     for n in range(25, 50):
         promote(make_item(f"Ромашка {n}"), 10)
     assert (cost("/catalog/promotions"), cost("/catalog/?q=ромашка")) == few
+
+
+@pytest.mark.postgres
+def test_postgresql_prices_random_reads_as_on_ssd(app):
+    """With the server's default random_page_cost (4) the planner reads every item instead of
+    the trigram index for a word in ~3 % of the catalogue (55 ms instead of 7 ms)."""
+    assert db.session.scalar(text("SHOW random_page_cost")) == "1.1"
