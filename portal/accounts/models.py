@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.database import Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
@@ -38,6 +38,8 @@ class User(UserMixin, Timestamped, db.Model):
     language: Mapped[str] = mapped_column(String(5), default="ru")
     # Changing the session token logs the user out everywhere (sessions and remember-me).
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Unread notices, read with the user at the start of a request (see load_user); else None.
+    unread_notifications: Mapped[int | None] = query_expression()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optional second factor for staff (RFC 6238 TOTP); the last used time step blocks replays.
     totp_secret: Mapped[str | None] = mapped_column(String(64))

@@ -2,7 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from portal import audit
 from portal.accounts import bp, services, two_factor
@@ -18,6 +18,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import User
 from portal.extensions import db, limiter, login_manager
+from portal.notifications.services import unread_count_of
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"
@@ -30,8 +31,20 @@ def load_user(user_id: str):
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    # One query for the user, their memberships and organisations: this runs on every request.
-    user = db.session.get(User, int(ident), options=[joinedload(User.memberships)])
+    # One query for the user, their memberships and organisations and the unread notices
+    # under the bell: this runs on every request.
+    user = (
+        db.session.execute(
+            select(User)
+            .where(User.id == int(ident))
+            .options(
+                joinedload(User.memberships),
+                with_expression(User.unread_notifications, unread_count_of(User.id)),
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is None or not token or user.session_token != token or not user.is_active:
         return None
     return user

@@ -26,10 +26,18 @@ def notify(user, title, *, body=None, link=None, organisation=None) -> Notificat
 
 
 def unread_count(user) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
+    """The number under the bell: read with the user when the request began, else now."""
+    if user.unread_notifications is not None:
+        return user.unread_notifications
+    return db.session.scalar(select(unread_count_of(user.id)))
+
+
+def unread_count_of(user_id):
+    """A subquery counting the user's unread notices (user_id: a value or a column)."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
 
 

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -29,3 +31,24 @@ def test_cannot_mark_another_users_notice(login_as, buyer, other_pharmacy):
     client = login_as(buyer)
     client.post("/notifications/read", data={"notification_id": str(notice.id)})
     assert db.session.get(Notification, notice.id).read_at is None
+
+
+def bell(page: str) -> str | None:
+    found = re.search(r'data-testid="unread-count">(\d+)<', page)
+    return found.group(1) if found else None
+
+
+def test_the_bell_counts_only_own_unread_notices(login_as, buyer, other_pharmacy):
+    from tests.factories import make_user
+
+    notify(make_user(other_pharmacy), "Чужое")
+    for n in range(3):
+        notify(buyer, f"Своё {n}")
+    db.session.commit()
+    client = login_as(buyer)
+    assert bell(client.get("/notifications/").get_data(as_text=True)) == "3"
+    client.post("/notifications/read", data={})  # all of them
+    assert bell(client.get("/notifications/").get_data(as_text=True)) is None
+    notify(buyer, "Новое")
+    db.session.commit()
+    assert bell(client.get("/catalog/").get_data(as_text=True)) == "1"
