@@ -1,11 +1,12 @@
 """Catalogue rules: prices for an organisation, search, stock, favourites, recently viewed."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import g, has_request_context
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import Date, Integer, String, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from portal.catalog.models import (
@@ -184,24 +185,32 @@ def warehouse_for_organisation(organisation) -> Warehouse | None:
     catalogue page asks)."""
     remembered = g.setdefault("warehouse_for_organisation", {}) if has_request_context() else {}
     if organisation.id not in remembered:
-        address_region = (
-            select(func.nullif(DeliveryAddress.region, ""))
-            .where(DeliveryAddress.organisation_id == organisation.id)
-            .order_by(DeliveryAddress.is_default.desc(), DeliveryAddress.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        wanted = func.lower(func.coalesce(address_region, organisation.region))
         remembered[organisation.id] = db.session.scalar(
-            select(Warehouse)
-            .order_by(
-                case((func.lower(Warehouse.region) == wanted, 0), else_=1),
-                Warehouse.is_central.desc(),
-                Warehouse.id,
-            )
-            .limit(1)
+            _serving_warehouse_statement(),
+            {"organisation_id": organisation.id, "region": organisation.region},
         )
     return remembered[organisation.id]
+
+
+@functools.cache
+def _serving_warehouse_statement():
+    address_region = (
+        select(func.nullif(DeliveryAddress.region, ""))
+        .where(DeliveryAddress.organisation_id == bindparam("organisation_id"))
+        .order_by(DeliveryAddress.is_default.desc(), DeliveryAddress.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    wanted = func.lower(func.coalesce(address_region, bindparam("region", type_=String)))
+    return (
+        select(Warehouse)
+        .order_by(
+            case((func.lower(Warehouse.region) == wanted, 0), else_=1),
+            Warehouse.is_central.desc(),
+            Warehouse.id,
+        )
+        .limit(1)
+    )
 
 
 def _find_warehouse(region: str | None) -> Warehouse | None:
@@ -361,18 +370,46 @@ def listing(item_ids, *, organisation_id, user_id, warehouse_id, with_prices, on
     a search page reads its 24 rows with their stock, favourites and prices at once."""
     if not item_ids:
         return []
-    on = on or today()
+    rows = db.session.execute(
+        _listing_statement(with_prices),
+        {
+            "item_ids": list(item_ids),
+            "organisation_id": organisation_id,
+            "user_id": user_id,
+            "warehouse_id": warehouse_id,
+            "on": on or today(),
+        },
+    )
+    found = {}
+    for row in rows:
+        prices = price_of(*row[15:19]) if with_prices else None
+        found[row[0]] = Listed(
+            *row[:13],
+            stock=row[13] or 0,
+            is_favourite=bool(row[14]),
+            price=prices[0] if prices else None,
+            list_price=prices[1] if prices else None,
+            promotion_percent=row[18] if prices else None,
+        )
+    return [found[item_id] for item_id in item_ids if item_id in found]
+
+
+@functools.cache
+def _listing_statement(with_prices):
+    """The listing query, built once per process (it runs on every catalogue page; building
+    its dozen subqueries cost more than PostgreSQL's answer). Values come as bound parameters."""
     item = Item.__table__.c
+    organisation_id = bindparam("organisation_id")
     stock = (
         select(Stock.quantity)
-        .where(Stock.item_id == item.id, Stock.warehouse_id == warehouse_id)
+        .where(Stock.item_id == item.id, Stock.warehouse_id == bindparam("warehouse_id"))
         .scalar_subquery()
     )
     favourite = (
         select(Favourite.id)
         .where(
             Favourite.item_id == item.id,
-            Favourite.user_id == user_id,
+            Favourite.user_id == bindparam("user_id"),
             Favourite.organisation_id == organisation_id,
         )
         .exists()
@@ -395,25 +432,13 @@ def listing(item_ids, *, organisation_id, user_id, warehouse_id, with_prices, on
         favourite,
     ]
     if with_prices:
-        columns += _price_columns(item, organisation_id, on)
-    rows = db.session.execute(
+        columns += _price_columns(item, organisation_id, bindparam("on", type_=Date))
+    return (
         select(*columns)
         .select_from(Item.__table__)
         .outerjoin(Manufacturer, Manufacturer.id == item.manufacturer_id)
-        .where(item.id.in_(list(item_ids)))
-    ).all()
-    found = {}
-    for row in rows:
-        prices = price_of(*row[15:19]) if with_prices else None
-        found[row[0]] = Listed(
-            *row[:13],
-            stock=row[13] or 0,
-            is_favourite=bool(row[14]),
-            price=prices[0] if prices else None,
-            list_price=prices[1] if prices else None,
-            promotion_percent=row[18] if prices else None,
-        )
-    return [found[item_id] for item_id in item_ids if item_id in found]
+        .where(item.id.in_(bindparam("item_ids", expanding=True)))
+    )
 
 
 def _price_columns(item, organisation_id, on):
@@ -491,13 +516,24 @@ def record_view(user_id, organisation_id, item_id) -> None:
 def recently_viewed(user_id, organisation_id, limit=8):
     """(id, full name) of the items the user opened last, newest first."""
     rows = db.session.execute(
-        select(Item.id, Item.trade_name, Item.dosage_form, Item.strength, Item.pack_size)
-        .join(RecentlyViewed, RecentlyViewed.item_id == Item.id)
-        .where(RecentlyViewed.user_id == user_id, RecentlyViewed.organisation_id == organisation_id)
-        .order_by(RecentlyViewed.viewed_at.desc(), RecentlyViewed.id.desc())
-        .limit(limit)
+        _recently_viewed_statement(),
+        {"user_id": user_id, "organisation_id": organisation_id, "limit": limit},
     )
     return [(row[0], full_item_name(*row[1:])) for row in rows]
+
+
+@functools.cache
+def _recently_viewed_statement():
+    return (
+        select(Item.id, Item.trade_name, Item.dosage_form, Item.strength, Item.pack_size)
+        .join(RecentlyViewed, RecentlyViewed.item_id == Item.id)
+        .where(
+            RecentlyViewed.user_id == bindparam("user_id"),
+            RecentlyViewed.organisation_id == bindparam("organisation_id"),
+        )
+        .order_by(RecentlyViewed.viewed_at.desc(), RecentlyViewed.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 def active_promotions(limit=None, on: date | None = None):
