@@ -63,6 +63,8 @@ def gunicorn(workers=2, threads=1, port=None, access_log=None):
     port = port or free_port()
     env = dict(os.environ)
     env.setdefault("PORTAL_SECRET_KEY", secrets.token_urlsafe(32))
+    # A fresh cache namespace: answers cached by an earlier run (Redis) must not count.
+    env["PORTAL_CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(4)}:"
     # The benchmark signs in many clients from one address; the login throttle would refuse.
     env["PORTAL_RATELIMIT_LOGIN"] = "100000 per minute"
     command = [

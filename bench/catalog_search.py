@@ -3,12 +3,15 @@
     PORTAL_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_bench_catalog \
         .venv/bin/python bench/catalog_search.py [--clients 4] [--seconds 20] [--workers 2]
 
-One gunicorn (`-w 2 wsgi:app`, sync workers) serves both phases of the same run:
+One gunicorn (`-w 2 wsgi:app`, sync workers) serves all phases of the same run:
 (a) the demo buyer (pharmacy, can see prices) searches the 50,000-item catalogue with a mix of
 trade names, МНН, barcodes, SKUs, makers, name+strength and typos, from N keep-alive clients;
 (b) the same N clients call /healthz (a bare endpoint: one `SELECT 1`) for the same time;
 (c) for comparison, the same clients open the lightest signed-in page (/notifications/: the
 sign-in check, the menu and one short list): what every portal page costs before its own work.
+The phases take turns in --rounds short rounds (search, bare, light, search, ...), so that a
+machine whose speed drifts during the run (a shared VM does) slows all of them alike; each
+client goes on through its own shuffled query list from round to round.
 Run with PORTAL_CATALOG_CACHE_SECONDS=0 to measure searches without the answer cache.
 Server time is gunicorn's per-request duration (%(D)s in the access log, measured inside the
 worker); client time is measured around each request and includes queueing for a free worker.
@@ -68,8 +71,13 @@ def query_mix(generator: random.Random, size=400) -> list[tuple[str, str]]:
     return queries
 
 
-def run_phase(port, cookies, paths, clients, seconds):
-    """N keep-alive clients loop over the paths for the given time; returns timings."""
+def run_phase(port, cookies, paths, clients, seconds, positions=None):
+    """N keep-alive clients loop over the paths for the given time; returns timings.
+
+    Each client walks its own shuffled copy of the paths; `positions` (a dict kept by the
+    caller) lets the next round go on where this one stopped instead of starting again.
+    """
+    positions = {} if positions is None else positions
     latencies: list[list[tuple[str, float, int]]] = [[] for _ in range(clients)]
     stop = time.perf_counter() + seconds
     start_gate = threading.Barrier(clients + 1)
@@ -77,17 +85,17 @@ def run_phase(port, cookies, paths, clients, seconds):
     def work(index):
         client = Client(port)
         client.cookies = dict(cookies)
-        generator = random.Random(index)
         own = paths[:]
-        generator.shuffle(own)
+        random.Random(index).shuffle(own)
+        position = positions.get(index, 0)
         start_gate.wait()
-        position = 0
         while time.perf_counter() < stop:
             path = own[position % len(own)]
             position += 1
             began = time.perf_counter()
             status, _ = client.get(path)
             latencies[index].append((path, (time.perf_counter() - began) * 1000, status))
+        positions[index] = position
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -101,12 +109,30 @@ def run_phase(port, cookies, paths, clients, seconds):
     return done, elapsed
 
 
+class Phase:
+    """One kind of request measured over several rounds: all timings and the time spent."""
+
+    def __init__(self, paths):
+        self.paths, self.done, self.seconds, self.rates, self.positions = paths, [], 0.0, [], {}
+
+    def run(self, port, cookies, clients, seconds):
+        done, elapsed = run_phase(port, cookies, self.paths, clients, seconds, self.positions)
+        self.done += done
+        self.seconds += elapsed
+        self.rates.append(len(done) / elapsed)
+
+    @property
+    def rate(self):
+        return len(self.done) / self.seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=4, help="turns of search, bare, light")
     args = parser.parse_args()
     generator = random.Random(args.seed)
     queries = query_mix(generator)
@@ -119,50 +145,52 @@ def main():
             buyer = Client(port).login("buyer")
             status, body = buyer.get(search_paths[0])
             assert status == 200 and b"catalog" in body, status
-            # Warm both workers (imports, connection pool, templates, PostgreSQL cache).
-            run_phase(port, buyer.cookies, search_paths, args.clients, 3)
+            # Warm both workers (imports, connection pool, templates, PostgreSQL's buffers)
+            # with other queries than the measured ones: their answers must not be cached yet.
+            warm_up = query_mix(random.Random(args.seed + 1), size=100)
+            warm_paths = ["/catalog/?" + urllib.parse.urlencode({"q": q}) for _k, q in warm_up]
+            run_phase(port, buyer.cookies, warm_paths, args.clients, 3)
             run_phase(port, buyer.cookies, ["/healthz"], args.clients, 1)
             time.sleep(0.5)
             log.write_text("")  # gunicorn appends; the measured phases start from empty
 
-            search, search_seconds = run_phase(
-                port, buyer.cookies, search_paths, args.clients, args.seconds
-            )
-            bare, bare_seconds = run_phase(
-                port, buyer.cookies, ["/healthz"], args.clients, args.seconds
-            )
-            light, light_seconds = run_phase(
-                port, buyer.cookies, ["/notifications/"], args.clients, args.seconds
-            )
+            search = Phase(search_paths)
+            bare = Phase(["/healthz"])
+            light = Phase(["/notifications/"])
+            for _round in range(args.rounds):
+                for phase in (search, bare, light):
+                    phase.run(port, buyer.cookies, args.clients, args.seconds / args.rounds)
             time.sleep(0.5)  # let gunicorn flush the access log
         server_search = read_access_log(log, "/catalog/")
         server_bare = read_access_log(log, "/healthz")
         server_light = read_access_log(log, "/notifications/")
 
-    failures = [s for _p, _ms, s in search + bare + light if s != 200]
-    search_rate = len(search) / search_seconds
-    bare_rate = len(bare) / bare_seconds
-    light_rate = len(light) / light_seconds
+    failures = [s for _p, _ms, s in search.done + bare.done + light.done if s != 200]
     cache = os.environ.get("PORTAL_CATALOG_CACHE_SECONDS", "60")
+    shared = "Redis" if os.environ.get("PORTAL_REDIS_URL") else "per process"
     print(
         f"gunicorn -w {args.workers} (sync), {args.clients} keep-alive clients, "
-        f"{args.seconds:.0f} s per phase, {len(queries)} distinct queries, "
-        f"search cache {cache} s"
+        f"{args.seconds:.0f} s per phase in {args.rounds} rounds, {len(queries)} distinct "
+        f"queries, search cache {cache} s ({shared})"
     )
     print(f"search server time : {summary_ms(server_search)}")
-    print(f"search client time : {summary_ms([ms for _p, ms, _s in search])}")
+    print(f"search client time : {summary_ms([ms for _p, ms, _s in search.done])}")
     print(f"bare   server time : {summary_ms(server_bare)}")
-    print(f"bare   client time : {summary_ms([ms for _p, ms, _s in bare])}")
+    print(f"bare   client time : {summary_ms([ms for _p, ms, _s in bare.done])}")
     print(f"light  server time : {summary_ms(server_light)}")
-    print(f"search throughput  : {search_rate:7.1f} req/s")
-    print(f"bare   throughput  : {bare_rate:7.1f} req/s")
-    print(f"light  throughput  : {light_rate:7.1f} req/s (lightest signed-in page)")
-    print(f"ratio search/bare  : {100 * search_rate / bare_rate:5.1f} %")
-    print(f"ratio light/bare   : {100 * light_rate / bare_rate:5.1f} %")
+    print(f"search throughput  : {search.rate:7.1f} req/s")
+    print(f"bare   throughput  : {bare.rate:7.1f} req/s")
+    print(f"light  throughput  : {light.rate:7.1f} req/s (lightest signed-in page)")
+    by_round = [100 * s / b for s, b in zip(search.rates, bare.rates, strict=True)]
+    print(
+        f"ratio search/bare  : {100 * search.rate / bare.rate:5.1f} %"
+        f"  (rounds: {' '.join(f'{r:.0f}' for r in by_round)} %)"
+    )
+    print(f"ratio light/bare   : {100 * light.rate / bare.rate:5.1f} %")
     print(f"non-200 responses  : {len(failures)}")
     print("client time by query kind (p50 / p95 ms, n):")
     by_kind: dict[str, list[float]] = {}
-    for path, ms, _status in search:
+    for path, ms, _status in search.done:
         by_kind.setdefault(kind_of[path], []).append(ms)
     for kind, values in sorted(by_kind.items()):
         print(

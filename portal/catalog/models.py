@@ -153,11 +153,14 @@ class SearchWord(db.Model):
 
     __tablename__ = "catalog_search_words"
     __table_args__ = (
+        # GiST, not GIN: the typo search asks for the words nearest a query word
+        # (ORDER BY word <-> token LIMIT n), which only a GiST trigram index answers from
+        # the index; with GIN PostgreSQL compared all 8,000 words (14 ms against 1.4 ms).
         Index(
             "ix_catalog_search_words_trgm",
             "word",
-            postgresql_using="gin",
-            postgresql_ops={"word": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"word": "gist_trgm_ops"},
         ),  # SQLite: a plain index beside the primary key (kept alike for the migrations)
     )
 

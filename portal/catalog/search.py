@@ -244,7 +244,7 @@ def close_words(token: str) -> list[str]:
         candidates = db.session.scalars(
             select(SearchWord.word)
             .where(SearchWord.word.op("%")(token))
-            .order_by(func.similarity(SearchWord.word, token).desc(), SearchWord.word)
+            .order_by(SearchWord.word.op("<->")(token), SearchWord.word)  # nearest first
             .limit(FUZZY_CANDIDATES)
         )
     else:  # SQLite: words sharing a three-letter piece with the token
