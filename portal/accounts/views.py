@@ -1,7 +1,9 @@
+import functools
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from portal import audit
@@ -31,23 +33,26 @@ def load_user(user_id: str):
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    # One query for the user, their memberships and organisations and the unread notices
-    # under the bell: this runs on every request.
     user = (
-        db.session.execute(
-            select(User)
-            .where(User.id == int(ident))
-            .options(
-                joinedload(User.memberships),
-                with_expression(User.unread_notifications, unread_count_of(User.id)),
-            )
-        )
-        .unique()
-        .scalar_one_or_none()
+        db.session.execute(_user_statement(), {"user_id": int(ident)}).unique().scalar_one_or_none()
     )
     if user is None or not token or user.session_token != token or not user.is_active:
         return None
     return user
+
+
+@functools.cache
+def _user_statement():
+    """One query for the user, their memberships and organisations and the unread notices
+    under the bell. It runs on every request, so it is built once per process."""
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id"))
+        .options(
+            joinedload(User.memberships),
+            with_expression(User.unread_notifications, unread_count_of(User.id)),
+        )
+    )
 
 
 def _login_rate_limit():
