@@ -937,6 +937,10 @@ def _seed_items():
     for trade, generic, category_name, maker, variants, rx, vital, cold, vat in MEDICINES:
         category = _get_or_create(Category, name=category_name)
         anchor = generator.randint(40, 900) if not cold else generator.randint(700, 4500)
+        # A bigger pack of the same form and strength costs more, a little less per unit.
+        smallest = {}
+        for form, strength, pack in variants:
+            smallest[form, strength] = min(pack, smallest.get((form, strength), pack))
         for form, strength, pack in variants:
             # Each variant in two packagings sold by the supplier: single packs and a carton.
             for carton in (False, True):
@@ -976,7 +980,7 @@ def _seed_items():
                 )
                 item.refresh_search_text()
                 db.session.add(item)
-                items.append((item, anchor * (1 + pack // 30)))
+                items.append((item, round(anchor * (pack / smallest[form, strength]) ** 0.85)))
     db.session.flush()
     for item, anchor in items:
         price = Decimal(anchor) + Decimal(generator.randint(0, 99)) / 100
