@@ -29,6 +29,20 @@ def fresh_database_url(app_url, tmp_path):
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+def index_options(connection) -> dict:
+    """Storage options of the indexes (PostgreSQL; SQLite has none)."""
+    if connection.dialect.name != "postgresql":
+        return {}
+    rows = connection.execute(
+        text(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n"
+            " ON n.oid = c.relnamespace WHERE c.relkind = 'i' AND n.nspname = current_schema()"
+            " AND c.reloptions IS NOT NULL"
+        )
+    )
+    return dict(rows.all())
+
+
 def test_migrations_match_the_models(app, tmp_path):
     url, drop = fresh_database_url(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
     try:
@@ -37,8 +51,12 @@ def test_migrations_match_the_models(app, tmp_path):
             upgrade()
             with db.engine.connect() as connection:
                 diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+                migrated_options = index_options(connection)
             db.engine.dispose()
         assert diff == [], f"models and migrations differ: {diff}"
+        # Alembic does not compare storage options (e.g. a GIN index's fastupdate).
+        with db.engine.connect() as connection:
+            assert migrated_options == index_options(connection)
     finally:
         if drop:
             drop()
