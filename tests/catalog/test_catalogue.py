@@ -52,6 +52,27 @@ def test_filters_and_price_sorting(login_as, buyer):
     assert ordered.index("Альфа") < ordered.index("Бета") < ordered.index("Гамма")
 
 
+def test_search_words_with_filters_and_every_sort(login_as, buyer):
+    make_item("Нурофен Альфа", price="50.00", is_rx=True)
+    make_item("Нурофен Бета", price="300.00", stock=0)
+    make_item("Нурофен Гамма", price="10.00")
+    make_item("Аспирин Дельта", price="20.00")
+    client = login_as(buyer)
+
+    def found(**params):
+        page = listing(client, q="нурофен", **params)
+        shown = [name for name in ("Альфа", "Бета", "Гамма", "Дельта") if name in page]
+        return sorted(shown, key=page.index)
+
+    assert found() == ["Альфа", "Бета", "Гамма"]
+    assert found(sort="price_asc") == ["Гамма", "Альфа", "Бета"]
+    assert found(sort="price_desc") == ["Бета", "Альфа", "Гамма"]
+    assert found(sort="newest") == ["Гамма", "Бета", "Альфа"]
+    assert found(rx="yes") == ["Альфа"]
+    assert found(in_stock=1, sort="price_desc") == ["Альфа", "Гамма"]
+    assert "Найдено: 3" in listing(client, q="нурофен", page=2)  # past the last page
+
+
 def test_buyer_sees_own_price_with_discount_and_running_promotion(login_as, buyer, pharmacy):
     item = make_item("Нурофен", price="200.00")
     ended = make_item("Кеторол", price="100.00")
