@@ -5,7 +5,7 @@ import importlib
 import importlib.util
 
 from flask import Flask, g, has_request_context, render_template, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    _install_template_gettext(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
@@ -89,6 +90,29 @@ def _register_blueprints(app):
         if importlib.util.find_spec(f"{name}.views"):
             importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
         app.register_blueprint(package.bp)
+
+
+def _install_template_gettext(app):
+    """Templates call _() dozens of times a page (a search page ~60), and Flask-Babel finds
+    the locale and its merged catalogue anew on every call. Here the catalogue is found once
+    per request, and again whenever the locale changes (force_locale for an e-mail)."""
+
+    def translations():
+        if not g:  # no application context: Flask-Babel answers untranslated
+            return get_translations()
+        locale = get_locale()
+        cached = g.get("template_translations")
+        if cached is None or cached[0] is not locale:
+            cached = g.template_translations = (locale, get_translations())
+        return cached[1]
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def select_locale():

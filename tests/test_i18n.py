@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ["-k", "_l", "-k", "_lp:1c,2", "-k", "lazy_pgettext:1c,2"]
@@ -74,3 +75,15 @@ def test_translations_keep_their_placeholders():
     placeholder = re.compile(r"%\(\w+\)s")
     for (_context, msgid), msgstr in russian_catalogue().items():
         assert sorted(placeholder.findall(msgid)) == sorted(placeholder.findall(msgstr)), msgid
+
+
+def test_templates_follow_a_locale_switched_within_the_request(app):
+    """Templates look their catalogue up once per request; an e-mail rendered in the
+    recipient's language (force_locale) in the middle of a Russian page must not change
+    the page, nor keep the page's language itself."""
+    page = app.jinja_env.from_string("{{ _('Catalogue') }} {{ pgettext('application status', 'New') }}")
+    with app.test_request_context("/"):
+        assert page.render() == "Каталог Новая"
+        with force_locale("en"):
+            assert page.render() == "Catalogue New"
+        assert page.render() == "Каталог Новая"
