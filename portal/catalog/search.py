@@ -7,6 +7,7 @@ everything that changes it, so a search many buyers type costs one cache lookup.
 cached: names, prices, stock and favourites are read for the page on every request.
 """
 
+import functools
 import hashlib
 from dataclasses import astuple, dataclass
 from datetime import date
@@ -15,7 +16,20 @@ from difflib import SequenceMatcher
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, delete, event, exists, func, insert, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from portal.catalog.models import (
@@ -115,93 +129,148 @@ def _cache_key(filters, page, terms, warehouse_id, today) -> str:
 
 
 def _find(filters, page, terms, warehouse_id, today) -> Found:
-    query = _filtered(filters, warehouse_id, today)
     tokens = normalise_search_text(filters.text).split()
-    if tokens:
-        found = _matches_page(query.where(_contains_all(tokens)), filters.sort, terms, page)
-        if found.total:
-            return found
-        near = _near_words_condition(tokens)
-        if near is None:
-            return Found((), 0, fuzzy=True)
-        return _matches_page(query.where(near), filters.sort, terms, page, fuzzy=True)
-    return _page(query, filters.sort, terms, page, fuzzy=False)
+    found = _search(filters, [[token] for token in tokens], page, terms, warehouse_id, today)
+    if found.total or not tokens:
+        return found
+    spellings = _near_spellings(tokens)
+    if spellings is None:
+        return Found((), 0, fuzzy=True)
+    return _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=True)
 
 
-def _page(query, sort, terms, page, fuzzy) -> Found:
-    """The ids of one page and the total; the count is skipped when page 1 is not full."""
-    ordered = _sorted(query, sort, terms).with_only_columns(Item.id)
-    ids = tuple(db.session.scalars(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all())
-    if page == 1 and len(ids) < PAGE_SIZE:
-        return Found(ids, len(ids), fuzzy)
-    return Found(ids, _count(query), fuzzy)
+@dataclass(frozen=True)
+class _Shape:
+    """What a search's SQL depends on, values aside: its statements are built once per shape
+    (building them cost more Python time than PostgreSQL took to answer)."""
+
+    dialect: str
+    spellings: tuple[int, ...]  # per query word, how many spellings are accepted (1 = as typed)
+    sort: str
+    category: bool
+    manufacturer: bool
+    rx: str
+    in_stock: bool
+    in_warehouse: bool
+    promotion: bool
+    vital: bool
 
 
-def _count(query) -> int:
-    counted = query.with_only_columns(Item.id).order_by(None).subquery()
-    return db.session.scalar(select(func.count()).select_from(counted))
+def _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=False) -> Found:
+    """One page of the items having, for every query word, one of its spellings in their
+    search text (no words: the whole filtered catalogue), and the total."""
+    sort = filters.sort if terms is not None or not filters.sort.startswith("price") else "name"
+    shape = _Shape(
+        db.engine.dialect.name,
+        tuple(len(words) for words in spellings),
+        sort,
+        bool(filters.category_id),
+        bool(filters.manufacturer_id),
+        filters.rx if filters.rx in ("yes", "no") else "",
+        filters.in_stock,
+        bool(filters.in_stock and warehouse_id),
+        filters.promotion,
+        filters.vital,
+    )
+    params = {
+        f"word_{i}_{j}": f"%{word}%"
+        for i, words in enumerate(spellings)
+        for j, word in enumerate(words)
+    }
+    params.update(
+        category_id=filters.category_id,
+        manufacturer_id=filters.manufacturer_id,
+        warehouse_id=warehouse_id,
+        today=today,
+        page_size=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    if sort.startswith("price"):
+        params.update(price_list_id=terms.price_list_id, base_list_id=terms.base_list_id)
+    page_statement, count_statement = _statements(shape)
+    rows = db.session.execute(page_statement, params).all()
+    if not spellings:  # the page alone; the count is skipped when page 1 is not full
+        ids = tuple(row[0] for row in rows)
+        if page == 1 and len(ids) < PAGE_SIZE:
+            return Found(ids, len(ids), fuzzy)
+        return Found(ids, db.session.scalar(count_statement, params), fuzzy)
+    if not rows and page > 1:  # past the last page: the total is still wanted
+        return Found((), db.session.scalar(count_statement, params), fuzzy)
+    return Found(tuple(row[0] for row in rows), rows[0][1] if rows else 0, fuzzy)
 
 
-def _matches_page(query, sort, terms, page, fuzzy=False) -> Found:
-    """Like `_page` for the items matching search words. Their ids are read anyway to sort
-    them, so the total comes with the page (`count(*) OVER ()`) instead of a second search.
+@functools.cache
+def _statements(shape: _Shape):
+    """The page and the count statements of a shape, values as bound parameters.
 
-    On PostgreSQL the matches are first collected through the trigram index into a
-    MATERIALIZED CTE (with the columns the sort needs), then sorted. Left to itself the
-    planner walks the name index hoping to meet matches early, but the count needs them
-    all: a maker's 1,100 items took ~90 ms that way, 4 ms this way.
+    With search words the page reads its total too (`count(*) OVER ()`): the matches are
+    all read anyway to sort them. On PostgreSQL the matches are first collected through the
+    trigram index into a MATERIALIZED CTE (with the columns the sort needs), then sorted;
+    left to itself the planner walks the name index hoping to meet matches early, but the
+    count needs them all: a maker's 1,100 items took ~90 ms that way, 4 ms this way.
     """
-    if db.engine.dialect.name == "postgresql":
+    query = _filtered(shape).where(*_spelling_conditions(shape.spellings))
+    counted = query.with_only_columns(Item.id).subquery()
+    count_statement = select(func.count()).select_from(counted)
+    if not shape.spellings:
+        selected, item = query.with_only_columns(Item.id), Item
+    elif shape.dialect == "postgresql":
         needed = query.with_only_columns(Item.id, Item.trade_name, Item.created_at)
         item = aliased(Item, needed.cte("matches").prefix_with("MATERIALIZED"))
         selected = select(item.id, func.count().over())
     else:
-        item, selected = Item, query.with_only_columns(Item.id, func.count().over())
-    ordered = _sorted(selected, sort, terms, item)
-    rows = db.session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    if not rows and page > 1:  # past the last page: the total is still wanted
-        return Found((), _count(query), fuzzy)
-    return Found(tuple(row[0] for row in rows), rows[0][1] if rows else 0, fuzzy)
+        selected, item = query.with_only_columns(Item.id, func.count().over()), Item
+    page_statement = (
+        _sorted(selected, shape.sort, item)
+        .limit(bindparam("page_size", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return page_statement, count_statement
 
 
-def _filtered(filters: SearchFilters, warehouse_id, today):
+def _spelling_conditions(spellings: tuple[int, ...]):
+    """Every query word (one of its spellings) somewhere in the item's search text; the
+    trigram index serves LIKE '%word%' on PostgreSQL."""
+    return [
+        or_(*[Item.search_text.like(bindparam(f"word_{i}_{j}")) for j in range(count)])
+        for i, count in enumerate(spellings)
+    ]
+
+
+def _filtered(shape: _Shape):
     query = select(Item).where(Item.is_active.is_(True))
-    if filters.category_id:
-        query = query.where(Item.category_id == filters.category_id)
-    if filters.manufacturer_id:
-        query = query.where(Item.manufacturer_id == filters.manufacturer_id)
-    if filters.rx == "yes":
-        query = query.where(Item.is_rx.is_(True))
-    elif filters.rx == "no":
-        query = query.where(Item.is_rx.is_(False))
-    if filters.vital:
+    if shape.category:
+        query = query.where(Item.category_id == bindparam("category_id"))
+    if shape.manufacturer:
+        query = query.where(Item.manufacturer_id == bindparam("manufacturer_id"))
+    if shape.rx:
+        query = query.where(Item.is_rx.is_(shape.rx == "yes"))
+    if shape.vital:
         query = query.where(Item.is_vital.is_(True))
-    if filters.in_stock:
+    if shape.in_stock:
         stocked = select(Stock.id).where(Stock.item_id == Item.id, Stock.quantity > 0)
-        if warehouse_id:
-            stocked = stocked.where(Stock.warehouse_id == warehouse_id)
+        if shape.in_warehouse:
+            stocked = stocked.where(Stock.warehouse_id == bindparam("warehouse_id"))
         query = query.where(exists(stocked))
-    if filters.promotion:
-        query = query.where(
-            exists(
-                select(Promotion.id).where(
-                    Promotion.item_id == Item.id,
-                    Promotion.starts_on <= today,
-                    Promotion.ends_on >= today,
-                )
-            )
+    if shape.promotion:
+        today = bindparam("today", type_=Date)
+        running = select(Promotion.id).where(
+            Promotion.item_id == Item.id, Promotion.starts_on <= today, Promotion.ends_on >= today
         )
+        query = query.where(exists(running))
     return query
 
 
-def _sorted(query, sort, terms, item=Item):
+def _sorted(query, sort, item):
     """The query in the buyer's order; `item` is Item or an alias of it (the matches CTE)."""
-    if sort in ("price_asc", "price_desc") and terms is not None:
+    if sort in ("price_asc", "price_desc"):
         own = aliased(ItemPrice)
         base = aliased(ItemPrice)
         query = query.outerjoin(
-            own, and_(own.item_id == item.id, own.price_list_id == terms.price_list_id)
-        ).outerjoin(base, and_(base.item_id == item.id, base.price_list_id == terms.base_list_id))
+            own, and_(own.item_id == item.id, own.price_list_id == bindparam("price_list_id"))
+        ).outerjoin(
+            base, and_(base.item_id == item.id, base.price_list_id == bindparam("base_list_id"))
+        )
         price = func.coalesce(own.price, base.price)
         # Items without a price go last either way.
         missing_last = case((price.is_(None), 1), else_=0)
@@ -212,29 +281,22 @@ def _sorted(query, sort, terms, item=Item):
     return query.order_by(item.trade_name, item.id)
 
 
-def _contains_all(words):
-    """Every word somewhere in the item's search text (the trigram index serves it on PG)."""
-    return and_(*[Item.search_text.like(f"%{word}%") for word in words])
-
-
 # --- typos: the query's words against the catalogue's words -----------------------------------
 
 
-def _near_words_condition(tokens):
-    """Items containing, for every longer query word, that word or a catalogue word close to
-    it, and every short word as typed («нурафен 200 мг»: Нурофен, but only 200 mg); None
-    when no word could be corrected (nothing new would be found)."""
-    conditions, corrected = [], False
+def _near_spellings(tokens) -> list[list[str]] | None:
+    """For every longer query word, that word and the catalogue words close to it; every
+    short word as typed («нурафен 200 мг»: Нурофен, but only 200 mg). None when no word
+    could be corrected (nothing new would be found)."""
+    spellings, corrected = [], False
     for token in tokens:
         if len(token) < FUZZY_MIN_LENGTH:
-            conditions.append(Item.search_text.like(f"%{token}%"))
+            spellings.append([token])
             continue
         words = close_words(token)
         corrected = corrected or bool(words)
-        conditions.append(
-            or_(*[Item.search_text.like(f"%{word}%") for word in dict.fromkeys([token, *words])])
-        )
-    return and_(*conditions) if corrected else None
+        spellings.append(list(dict.fromkeys([token, *words])))
+    return spellings if corrected else None
 
 
 def close_words(token: str) -> list[str]:
