@@ -81,7 +81,9 @@ def test_templates_follow_a_locale_switched_within_the_request(app):
     """Templates look their catalogue up once per request; an e-mail rendered in the
     recipient's language (force_locale) in the middle of a Russian page must not change
     the page, nor keep the page's language itself."""
-    page = app.jinja_env.from_string("{{ _('Catalogue') }} {{ pgettext('application status', 'New') }}")
+    page = app.jinja_env.from_string(
+        "{{ _('Catalogue') }} {{ pgettext('application status', 'New') }}"
+    )
     with app.test_request_context("/"):
         assert page.render() == "Каталог Новая"
         with force_locale("en"):
