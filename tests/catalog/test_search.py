@@ -1,6 +1,7 @@
 """Catalogue search beyond the basics: pages and totals, typo correction against the word
 list, and the cache of search answers (which must never carry one buyer's prices to another)."""
 
+import html
 import io
 import re
 from contextlib import contextmanager
@@ -40,6 +41,19 @@ def test_pages_and_total(login_as, buyer):
     beyond = listing(client, q="валериана", page=9)
     assert rows(beyond) == 0 and 'data-testid="fuzzy"' not in beyond
     assert found_count(beyond) == PAGE_SIZE + 6  # the total is still told past the last page
+
+
+def test_page_links_keep_the_search_and_filters(login_as, buyer):
+    for n in range(PAGE_SIZE + 2):
+        make_item(f"Валериана {n:02d}")
+    make_item("Валериана Rx", is_rx=True)
+    client = login_as(buyer)
+    first = listing(client, q="валериана", rx="no", sort="newest")
+    links = re.findall(r'class="page-link" href="([^"]+)"', first)
+    assert len(links) == 2
+    second = client.get(html.unescape(links[1])).get_data(as_text=True)
+    assert rows(second) == 2 and found_count(second) == PAGE_SIZE + 2
+    assert "Валериана 00" in second and "Валериана 01" in second  # the oldest, not Rx
 
 
 def test_typos_in_several_words_are_corrected_word_by_word(login_as, buyer):
