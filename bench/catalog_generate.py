@@ -11,7 +11,8 @@ VAT) under thousands of invented brand names, in several strengths, pack sizes a
 that searches hit a realistic mix of many-match and few-match words. Each item gets stock in the
 central warehouse and usually in some regional ones, 1-3 batches per stock row, a base price,
 a chain price for about half, and a few hundred promotions (running, future and finished).
-Everything is written with COPY, then ANALYZE, so it takes well under a minute.
+Everything is written with COPY (the search index's pending list merged once at the end),
+then ANALYZE, so it takes well under a minute.
 """
 
 import argparse
@@ -125,6 +126,9 @@ def ensure_names(cur, table, names: dict[str, str | None], with_country: bool):
     return known
 
 
+SEARCH_INDEX = "ix_catalog_items_search_trgm"
+
+
 def generate(count: int, seed: int) -> None:
     generator = random.Random(seed)
     started = time.perf_counter()
@@ -147,6 +151,10 @@ def generate(count: int, seed: int) -> None:
         categories = ensure_names(cur, "catalog_categories", {m[2]: None for m in MEDICINES}, False)
 
         # --- items --------------------------------------------------------------------------
+        # The trigram index is written directly in normal use (fastupdate off, migration
+        # 0013); for this bulk load it collects entries in its pending list and merges them
+        # once at the end (57 s -> 23 s for 50,000 items).
+        cur.execute(f"ALTER INDEX {SEARCH_INDEX} SET (fastupdate = on)")
         brands = brand_names(generator, count // 6 + 1)
         item_rows = []  # (sku, barcode, cold, multiple) kept for stock and prices
         with cur.copy(
@@ -288,6 +296,8 @@ def generate(count: int, seed: int) -> None:
     # ANALYZE outside the transaction so the planner sees the real table sizes at once.
     with connect() as conn:
         conn.autocommit = True
+        conn.execute(f"SELECT gin_clean_pending_list('{SEARCH_INDEX}'::regclass)")
+        conn.execute(f"ALTER INDEX {SEARCH_INDEX} SET (fastupdate = off)")
         conn.execute("ANALYZE")
     print(f"done in {time.perf_counter() - started:.1f} s")
 
