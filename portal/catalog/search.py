@@ -199,7 +199,7 @@ def _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=False) -
     return Found(tuple(row[0] for row in rows), rows[0][1] if rows else 0, fuzzy)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a query's word count is the buyer's to choose
 def _statements(shape: _Shape):
     """The page and the count statements of a shape, values as bound parameters.
 
