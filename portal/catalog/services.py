@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import Date, Integer, String, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
@@ -24,7 +24,7 @@ from portal.catalog.models import (
     full_item_name,
 )
 from portal.database import utcnow
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.money import to_money
 from portal.organisations.models import DeliveryAddress
 
@@ -190,6 +190,30 @@ def warehouse_for_organisation(organisation) -> Warehouse | None:
             {"organisation_id": organisation.id, "region": organisation.region},
         )
     return remembered[organisation.id]
+
+
+@dataclass(frozen=True)
+class WarehouseRef:
+    """The serving warehouse as a catalogue page needs it: whose stock, under what name."""
+
+    id: int
+    name: str
+
+
+def serving_warehouse_ref(organisation) -> WarehouseRef | None:
+    """The warehouse serving the organisation (as `warehouse_for_organisation`), kept in the
+    cache for CATALOG_CACHE_SECONDS: every search page asks, and the answer changes only
+    with the organisation's addresses and the warehouses, which onboarding and data loads
+    write (a catalogue import clears the cache). The cart and checkout ask afresh."""
+    seconds = current_app.config["CATALOG_CACHE_SECONDS"]
+    key = f"catalog:serving-warehouse:{organisation.id}"
+    cached = cache.get(key) if seconds else None
+    if cached is None:
+        warehouse = warehouse_for_organisation(organisation)
+        cached = (WarehouseRef(warehouse.id, warehouse.name),) if warehouse else ()
+        if seconds:
+            cache.set(key, cached, timeout=seconds)
+    return cached[0] if cached else None
 
 
 @functools.cache

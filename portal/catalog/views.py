@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.forms import ConfirmForm
-from portal.catalog import PHARMACY_KINDS, bp, importer, search
+from portal.catalog import PHARMACY_KINDS, bp, importer, search, tables
 from portal.catalog import certificates as certs
 from portal.catalog import services as catalog
 from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
@@ -83,11 +83,9 @@ def _item_context(items, organisation):
 @bp.route("/catalog/")
 @access.customer
 def list_items():
-    from portal.orders.services import serving_warehouse
-
     organisation = current_organisation()
     filters = _filters_from_request()
-    warehouse = serving_warehouse(organisation)
+    warehouse = catalog.serving_warehouse_ref(organisation)
     by_price = filters.sort.startswith("price") and has_power(Power.VIEW_PRICES)
     page_number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     found = search.find(
@@ -96,7 +94,7 @@ def list_items():
         terms=catalog.terms_for(organisation.id) if by_price else None,
         warehouse_id=warehouse.id if warehouse else None,
     )
-    show_prices = has_power(Power.VIEW_PRICES)
+    show_prices, can_order = has_power(Power.VIEW_PRICES), has_power(Power.ORDER)
     page = search.ResultPage(
         page=page_number,
         per_page=search.PAGE_SIZE,
@@ -108,16 +106,20 @@ def list_items():
     return render_template(
         "catalog/list.html",
         page=page,
+        table=tables.items_table(page.items, show_prices=show_prices, can_order=can_order),
         filters=filters,
         filter_args=_filter_args(filters),
         fuzzy=found.fuzzy,
         sorts=search.SORTS,
         categories=categories,
         manufacturers=manufacturers,
-        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6),
+        # On the catalogue's start page: below a page of results nobody scrolls to them.
+        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6)
+        if page_number == 1 and filters == search.SearchFilters()
+        else [],
         warehouse=warehouse,
         show_prices=show_prices,
-        can_order=has_power(Power.ORDER),
+        can_order=can_order,
     )
 
 
@@ -200,17 +202,15 @@ def toggle_favourite(item_id):
 @bp.route("/catalog/favourites")
 @access.customer
 def list_favourites():
-    from portal.orders.services import serving_warehouse
-
     organisation = current_organisation()
     show_prices = has_power(Power.VIEW_PRICES)
     ids = catalog.favourite_item_ids(current_user.id, organisation.id)
+    items = _listing(ids, organisation, catalog.serving_warehouse_ref(organisation), show_prices)
     return render_template(
         "catalog/favourites.html",
-        items=_listing(ids, organisation, serving_warehouse(organisation), show_prices),
+        items=items,
+        table=tables.items_table(items, show_prices=show_prices, can_order=has_power(Power.ORDER)),
         recent=catalog.recently_viewed(current_user.id, organisation.id, limit=12),
-        show_prices=show_prices,
-        can_order=has_power(Power.ORDER),
     )
 
 

@@ -129,6 +129,10 @@ def test_favourites_and_recently_viewed(login_as, buyer):
     client = login_as(buyer)
     client.get(f"/catalog/items/{item.id}")
     assert "Нурофен" in client.get("/catalog/favourites").get_data(as_text=True)  # recent
+    start = client.get("/catalog/").get_data(as_text=True)
+    assert "Вы недавно смотрели" in start and f'href="/catalog/items/{item.id}"' in start
+    # Below a page of results the list would only push the pages away: start page only.
+    assert "Вы недавно смотрели" not in listing(client, q="аспирин")
     client.post(f"/catalog/items/{item.id}/favourite")
     page = client.get("/catalog/favourites").get_data(as_text=True)
     assert 'data-testid="item-row"' in page

@@ -5,15 +5,19 @@ import html
 import io
 import re
 from contextlib import contextmanager
+from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, event, select, text, update
 
-from portal.catalog.models import Item, SearchWord
+from portal.catalog.models import Item, ItemPrice, SearchWord, Stock
 from portal.catalog.search import PAGE_SIZE, rebuild_search_words
 from portal.extensions import cache, db
-from tests.catalog.builders import give_terms, make_item, promote
+from portal.orders.models import CartLine
+from tests.catalog.builders import give_terms, make_item, promote, warehouse
 from tests.catalog.test_catalogue import _import_file, listing
+from tests.conftest import CSRF_RE
 from tests.factories import login, make_organisation, make_user
 
 
@@ -119,6 +123,70 @@ def test_cached_answers_keep_each_buyers_own_prices(cached, app, login_as, buyer
     assert "Нурофен" in first and "Нурофен" in second
     assert "200,00" in first and "100,00" not in first
     assert "100,00" in second and "200,00" not in second
+
+
+def table_forms(page: str) -> list[dict]:
+    """The add-to-cart forms of a catalogue table: their hidden fields by name."""
+    forms = re.findall(r'<form method="post" action="/cart/add".*?</form>', page, re.S)
+    return [
+        {
+            name: html.unescape(value)
+            for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', form)
+        }
+        for form in forms
+    ]
+
+
+def test_a_kept_table_carries_each_sessions_token_and_page(cached, app, buyer):
+    """The same rows render once; each session still gets forms with its own form token and
+    its own page to come back to, and adding to the cart works from every one of them."""
+    item = make_item("Нурофен")
+    tokens = set()
+    for query in ("нурофен", "НУРОФЕН"):
+        client = app.test_client()
+        login(client, buyer)
+        page = listing(client, q=query)
+        (form,) = table_forms(page)
+        own = CSRF_RE.search(page.split('class="table-responsive"')[0]).group(1)
+        assert form["csrf_token"] == own and unquote(form["next"]) == f"/catalog/?q={query}"
+        assert form["item_id"] == str(item.id)
+        tokens.add(form["csrf_token"])
+        response = client.post("/cart/add", data={**form, "quantity": "1"}, csrf=False)
+        assert response.status_code == 302 and response.location.endswith(form["next"])
+    assert len(tokens) == 2
+    assert db.session.scalar(select(CartLine.quantity).where(CartLine.item_id == item.id)) == 2
+
+
+def test_a_kept_table_never_shows_old_stock_prices_or_stars(cached, app, login_as, buyer):
+    """Rows are read on every request; a change in any of them renders the table anew."""
+    item = make_item("Нурофен", price="200.00", stock=40)
+    client = login_as(buyer)
+    page = listing(client, q="нурофен")
+    assert ">40<" in page and "200,00" in page and "&#9733;" not in page
+    db.session.execute(update(Stock).where(Stock.item_id == item.id).values(quantity=39))
+    db.session.execute(
+        update(ItemPrice).where(ItemPrice.item_id == item.id).values(price=Decimal("210.00"))
+    )
+    db.session.commit()
+    client.post(f"/catalog/items/{item.id}/favourite")
+    page = listing(client, q="нурофен")
+    assert ">39<" in page and "210,00" in page and "200,00" not in page and "&#9733;" in page
+
+
+def test_each_organisation_sees_stock_of_its_own_warehouse_when_cached(cached, app, buyer):
+    kazan = warehouse("Казань", code="KZN", central=False)
+    item = make_item("Нурофен", stock=40)
+    db.session.add(Stock(item_id=item.id, warehouse_id=kazan.id, quantity=7))
+    other = make_organisation(name="Аптека Казань", inn="7707083893")
+    other.region = other.addresses[0].region = "Казань"
+    other_buyer = make_user(other, login="kazan.buyer")
+    db.session.commit()
+    for user, name, stock in ((buyer, "Склад Москва", 40), (other_buyer, "Склад Казань", 7)):
+        client = app.test_client()
+        login(client, user)
+        for _ in range(2):  # the second page comes from the cache
+            page = listing(client, q="нурофен")
+            assert f"остатки склада «{name}»" in page and f">{stock}<" in page, user.login
 
 
 def test_import_refreshes_cached_answers(cached, app, login_as, buyer, admin):
