@@ -72,7 +72,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CACHE_REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": _env("CACHE_KEY_PREFIX")
         or "portal-" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":",
-        # Entries one process keeps without Redis (answers ~0.2 KB, result tables ~2 KB).
+        # Entries one process keeps without Redis (a search answer is ~0.2 KB).
         "CACHE_THRESHOLD": int(_env("CACHE_THRESHOLD", "2000")),
         "CATALOG_CACHE_SECONDS": int(_env("CATALOG_CACHE_SECONDS", "60")),
         "RATELIMIT_HEADERS_ENABLED": True,

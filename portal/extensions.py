@@ -1,5 +1,6 @@
 """Extensions are created unbound here and initialised in create_app()."""
 
+from cachelib import SimpleCache
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
@@ -33,4 +34,8 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 cache = Cache()
+# Small facts every catalogue page needs that change only with a catalogue import or
+# onboarding (the filter lists, an organisation's serving warehouse): kept in each process
+# even when `cache` is Redis, so a page does not wait on the network to learn them.
+local_cache = SimpleCache(threshold=1000)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

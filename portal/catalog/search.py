@@ -43,7 +43,7 @@ from portal.catalog.models import (
     normalise_search_text,
     search_words,
 )
-from portal.extensions import cache, db
+from portal.extensions import cache, db, local_cache
 
 PAGE_SIZE = 24
 SORTS = {
@@ -373,7 +373,7 @@ def _add_words_of_saved_items(session, _flush_context):
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(categories, manufacturers) as (id, name) pairs for the filter form (cached)."""
     seconds = current_app.config["CATALOG_CACHE_SECONDS"]
-    choices = cache.get("catalog:filter-choices") if seconds else None
+    choices = local_cache.get("catalog:filter-choices") if seconds else None
     if choices is None:
         choices = tuple(
             [
@@ -383,10 +383,13 @@ def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
             for model in (Category, Manufacturer)
         )
         if seconds:
-            cache.set("catalog:filter-choices", choices, timeout=seconds)
+            local_cache.set("catalog:filter-choices", choices, timeout=seconds)
     return choices
 
 
 def forget_cached_results() -> None:
-    """After the catalogue changed (an import): searches are answered afresh."""
+    """After the catalogue changed (an import): searches are answered afresh (in this
+    process, and in all of them when the cache is Redis; other processes' filter lists and
+    per-process caches follow within CATALOG_CACHE_SECONDS)."""
     cache.clear()
+    local_cache.clear()

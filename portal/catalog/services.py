@@ -24,7 +24,7 @@ from portal.catalog.models import (
     full_item_name,
 )
 from portal.database import utcnow
-from portal.extensions import cache, db
+from portal.extensions import db, local_cache
 from portal.money import to_money
 from portal.organisations.models import DeliveryAddress
 
@@ -201,18 +201,18 @@ class WarehouseRef:
 
 
 def serving_warehouse_ref(organisation) -> WarehouseRef | None:
-    """The warehouse serving the organisation (as `warehouse_for_organisation`), kept in the
-    cache for CATALOG_CACHE_SECONDS: every search page asks, and the answer changes only
-    with the organisation's addresses and the warehouses, which onboarding and data loads
-    write (a catalogue import clears the cache). The cart and checkout ask afresh."""
+    """The warehouse serving the organisation (as `warehouse_for_organisation`), kept in
+    this process for CATALOG_CACHE_SECONDS: every catalogue page asks, and the answer
+    changes only with the organisation's addresses and the warehouses, which onboarding
+    and data loads write. The cart and checkout ask afresh."""
     seconds = current_app.config["CATALOG_CACHE_SECONDS"]
     key = f"catalog:serving-warehouse:{organisation.id}"
-    cached = cache.get(key) if seconds else None
+    cached = local_cache.get(key) if seconds else None
     if cached is None:
         warehouse = warehouse_for_organisation(organisation)
         cached = (WarehouseRef(warehouse.id, warehouse.name),) if warehouse else ()
         if seconds:
-            cache.set(key, cached, timeout=seconds)
+            local_cache.set(key, cached, timeout=seconds)
     return cached[0] if cached else None
 
 
