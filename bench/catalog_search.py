@@ -12,7 +12,8 @@ sign-in check, the menu and one short list): what every portal page costs before
 The phases take turns in --rounds short rounds (search, bare, light, search, ...), so that a
 machine whose speed drifts during the run (a shared VM does) slows all of them alike; each
 client goes on through its own shuffled query list from round to round.
-Run with PORTAL_CATALOG_CACHE_SECONDS=0 to measure searches without the answer cache.
+Run with PORTAL_CATALOG_CACHE_SECONDS=0 to measure searches with no catalogue caching at all
+(answers, filter lists, serving warehouse, rendered result tables).
 Server time is gunicorn's per-request duration (%(D)s in the access log, measured inside the
 worker); client time is measured around each request and includes queueing for a free worker.
 """
