@@ -9,7 +9,7 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from portal import logging_setup
+from portal import logging_setup, transactions
 from portal.config import load_config
 from portal.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
+    transactions.end_read_only_transactions_with_commit(app, db)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
 )
@@ -302,8 +303,10 @@ def _near_spellings(tokens) -> list[list[str]] | None:
 def close_words(token: str) -> list[str]:
     """Catalogue words that differ from the token by a letter or two, closest first."""
     if db.engine.dialect.name == "postgresql":
+        # Transaction-local (a literal true: see portal/transactions.py).
+        local = literal_column("true")
         db.session.execute(
-            select(func.set_config("pg_trgm.similarity_threshold", FUZZY_PG_THRESHOLD, True))
+            select(func.set_config("pg_trgm.similarity_threshold", FUZZY_PG_THRESHOLD, local))
         )
         candidates = db.session.scalars(
             select(SearchWord.word)
