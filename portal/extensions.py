@@ -34,8 +34,9 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 cache = Cache()
-# Small facts every catalogue page needs that change only with a catalogue import or
-# onboarding (the filter lists, an organisation's serving warehouse): kept in each process
-# even when `cache` is Redis, so a page does not wait on the network to learn them.
-local_cache = SimpleCache(threshold=1000)
+# What every catalogue page needs and each process may keep for itself, even when `cache` is
+# Redis, so that a page does not wait on the network for it: facts that change only with a
+# catalogue import or onboarding (the filter lists, an organisation's serving warehouse) and
+# rendered result tables (keyed by their rows: never stale). ~2 KB an entry at most.
+local_cache = SimpleCache(threshold=3000)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
