@@ -7,11 +7,15 @@ import importlib.util
 from flask import Flask, g, has_request_context, render_template, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
 
 from portal import logging_setup, transactions
 from portal.config import load_config
 from portal.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
+from portal.outages import (
+    DATABASE_UNREACHABLE,
+    database_unavailable_page,
+    note_database_unavailable,
+)
 
 # Each domain is one package with a `bp` blueprint; order matters only for the menu.
 BLUEPRINT_MODULES = [
@@ -141,7 +145,12 @@ def _register_request_hooks(app):
 def _register_error_handlers(app):
     def render_error(code):
         def handler(error):
-            db.session.rollback()
+            with contextlib.suppress(*DATABASE_UNREACHABLE):
+                db.session.rollback()
+            if has_request_context():
+                current_user.is_authenticated  # noqa: B018 - loads the user (softly) first
+            if g.get("database_unavailable"):
+                return database_unavailable_page()  # these pages show the menu: not now
             return render_template(f"errors/{code}.html", error=error), code
 
         return handler
@@ -149,14 +158,13 @@ def _register_error_handlers(app):
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error(code))
 
-    @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        app.logger.error("database unavailable: %s", error.__class__.__name__)
         # The connection may be gone; the pool replaces it when the database is back.
-        with contextlib.suppress(OperationalError):
-            db.session.rollback()
-        g.database_unavailable = True  # the page must not query anything
-        return render_template("errors/503.html"), 503
+        note_database_unavailable(error)
+        return database_unavailable_page()  # the page queries nothing, not even the user
+
+    for error_class in DATABASE_UNREACHABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
 
 def _register_template_helpers(app):

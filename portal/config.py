@@ -5,6 +5,9 @@ import os
 import secrets
 from pathlib import Path
 
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,19 +62,42 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
     redis_url = _env("REDIS_URL")
 
+    # Redis clients give up quickly: while Redis is down a page falls back (in-memory rate
+    # limits, cache misses) instead of waiting on a connection (docs/OPERATIONS.md, "Outages").
+    redis_timeout = float(_env("REDIS_TIMEOUT_SECONDS", "0.5"))
+    redis_options = {
+        "socket_connect_timeout": redis_timeout,
+        "socket_timeout": redis_timeout,
+        "retry": Retry(NoBackoff(), 1),  # redis-py's default: 10 retries with back-off
+    }
+    key_prefix = (
+        _env("CACHE_KEY_PREFIX")
+        or "portal-" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":"
+    )
+
     config = {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        "REDIS_TIMEOUT_SECONDS": redis_timeout,
+        # After a Redis error the cache leaves Redis alone this long (pages read the database).
+        "REDIS_RETRY_SECONDS": float(_env("REDIS_RETRY_SECONDS", "10")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": redis_options if redis_url else {},
+        # Redis unreachable: count in this process's memory (limits then apply per process)
+        # and log it, never fail the request; back to Redis once it answers.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_KEY_PREFIX": key_prefix + "limits",
         # Cache (catalogue search answers, filter lists): Redis when configured, else per process.
-        # The prefix keeps two portals (or test runs) sharing one Redis apart.
-        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        # The prefix keeps two portals (or test runs) sharing one Redis apart. A Redis error is
+        # a cache miss (portal/outages.py).
+        "CACHE_TYPE": "portal.outages.TolerantRedisCache" if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": _env("CACHE_KEY_PREFIX")
-        or "portal-" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":",
+        "CACHE_OPTIONS": redis_options if redis_url else None,
+        "CACHE_KEY_PREFIX": key_prefix,
         # Entries one process keeps without Redis (a search answer is ~0.2 KB).
         "CACHE_THRESHOLD": int(_env("CACHE_THRESHOLD", "2000")),
         "CATALOG_CACHE_SECONDS": int(_env("CATALOG_CACHE_SECONDS", "60")),

@@ -164,7 +164,12 @@ def enforce_access_declarations_and_setup():
     if endpoint not in ("static", "bootstrap.static") and rule_for(view) is None:
         current_app.logger.error("route %s has no access declaration; refused", endpoint)
         abort(403)
-    if not current_user.is_authenticated or endpoint in SETUP_ENDPOINTS:
+    authenticated = current_user.is_authenticated  # loads the user: the database's first use
+    if g.get("database_unavailable") and endpoint != "system.healthz":
+        from portal.outages import database_unavailable_page
+
+        return database_unavailable_page()  # signed in or not: the user could not be read
+    if not authenticated or endpoint in SETUP_ENDPOINTS:
         return None
     if current_user.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path))

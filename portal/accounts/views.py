@@ -21,6 +21,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import User
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
+from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"
@@ -33,9 +34,17 @@ def load_user(user_id: str):
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = (
-        db.session.execute(_user_statement(), {"user_id": int(ident)}).unique().scalar_one_or_none()
-    )
+    try:
+        user = (
+            db.session.execute(_user_statement(), {"user_id": int(ident)})
+            .unique()
+            .scalar_one_or_none()
+        )
+    except DATABASE_UNREACHABLE as error:
+        # Fail softly: anonymous for this request (so nothing asks again), and the gate before
+        # every view answers the 503 page (portal/security.py).
+        note_database_unavailable(error)
+        return None
     if user is None or not token or user.session_token != token or not user.is_active:
         return None
     return user

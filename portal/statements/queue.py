@@ -9,6 +9,9 @@ import os
 from dataclasses import dataclass
 
 from huey import Huey, RedisHuey, SqliteHuey
+from redis import ConnectionPool
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 QUEUE_NAME = "portal-statements"
 
@@ -26,7 +29,15 @@ def make_huey(app) -> Huey:
     # Several portals (or test runs) may share one Redis: each uses its own queue name.
     name = os.environ.get("PORTAL_STATEMENTS_QUEUE_NAME") or QUEUE_NAME
     if app.config.get("REDIS_URL"):
-        return RedisHuey(name, url=app.config["REDIS_URL"])
+        # Give up quickly when Redis is down (a statement request is then refused at once);
+        # reads wait longer than the consumer's 1-second blocking pop.
+        pool = ConnectionPool.from_url(
+            app.config["REDIS_URL"],
+            socket_connect_timeout=float(app.config.get("REDIS_TIMEOUT_SECONDS", 0.5)),
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 1),
+        )
+        return RedisHuey(name, connection_pool=pool)
     path = (
         app.config.get("STATEMENTS_QUEUE_PATH")
         or os.environ.get("PORTAL_STATEMENTS_QUEUE_PATH")

@@ -25,12 +25,33 @@ def _status_labels():
     }
 
 
+def _queue_unavailable_message():
+    return _(
+        "Statements cannot be prepared right now: the service that makes them is unavailable. "
+        "Nothing was saved; please try again in a few minutes."
+    )
+
+
+def _queue_available() -> bool:
+    """Ask the queue's storage (Redis in production) whether it answers, before taking work."""
+    try:
+        statement_queue(current_app).huey.pending_count()
+    except Exception as error:  # noqa: BLE001 - any storage failure means "unavailable"
+        current_app.logger.error(
+            "statement queue unavailable (%s: %s); request refused", type(error).__name__, error
+        )
+        return False
+    return True
+
+
 def _enqueue(job_id):
     """Hand the job to the worker; if the queue is unreachable, show the job as failed."""
     try:
         statement_queue(current_app).enqueue(job_id)
     except Exception as error:  # noqa: BLE001 - any broker failure must reach the user as "failed"
-        current_app.logger.exception("could not enqueue statement job %s", job_id)
+        current_app.logger.error(
+            "could not enqueue statement job %s (%s: %s)", job_id, type(error).__name__, error
+        )
         job = db.session.get(StatementJob, job_id)
         job.status = JobStatus.FAILED
         job.error = f"queue unavailable: {type(error).__name__}"
@@ -50,7 +71,9 @@ def request_statement():
         today = date.today()
         form.period_start.data = date(today.year, 1, 1)
         form.period_end.data = today
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    refused = valid and not _queue_available()  # the queue is down: no job is created
+    if valid and not refused:
         contract_id = int(form.contract_id.data) if form.contract_id.data else None
         try:
             job, reused = services.request_statement(
@@ -70,12 +93,14 @@ def request_statement():
             if not reused:
                 _enqueue(job_id)
             return redirect(url_for("statements.show_job", job_id=job_id))
+    if refused:
+        flash(_queue_unavailable_message(), "danger")
     return render_template(
         "statements/request.html",
         form=form,
         jobs=services.jobs_for(organisation.id),
         status_labels=_status_labels(),
-    ), (422 if form.errors else 200)
+    ), (503 if refused else 422 if form.errors else 200)
 
 
 @bp.route("/<int:job_id>")
@@ -111,6 +136,9 @@ def job_status(job_id):
 def retry_job(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
     if ConfirmForm().validate_on_submit():
+        if not _queue_available():
+            flash(_queue_unavailable_message(), "danger")
+            return redirect(url_for("statements.show_job", job_id=job_id))
         try:
             services.retry(job)
         except services.StatementError as error:
