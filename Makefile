@@ -5,19 +5,35 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: bench-load worker run test install install-dev translations migrate lint format e2e messages clean
+.PHONY: bench-load worker run test install install-dev lock translations migrate lint format e2e messages clean
+
+# Exact versions of every runtime and dev dependency (and of pip and setuptools themselves):
+# installs follow requirements/lock.txt; pyproject.toml keeps the lower bounds. `make lock`
+# regenerates it (after changing a dependency, or to take newer releases on purpose).
+LOCK := requirements/lock.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade -c $(LOCK) pip setuptools
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# (pip and setuptools again: a venv made before the lock is brought up to it too.)
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) pip setuptools
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) pip setuptools
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(VENV)/.installed $@
+
+# uv only resolves here; it is installed in the venv for that and nothing else uses it.
+# Versions already in the lock are kept; `make lock UPGRADE=1` takes the newest allowed.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile --quiet pyproject.toml requirements/venv.in --extra dev \
+		--python-version 3.11 --custom-compile-command "make lock" \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations

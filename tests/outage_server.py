@@ -114,10 +114,11 @@ class Browser:
 
 
 class OutageServer:
-    def __init__(self, url, workdir: Path, log: Path):
+    def __init__(self, url, workdir: Path, log: Path, env: dict):
         self.url = url
         self.workdir = workdir
         self.log = log
+        self.env = env
 
     def browser(self) -> Browser:
         return Browser(self.url)
@@ -162,7 +163,7 @@ def start_server(workdir: Path, database_url: str, redis_url: str, **env_overrid
             stdout=output,
             stderr=output,
         )
-    server = OutageServer(url, workdir, log)
+    server = OutageServer(url, workdir, log, env)
     try:
         _wait_until_up(url + "/healthz", process, log)
         yield server

@@ -19,7 +19,7 @@ from portal.statements.models import StatementJob
 from tests.catalog.builders import make_item
 from tests.factories import PASSWORD, make_organisation, make_user
 from tests.onboarding.test_apply import VALID
-from tests.outage_server import reachable_redis, redis_url_via, start_server
+from tests.outage_server import TEST_REDIS_URL, reachable_redis, redis_url_via, start_server
 from tests.tcp_proxy import CuttableProxy
 
 UNAVAILABLE = "Сервис временно недоступен"
@@ -67,6 +67,26 @@ def count(model):
 
 
 # --- Redis down ---------------------------------------------------------------------------
+
+
+def test_with_redis_up_the_cache_and_the_rate_limits_live_in_redis(
+    server_redis_via_proxy, customer
+):
+    """The tolerant cache is still a cache: a search answer and the sign-in counter are
+    written to Redis while it answers."""
+    import redis
+
+    browser = server_redis_via_proxy.browser()
+    assert browser.sign_in("outage.buyer", PASSWORD).status == 302
+    assert browser.get("/catalog/?" + urlencode({"q": "нурофен"})).status == 200
+    prefix = server_redis_via_proxy.env["PORTAL_CACHE_KEY_PREFIX"]
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        keys = [key.decode() for key in client.scan_iter(match=f"*{prefix}*")]
+    finally:
+        client.close()
+    assert any(key.startswith(prefix + "catalog:search:") for key in keys), keys
+    assert any(f"{prefix}limits/127.0.0.1/accounts.login/" in key for key in keys), keys
 
 
 def test_sign_in_works_while_redis_is_down(server_redis_via_proxy, customer, redis_down):

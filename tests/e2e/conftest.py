@@ -4,9 +4,9 @@ The server gets its own database (a temporary SQLite file, or a throwaway Postgr
 when PORTAL_TEST_DATABASE_URL is set), migrated with `flask db upgrade` and loaded with the demo
 data, and its own mail outbox folder. Screenshots go to test-artifacts/e2e/ (git-ignored).
 
-In the PostgreSQL pass the portal runs as in production (docs/OPERATIONS.md): PORTAL_ENV=
-production, gunicorn with 3 workers, Redis for rate limits and the job queue, JSON logs, the
-background worker as its own process.
+gunicorn always runs with the committed gunicorn.conf.py (3 workers). In the PostgreSQL pass
+the portal runs as in production (docs/OPERATIONS.md): PORTAL_ENV=production, Redis for rate
+limits and the job queue, JSON logs, the background worker as its own process.
 """
 
 import email
@@ -135,7 +135,9 @@ def live_server(tmp_path_factory):
             PORTAL_RATELIMIT_LOGIN="1000 per minute",
         )
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    # The committed production settings (gunicorn.conf.py), as docs/OPERATIONS.md starts it.
+    env.update(PORTAL_WEB_BIND=f"127.0.0.1:{port}", PORTAL_WEB_WORKERS="3")
+    command = [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"]
     worker_command = [sys.executable, "-m", "flask", "worker"]
     with open(workdir / "server.log", "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
