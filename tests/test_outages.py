@@ -243,6 +243,7 @@ def test_every_page_answers_503_to_a_signed_in_user_while_the_database_is_down(
     finally:
         database_proxy.restore()
     assert browser.get("/").status == 200  # back as soon as the database is
+    assert remembered.get("/").status == 200  # and nobody was signed out by the outage
     assert "Traceback" not in server_database_via_proxy.log_text(since=mark)
 
 
