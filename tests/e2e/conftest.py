@@ -44,7 +44,7 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _wait_until_up(url, process, timeout=30):
+def _wait_until_up(url, process, timeout=90):  # 3 workers start slowly on a busy machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
