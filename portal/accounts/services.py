@@ -194,6 +194,13 @@ def issue_access_code(user: User, issued_by: User) -> str:
     return code
 
 
+def log_out(user: User) -> None:
+    """Sign out: the session token changes, so no copy of this session's cookies (the session
+    or the remember-me cookie) signs anyone in again. Other devices are signed out too."""
+    user.rotate_session_token()
+    audit.record("auth.logout", actor=user, target=user)
+
+
 def log_out_everywhere(user: User) -> None:
     user.rotate_session_token()
     audit.record("auth.logout_everywhere", actor=user, target=user)

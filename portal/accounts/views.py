@@ -171,10 +171,11 @@ def two_factor_settings():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
-        audit.record("auth.logout", target=current_user)
+        # A copied session or remember-me cookie must not outlive the logout: the session
+        # token they carry is replaced, which ends every session of this user.
+        services.log_out(current_user)
         db.session.commit()
-        logout_user()
-        session.clear()
+        return _signed_out(redirect(url_for("accounts.login")))
     return redirect(url_for("accounts.login"))
 
 
@@ -185,10 +186,30 @@ def logout_everywhere():
     if form.validate_on_submit():
         services.log_out_everywhere(current_user)
         db.session.commit()
-        logout_user()
-        session.clear()
+        response = _signed_out(redirect(url_for("accounts.login")))
         flash(_("You have been signed out on every device."), "info")
+        return response
     return redirect(url_for("accounts.login"))
+
+
+def _signed_out(response):
+    """End this browser's session and delete its remember-me cookie (session.clear() would
+    also drop Flask-Login's note to delete it, so the cookie is deleted here)."""
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    config = current_app.config
+    response.delete_cookie(
+        config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+        path=config.get("REMEMBER_COOKIE_PATH", "/"),
+        secure=config.get("REMEMBER_COOKIE_SECURE", False),
+        httponly=True,
+        samesite=config.get("REMEMBER_COOKIE_SAMESITE"),
+    )
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

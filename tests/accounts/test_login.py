@@ -106,3 +106,30 @@ def test_blocked_user_cannot_log_in(client, buyer):
 def test_password_is_stored_with_argon2(buyer):
     stored = db.session.get(User, buyer.id).password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def _cookies(client):
+    return {cookie.key: cookie.value for cookie in client._cookies.values()}
+
+
+def test_logout_ends_a_remembered_sign_in_and_every_copy_of_its_cookies(app, client, buyer):
+    client.post("/login", data={"login": "buyer", "password": PASSWORD, "remember": "y"})
+    copied = _cookies(client)
+    assert {"session", "remember_token"} <= set(copied)
+    response = client.post("/logout")
+    assert any(
+        h.startswith("remember_token=;") and "Expires=Thu, 01 Jan 1970" in h
+        for h in response.headers.getlist("Set-Cookie")
+    )
+    assert client.get("/").status_code == 302  # the same browser: anonymous
+    assert "remember_token" not in _cookies(client)
+    thief = app.test_client()
+    for name, value in copied.items():
+        thief.set_cookie(name, value)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/organisation/").status_code == 302
+    # Only the remember-me cookie, without the session: refused too.
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", copied["remember_token"])
+    assert remembered.get("/").status_code == 302
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "auth.logout"))
