@@ -3,7 +3,7 @@ import functools
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from portal import audit
@@ -18,7 +18,7 @@ from portal.accounts.forms import (
     SetPasswordForm,
     TwoFactorCodeForm,
 )
-from portal.accounts.models import User
+from portal.accounts.models import User, normalise_email
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.security import access, safe_next_url
@@ -295,7 +295,10 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         taken = db.session.scalar(
-            select(User.id).where(User.email == form.email.data, User.id != current_user.id)
+            select(User.id).where(
+                func.lower(User.email) == normalise_email(form.email.data),
+                User.id != current_user.id,
+            )
         )
         if taken:
             form.email.errors.append(_("This e-mail is used by another account."))
