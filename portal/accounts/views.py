@@ -80,7 +80,6 @@ def login():
                 session[PENDING_2FA] = {
                     "user": user.id,
                     "remember": form.remember.data,
-                    "failures": 0,
                     "next": target,
                 }
                 return redirect(url_for("accounts.login_second_factor"))
@@ -90,7 +89,6 @@ def login():
 
 
 PENDING_2FA = "pending_second_factor"
-MAX_2FA_FAILURES = 5
 
 
 def _fresh_session():
@@ -109,6 +107,10 @@ def login_second_factor():
     user = db.session.get(User, pending["user"]) if pending else None
     if user is None or not user.totp_enabled or not user.is_active:
         return redirect(url_for("accounts.login"))
+    # The wrong-code counter lives in the database: an old copy of this session's cookie
+    # does not reset it.
+    if two_factor.is_paused(user):
+        return _too_many_wrong_codes(user)
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
         if two_factor.verify(user, form.code.data):
@@ -117,15 +119,25 @@ def login_second_factor():
             _fresh_session()
             login_user(user, remember=pending["remember"])
             return redirect(safe_next_url(pending["next"], url_for("dashboard.index")))
-        db.session.commit()  # keep the audit of the failure
-        pending["failures"] += 1
-        if pending["failures"] >= MAX_2FA_FAILURES:
-            session.pop(PENDING_2FA)
-            flash(_("Too many wrong codes. Sign in again."), "danger")
-            return redirect(url_for("accounts.login"))
-        session[PENDING_2FA] = pending
+        db.session.commit()  # keep the failure: the counter and the audit
+        if two_factor.is_paused(user):
+            audit.record("auth.2fa_paused", actor=None, target=user)
+            db.session.commit()
+            return _too_many_wrong_codes(user)
         form.code.errors.append(_("Wrong or already used code."))
     return render_template("accounts/login_code.html", form=form)
+
+
+def _too_many_wrong_codes(user):
+    session.pop(PENDING_2FA, None)
+    flash(
+        _(
+            "Too many wrong codes. Sign-in with a code is paused for %(minutes)s minutes.",
+            minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        ),
+        "danger",
+    )
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/profile/two-factor", methods=["GET", "POST"])
