@@ -23,5 +23,6 @@ TOKEN_ROUTES = {
     "accounts.set_password",
     "onboarding.reply",
     "onboarding.renew_reply_link",
+    "organisations.show_invitation",
     "accounts.set_language",
 }

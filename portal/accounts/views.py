@@ -21,6 +21,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import User, normalise_email
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
+from portal.organisations.services import accept_invitations_of_new_account
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"
@@ -255,6 +256,8 @@ def set_password(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         services.set_password_with_token(token, form.password.data)
+        # The link went to this mailbox: a colleague invited with a new account accepts so.
+        accept_invitations_of_new_account(user)
         db.session.commit()
         flash(
             _("Your password is set. Sign in with your login %(login)s.", login=user.login),
