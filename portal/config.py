@@ -123,6 +123,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Every page checks the current offer version; processes re-read it this often.
         "OFFER_CACHE_SECONDS": int(_env("OFFER_CACHE_SECONDS", "30")),
         "PASSWORD_TOKEN_MAX_AGE": int(_env("PASSWORD_TOKEN_HOURS", "48")) * 3600,
+        # An applicant's answer link ("ask for more information") expires after this.
+        "APPLICATION_REPLY_MAX_AGE": int(_env("APPLICATION_REPLY_DAYS", "14")) * 86400,
+        # An organisation administrator's invitation of a colleague can be accepted this long.
+        "INVITATION_MAX_AGE": int(_env("INVITATION_DAYS", "14")) * 86400,
         "ACCESS_CODE_MAX_AGE": int(_env("ACCESS_CODE_DAYS", "14")) * 86400,
         # Mail: SMTP when PORTAL_SMTP_HOST is set, otherwise .eml files in the outbox folder.
         "SMTP_HOST": _env("SMTP_HOST"),

@@ -4,7 +4,10 @@ Every view declares who may use it with exactly one of the `access.*` decorators
 under `@bp.route`. A route without a declaration is refused (and a test fails on it).
 """
 
+import re
+import unicodedata
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
@@ -198,8 +201,52 @@ def apply_security_headers(response):
     return response
 
 
+# Characters that never belong in a redirect target. Browsers drop tab, CR and LF inside a URL
+# and read a backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would leave the site.
+_MAX_NEXT_LENGTH = 2048
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _unsafe_characters(text: str, *, allow_spaces: bool) -> bool:
+    for char in text:
+        if char == "\\":
+            return True
+        category = unicodedata.category(char)
+        if category[0] == "C":  # controls (tab, CR, LF, NUL, DEL, C1), format (bidi), unassigned
+            return True
+        if category[0] == "Z" and not (allow_spaces and char == " "):
+            return True
+    return False
+
+
+def _leaves_the_site(text: str) -> bool:
+    if not text.startswith("/") or text.startswith("//"):
+        return True
+    parts = urlsplit(text)
+    return bool(parts.scheme or parts.netloc)
+
+
+def is_safe_redirect_target(target) -> bool:
+    """True for a same-site path ("/orders/?page=2"), judged after normalising the way a
+    browser does: control characters and backslashes are refused outright (raw or
+    percent-encoded), and the decoded form must still be a path on this site."""
+    if not isinstance(target, str) or not target or len(target) > _MAX_NEXT_LENGTH:
+        return False
+    if _unsafe_characters(target, allow_spaces=False) or _leaves_the_site(target):
+        return False
+    decoded = target
+    for _ in range(4):  # %252F%252F... decodes in steps; each step is judged
+        if not _PERCENT_ESCAPE.search(decoded):
+            break
+        decoded = unquote(decoded, errors="replace")
+        if _unsafe_characters(decoded, allow_spaces=True) or _leaves_the_site(decoded):
+            return False
+    else:
+        return False  # still encoded after four rounds: no honest link looks like that
+    return True
+
+
 def safe_next_url(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths are followed after login: no open redirects."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    return target
+    """The one check for every redirect target taken from the request (next=, a form's next
+    field): a same-site path is followed, anything else gives the fallback. No open redirects."""
+    return target if is_safe_redirect_target(target) else fallback

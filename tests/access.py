@@ -19,4 +19,10 @@ class Case:
 
 
 # Public routes whose argument is a signed token or a language code, not an object id.
-TOKEN_ROUTES = {"accounts.set_password", "onboarding.reply", "accounts.set_language"}
+TOKEN_ROUTES = {
+    "accounts.set_password",
+    "onboarding.reply",
+    "onboarding.renew_reply_link",
+    "organisations.show_invitation",
+    "accounts.set_language",
+}

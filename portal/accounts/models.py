@@ -5,8 +5,8 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, func
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from portal.database import Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
@@ -45,6 +45,10 @@ class User(UserMixin, Timestamped, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     totp_last_step: Mapped[int | None] = mapped_column()
+    # Wrong second-factor codes, counted in the database (never in the client's session):
+    # after LOGIN_MAX_FAILURES within LOGIN_LOCK_MINUTES the code step is paused.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    totp_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_order_status: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_request_answers: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_reading_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -56,6 +60,12 @@ class User(UserMixin, Timestamped, db.Model):
 
     def __repr__(self):
         return f"<User {self.login}>"
+
+    @validates("email")
+    def _normalise_email(self, _key, value):
+        """E-mail addresses are kept trimmed and in lower case (the database also refuses two
+        that differ only in case: uq_users_email_lower)."""
+        return normalise_email(value)
 
     # Flask-Login
     @property
@@ -105,11 +115,25 @@ class User(UserMixin, Timestamped, db.Model):
         self.session_token = secrets.token_hex(16)
 
 
+def normalise_email(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value or None
+
+
+# One account per e-mail address whatever its case, enforced by the database (SQLite and
+# PostgreSQL both index the expression).
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
 class LoginAttempt(db.Model):
     """Every login attempt, for throttling per account and for the security audit."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_login_key_at", "login_key", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_login_key_at", "login_key", "at"),
+        # Failures are counted per account, whatever identifier was typed.
+        Index("ix_login_attempts_user_id_at", "user_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login_key: Mapped[str] = mapped_column(String(254))

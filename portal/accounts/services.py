@@ -1,10 +1,12 @@
 """Sign-in, passwords, access codes and the offer agreement."""
 
+import contextlib
 import hashlib
 import secrets
 import time
 from datetime import timedelta
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -36,48 +38,74 @@ class LoginLocked(LoginRefused):
 
 
 def find_user_by_login_or_email(identifier: str) -> User | None:
-    identifier = (identifier or "").strip()
+    identifier = (identifier or "").strip().lower()
     if not identifier:
         return None
-    return db.session.scalar(
+    candidates = db.session.scalars(
         select(User).where(
-            or_(
-                func.lower(User.login) == identifier.lower(),
-                func.lower(User.email) == identifier.lower(),
-            )
+            or_(func.lower(User.login) == identifier, func.lower(User.email) == identifier)
         )
+    ).all()
+    # A login that happens to equal another account's e-mail: the login wins.
+    return next((u for u in candidates if u.login.lower() == identifier), None) or next(
+        iter(candidates), None
     )
 
 
-def _recent_failures(login_key: str) -> int:
+def _attempts_of(user: User | None, login_key: str):
+    """Attempts that count against one account, whatever identifier was typed (login or
+    e-mail, any case); for an unknown identifier, the attempts with that identifier."""
+    if user is not None:
+        return LoginAttempt.user_id == user.id
+    return (LoginAttempt.login_key == login_key) & LoginAttempt.user_id.is_(None)
+
+
+def _recent_failures(user: User | None, login_key: str) -> int:
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    attempts = _attempts_of(user, login_key)
     last_success = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.login_key == login_key, LoginAttempt.succeeded.is_(True)
-        )
+        select(func.max(LoginAttempt.at)).where(attempts, LoginAttempt.succeeded.is_(True))
     )
     if last_success is not None and last_success > since:
         since = last_success
     return db.session.scalar(
         select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.login_key == login_key,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > since,
+            attempts, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
         )
     )
+
+
+_dummy_hash: list[str] = []
+
+
+def dummy_password_hash() -> str:
+    """An Argon2 hash of a random secret, made once per process with the same parameters as
+    real ones: an unknown login is verified against it, so it costs as much as a known one."""
+    if not _dummy_hash:
+        _dummy_hash.append(password_hasher.hash(secrets.token_urlsafe(24)))
+    return _dummy_hash[0]
+
+
+def _spend_a_verification(password: str) -> None:
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        password_hasher.verify(dummy_password_hash(), password or "")
 
 
 def authenticate(identifier: str, password: str, ip: str | None) -> User:
     """Check a login (or e-mail) and a password or one-time access code.
 
     Raises LoginRefused with the same message whatever was wrong, and LoginLocked after too
-    many failures for that account. Every attempt is recorded and audited.
+    many failures for that account (counted per account, by login or e-mail alike). Every
+    attempt is recorded and audited. The password is always put through Argon2, against a
+    dummy hash when there is no such account, so the answer takes as long either way.
     """
     login_key = (identifier or "").strip().lower()[:254]
     max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    if _recent_failures(login_key) >= max_failures:
-        audit.record("auth.login_refused_locked", login=login_key)
+    user = find_user_by_login_or_email(identifier)
+    if _recent_failures(user, login_key) >= max_failures:
+        _spend_a_verification(password)
+        audit.record("auth.login_refused_locked", target=user, login=login_key)
         raise LoginLocked(
             _l(
                 "Too many failed attempts. Sign-in for this account is paused for "
@@ -85,20 +113,21 @@ def authenticate(identifier: str, password: str, ip: str | None) -> User:
                 minutes=current_app.config["LOGIN_LOCK_MINUTES"],
             )
         )
-    user = find_user_by_login_or_email(identifier)
     used_access_code = False
     ok = False
-    if user is not None and user.is_active:
+    if user is not None and user.is_active and user.password_hash:
         ok = user.check_password(password)
-        if not ok and user.check_access_code(password):
-            ok = used_access_code = True
+    elif user is None or not user.is_active or not user.access_code_hash:
+        _spend_a_verification(password)  # else the access code below is the verification
+    if not ok and user is not None and user.is_active and user.check_access_code(password):
+        ok = used_access_code = True
     attempt = LoginAttempt(
         login_key=login_key, user_id=user.id if user else None, succeeded=ok, ip=ip
     )
     db.session.add(attempt)
     if not ok:
         audit.record("auth.login_failed", actor=None, target=user, login=login_key)
-        if _recent_failures(login_key) + 1 >= max_failures:
+        if _recent_failures(user, login_key) + 1 >= max_failures:
             audit.record("auth.account_locked", actor=None, target=user, login=login_key)
         raise LoginRefused(_l("Wrong login or password."))
     if used_access_code:
@@ -192,6 +221,13 @@ def issue_access_code(user: User, issued_by: User) -> str:
     user.rotate_session_token()
     audit.record("auth.access_code_issued", actor=issued_by, target=user)
     return code
+
+
+def log_out(user: User) -> None:
+    """Sign out: the session token changes, so no copy of this session's cookies (the session
+    or the remember-me cookie) signs anyone in again. Other devices are signed out too."""
+    user.rotate_session_token()
+    audit.record("auth.logout", actor=user, target=user)
 
 
 def log_out_everywhere(user: User) -> None:

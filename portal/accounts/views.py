@@ -3,7 +3,7 @@ import functools
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from portal import audit
@@ -18,10 +18,11 @@ from portal.accounts.forms import (
     SetPasswordForm,
     TwoFactorCodeForm,
 )
-from portal.accounts.models import User
+from portal.accounts.models import User, normalise_email
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
+from portal.organisations.services import accept_invitations_of_new_account
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"
@@ -89,7 +90,6 @@ def login():
                 session[PENDING_2FA] = {
                     "user": user.id,
                     "remember": form.remember.data,
-                    "failures": 0,
                     "next": target,
                 }
                 return redirect(url_for("accounts.login_second_factor"))
@@ -99,7 +99,6 @@ def login():
 
 
 PENDING_2FA = "pending_second_factor"
-MAX_2FA_FAILURES = 5
 
 
 def _fresh_session():
@@ -118,6 +117,10 @@ def login_second_factor():
     user = db.session.get(User, pending["user"]) if pending else None
     if user is None or not user.totp_enabled or not user.is_active:
         return redirect(url_for("accounts.login"))
+    # The wrong-code counter lives in the database: an old copy of this session's cookie
+    # does not reset it.
+    if two_factor.is_paused(user):
+        return _too_many_wrong_codes(user)
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
         if two_factor.verify(user, form.code.data):
@@ -126,15 +129,25 @@ def login_second_factor():
             _fresh_session()
             login_user(user, remember=pending["remember"])
             return redirect(safe_next_url(pending["next"], url_for("dashboard.index")))
-        db.session.commit()  # keep the audit of the failure
-        pending["failures"] += 1
-        if pending["failures"] >= MAX_2FA_FAILURES:
-            session.pop(PENDING_2FA)
-            flash(_("Too many wrong codes. Sign in again."), "danger")
-            return redirect(url_for("accounts.login"))
-        session[PENDING_2FA] = pending
+        db.session.commit()  # keep the failure: the counter and the audit
+        if two_factor.is_paused(user):
+            audit.record("auth.2fa_paused", actor=None, target=user)
+            db.session.commit()
+            return _too_many_wrong_codes(user)
         form.code.errors.append(_("Wrong or already used code."))
     return render_template("accounts/login_code.html", form=form)
+
+
+def _too_many_wrong_codes(user):
+    session.pop(PENDING_2FA, None)
+    flash(
+        _(
+            "Too many wrong codes. Sign-in with a code is paused for %(minutes)s minutes.",
+            minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        ),
+        "danger",
+    )
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/profile/two-factor", methods=["GET", "POST"])
@@ -180,10 +193,11 @@ def two_factor_settings():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
-        audit.record("auth.logout", target=current_user)
+        # A copied session or remember-me cookie must not outlive the logout: the session
+        # token they carry is replaced, which ends every session of this user.
+        services.log_out(current_user)
         db.session.commit()
-        logout_user()
-        session.clear()
+        return _signed_out(redirect(url_for("accounts.login")))
     return redirect(url_for("accounts.login"))
 
 
@@ -194,10 +208,30 @@ def logout_everywhere():
     if form.validate_on_submit():
         services.log_out_everywhere(current_user)
         db.session.commit()
-        logout_user()
-        session.clear()
+        response = _signed_out(redirect(url_for("accounts.login")))
         flash(_("You have been signed out on every device."), "info")
+        return response
     return redirect(url_for("accounts.login"))
+
+
+def _signed_out(response):
+    """End this browser's session and delete its remember-me cookie (session.clear() would
+    also drop Flask-Login's note to delete it, so the cookie is deleted here)."""
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    config = current_app.config
+    response.delete_cookie(
+        config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+        path=config.get("REMEMBER_COOKIE_PATH", "/"),
+        secure=config.get("REMEMBER_COOKIE_SECURE", False),
+        httponly=True,
+        samesite=config.get("REMEMBER_COOKIE_SAMESITE"),
+    )
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -231,6 +265,8 @@ def set_password(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         services.set_password_with_token(token, form.password.data)
+        # The link went to this mailbox: a colleague invited with a new account accepts so.
+        accept_invitations_of_new_account(user)
         db.session.commit()
         flash(
             _("Your password is set. Sign in with your login %(login)s.", login=user.login),
@@ -283,7 +319,10 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         taken = db.session.scalar(
-            select(User.id).where(User.email == form.email.data, User.id != current_user.id)
+            select(User.id).where(
+                func.lower(User.email) == normalise_email(form.email.data),
+                User.id != current_user.id,
+            )
         )
         if taken:
             form.email.errors.append(_("This e-mail is used by another account."))

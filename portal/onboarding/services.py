@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -90,11 +90,23 @@ def _require_open(application):
         raise ApplicationError(_l("This application has already been decided."))
 
 
+class ReplyLinkExpired(ApplicationError):
+    """The applicant's answer link is older than APPLICATION_REPLY_MAX_AGE."""
+
+    def __init__(self, message, application):
+        super().__init__(message)
+        self.application = application
+
+
 def request_information(application, question: str, manager) -> None:
     _require_open(application)
     application.status = ApplicationStatus.INFO_REQUESTED
     _event(application, "info_requested", manager, question)
     audit.record("application.info_requested", actor=manager, target=application, question=question)
+    _send_question(application, question)
+
+
+def _send_question(application, question: str) -> None:
     send_mail(
         application.email,
         _l("We need more information about your application"),
@@ -103,26 +115,48 @@ def request_information(application, question: str, manager) -> None:
         application=application,
         question=question,
         reply_token=reply_token(application),
+        days=current_app.config["APPLICATION_REPLY_MAX_AGE"] // 86400,
     )
+
+
+def _reply_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="application-reply")
 
 
 def reply_token(application) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="application-reply").dumps(
-        application.id
-    )
+    return _reply_serializer().dumps(application.id)
 
 
-def application_for_reply(token: str) -> Application:
-    try:
-        application_id = URLSafeSerializer(
-            current_app.config["SECRET_KEY"], salt="application-reply"
-        ).loads(token)
-    except BadSignature as error:
-        raise ApplicationError(_l("This link is not valid.")) from error
-    application = db.session.get(Application, application_id)
+def _waiting_application(application_id) -> Application:
+    application = db.session.get(Application, application_id) if application_id else None
     if application is None or application.status != ApplicationStatus.INFO_REQUESTED:
         raise ApplicationError(_l("This application is not waiting for an answer."))
     return application
+
+
+def application_for_reply(token: str) -> Application:
+    """The application a reply link answers; the link is signed and expires after
+    APPLICATION_REPLY_MAX_AGE seconds (PORTAL_APPLICATION_REPLY_DAYS)."""
+    max_age = current_app.config["APPLICATION_REPLY_MAX_AGE"]
+    serializer = _reply_serializer()
+    try:
+        application_id = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        # The signature is good, only too old: say so, and offer a fresh link by e-mail.
+        application = _waiting_application(serializer.load_payload(error.payload))
+        raise ReplyLinkExpired(_l("This link has expired."), application) from error
+    except BadSignature as error:
+        raise ApplicationError(_l("This link is not valid.")) from error
+    return _waiting_application(application_id)
+
+
+def resend_reply_link(application) -> None:
+    """E-mail the last question again with a fresh link, to the application's own address."""
+    question = next(
+        (e.message for e in reversed(application.events) if e.action == "info_requested"), ""
+    )
+    _send_question(application, question)
+    audit.record("application.reply_link_resent", actor=None, target=application)
 
 
 def reply_to_question(application, answer: str) -> None:

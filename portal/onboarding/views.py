@@ -3,6 +3,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.accounts.forms import ConfirmForm
 from portal.accounts.services import AccountError
 from portal.extensions import db, limiter
 from portal.onboarding import bp, services
@@ -57,6 +58,8 @@ def application_submitted():
 def reply(token):
     try:
         application = services.application_for_reply(token)
+    except services.ReplyLinkExpired as expired:
+        return _reply_link_expired(token, expired.application), 410
     except services.ApplicationError as error:
         return render_template("accounts/link_invalid.html", message=str(error)), 400
     form = ReplyForm()
@@ -66,6 +69,38 @@ def reply(token):
         flash(_("Thank you, your answer has been sent to the manager."), "success")
         return redirect(url_for("onboarding.application_submitted"))
     return render_template("onboarding/reply.html", form=form, application=application)
+
+
+def _reply_link_expired(token, application):
+    return render_template(
+        "onboarding/reply_expired.html",
+        application=application,
+        token=token,
+        days=current_app.config["APPLICATION_REPLY_MAX_AGE"] // 86400,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/apply/reply/<token>/renew", methods=["POST"])
+@access.public
+@limiter.limit("5 per hour")
+def renew_reply_link(token):
+    """An expired link's owner asks for a fresh one; it goes to the application's e-mail."""
+    try:
+        services.application_for_reply(token)
+    except services.ReplyLinkExpired as expired:
+        if ConfirmForm().validate_on_submit():
+            services.resend_reply_link(expired.application)
+            db.session.commit()
+            flash(
+                _("We have sent a new link to the e-mail address given in the application."),
+                "success",
+            )
+            return redirect(url_for("onboarding.application_submitted"))
+        return _reply_link_expired(token, expired.application), 400
+    except services.ApplicationError as error:
+        return render_template("accounts/link_invalid.html", message=str(error)), 400
+    return redirect(url_for("onboarding.reply", token=token))  # still valid: answer it
 
 
 # --- staff ---------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 import enum
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.database import Money, Timestamped
+from portal.database import Money, Timestamped, UTCDateTime
 from portal.extensions import db
 
 
@@ -111,3 +112,46 @@ class Membership(Timestamped, db.Model):
 
     def has(self, power: Power) -> bool:
         return not self.is_blocked and power in self.powers
+
+
+class Invitation(Timestamped, db.Model):
+    """An organisation administrator's invitation to an e-mail address. The membership exists
+    only once the invited person accepts it, signed in (or, for an account the invitation
+    created, by setting the password through the invitation's link)."""
+
+    __tablename__ = "membership_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The link is /invitations/<token>; only the invited account may open it.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    # The account that may accept (None when the address belongs to nobody who may join).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # True when the account was created for this invitation: setting its password accepts.
+    created_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    powers_text: Mapped[str] = mapped_column("powers", String(255), default="")
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation = relationship("Organisation", lazy="joined")
+    user = relationship("User", foreign_keys=[user_id])
+    invited_by = relationship("User", foreign_keys=[invited_by_id])
+
+    @property
+    def powers(self) -> frozenset[Power]:
+        return frozenset(Power(p) for p in self.powers_text.split(",") if p)
+
+    @powers.setter
+    def powers(self, values) -> None:
+        self.powers_text = ",".join(sorted(Power(v).value for v in values))
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.declined_at is None

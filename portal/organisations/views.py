@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.forms import ConfirmForm
+from portal.database import utcnow
 from portal.extensions import db
 from portal.organisations import bp, services
 from portal.organisations.forms import KIND_LABELS, POWER_LABELS, MemberForm, PowersForm
@@ -37,6 +38,8 @@ def list_members():
     return render_template(
         "organisations/members.html",
         members=services.members(organisation.id),
+        invitations=services.pending_invitations(organisation.id),
+        now=utcnow(),
         power_labels=POWER_LABELS,
         confirm=ConfirmForm(),
     )
@@ -50,29 +53,72 @@ def add_member():
         form.powers.data = [Power.VIEW_PRICES.value]
     if form.validate_on_submit():
         try:
-            services.add_member(
+            services.invite_member(
                 current_organisation(),
                 full_name=form.full_name.data,
                 email=form.email.data,
                 phone=form.phone.data or None,
                 login=form.login.data or None,
                 powers=form.powers.data,
-                added_by=current_user,
+                invited_by=current_user,
             )
         except services.OrganisationError as error:
             db.session.rollback()
             form.email.errors.append(str(error))
         else:
             db.session.commit()
+            # The same answer whoever the address belongs to (nobody, a customer, staff).
             flash(
                 _(
-                    "%(name)s has been added and will receive an e-mail to set a password.",
-                    name=form.full_name.data,
+                    "An invitation has been sent to %(email)s. The colleague appears among "
+                    "the users once they have accepted it.",
+                    email=form.email.data.strip().lower(),
                 ),
                 "success",
             )
             return redirect(url_for("organisations.list_members"))
     return render_template("organisations/member_form.html", form=form)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@access.authenticated
+def show_invitation(token):
+    """The invited person, signed in, accepts or declines; nobody else can open it (404)."""
+    invitation = services.invitation_for(token, current_user)
+    if invitation is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("answer") == "accept":
+                membership = services.accept_invitation(invitation, current_user)
+            else:
+                services.decline_invitation(invitation, current_user)
+                membership = None
+        except services.OrganisationError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            if membership is None:
+                flash(_("You have declined the invitation."), "info")
+                return redirect(url_for("dashboard.index"))
+            session["organisation_id"] = membership.organisation_id
+            flash(
+                _(
+                    "You are now a member of %(organisation)s.",
+                    organisation=membership.organisation.legal_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("dashboard.index"))
+    return render_template(
+        "organisations/invitation.html",
+        invitation=invitation,
+        power_labels=POWER_LABELS,
+        form=form,
+        expired=invitation.expires_at <= utcnow(),
+    )
 
 
 @bp.route("/users/<int:membership_id>", methods=["GET", "POST"])

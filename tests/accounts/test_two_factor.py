@@ -83,3 +83,69 @@ def test_admin_turns_off_two_factor_for_a_lost_phone(app, client, manager, admin
     db.session.refresh(manager)
     assert not manager.totp_enabled
     login(app.test_client(), manager)
+
+
+def test_replaying_an_old_session_cookie_does_not_reset_the_wrong_code_counter(
+    app, client, manager, clock
+):
+    secret = enable_two_factor(client, manager, clock)
+    clock.advance(60)
+    browser = app.test_client()
+    browser.post("/login", data={"login": "manager", "password": PASSWORD})
+    fresh_cookie = browser.get_cookie("session").value  # password done, no wrong code yet
+    for _ in range(5):
+        browser.post("/login/code", data={"code": "000000"})
+    # The attacker puts back the cookie from before the five wrong codes...
+    browser.set_cookie("session", fresh_cookie)
+    for _ in range(3):
+        browser.post("/login/code", data={"code": "111111"})
+    # ...and even the right code is refused while the code step is paused.
+    refused = browser.post("/login/code", data={"code": clock.code(secret)})
+    assert refused.headers["Location"] == "/login"
+    assert browser.get("/backoffice/").status_code == 302
+    db.session.refresh(manager)
+    assert manager.totp_failures >= 5
+    # After the pause the right code works again, and the counter starts over.
+    clock.advance(app.config["LOGIN_LOCK_MINUTES"] * 60 + 1)
+    later = app.test_client()
+    later.post("/login", data={"login": "manager", "password": PASSWORD})
+    assert later.post("/login/code", data={"code": clock.code(secret)}).status_code == 302
+    assert later.get("/backoffice/").status_code == 200
+    db.session.refresh(manager)
+    assert manager.totp_failures == 0
+
+
+@pytest.mark.postgres
+def test_the_same_code_posted_by_six_sessions_at_once_signs_in_exactly_one(
+    app, client, manager, clock
+):
+    import threading
+
+    secret = enable_two_factor(client, manager, clock)
+    clock.advance(60)
+    browsers = []
+    for _ in range(6):
+        browser = app.test_client()
+        browser.post("/login", data={"login": "manager", "password": PASSWORD})
+        browsers.append((browser, browser.csrf_token()))
+    code = clock.code(secret)
+    barrier = threading.Barrier(len(browsers))
+    statuses = []
+
+    def post_code(browser, token):
+        barrier.wait()
+        response = browser.post("/login/code", data={"code": code, "csrf_token": token})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post_code, args=pair) for pair in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 6 and 500 not in statuses
+    signed_in = [b for b, _token in browsers if b.get("/backoffice/").status_code == 200]
+    assert len(signed_in) == 1
+    logins = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "auth.login_2fa")
+    ).all()
+    assert len(logins) == 1

@@ -176,3 +176,47 @@ def test_manager_creates_a_client_with_a_one_time_access_code(app, manager):
     assert again.status_code == 200
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"organisation.created", "auth.access_code_issued"} <= actions
+
+
+def test_an_answer_link_older_than_the_limit_is_refused_with_a_way_forward(
+    app, manager, outbox, monkeypatch
+):
+    import time
+
+    from itsdangerous import TimestampSigner
+
+    from portal.onboarding.services import reply_token
+
+    application = submit(app.test_client())
+    staff = app.test_client()
+    login(staff, manager)
+    staff.post(
+        f"/backoffice/applications/{application.id}/ask", data={"question": "Номер лицензии?"}
+    )
+    mail = outbox.to(VALID["email"])[-1]
+    assert "действительна 14 дн" in outbox.text(mail)  # the e-mail says how long it lasts
+    (link,) = outbox.links(mail)
+    # The same link as it was signed one minute more than the limit ago.
+    signed_at = int(time.time()) - app.config["APPLICATION_REPLY_MAX_AGE"] - 60
+    with monkeypatch.context() as patched:
+        patched.setattr(TimestampSigner, "get_timestamp", lambda self: signed_at)
+        old_link = f"/apply/reply/{reply_token(application)}"
+    assert old_link != link
+    applicant = app.test_client()
+    page = applicant.get(old_link)
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert "Срок действия ссылки истёк" in text and application.reference in text
+    refused = applicant.post(old_link, data={"answer": "ЛО-78-02-012345"})
+    assert refused.status_code == 410
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "info_requested"
+    # The page offers a fresh link, sent to the application's own address only.
+    applicant.post(old_link + "/renew")
+    fresh = outbox.to(VALID["email"])[-1]
+    assert fresh is not mail and "Номер лицензии?" in outbox.text(fresh)
+    (new_link,) = outbox.links(fresh)
+    assert "Номер лицензии?" in applicant.get(new_link).get_data(as_text=True)
+    applicant.post(new_link, data={"answer": "ЛО-78-02-012345"})
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "new"
