@@ -34,6 +34,7 @@ from portal.metering.models import (
 )
 from portal.money import MoneyError, to_money, vat_on_top
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
+from portal.security import can_manage_organisation
 
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -1083,6 +1084,11 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
         )
         if line.organisation is None:
             line.error = _("No customer with INN %(inn)s.", inn=line.payer_inn)
+            continue
+        if not can_manage_organisation(user, line.organisation):
+            line.error = _(
+                "Customer with INN %(inn)s is curated by another manager.", inn=line.payer_inn
+            )
             continue
         key = (line.organisation.id, line.document_number, line.entry_date)
         if key in seen or _payment_exists(*key):

@@ -175,7 +175,7 @@ def staff_queue():
 
 
 @bp.route("/backoffice/tickets/<int:ticket_id>", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Ticket, "ticket_id")
 def staff_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
     form = StaffCommentForm()
@@ -214,7 +214,7 @@ def staff_ticket(ticket_id):
 
 
 @bp.route("/backoffice/tickets/<int:ticket_id>/assign", methods=["POST"])
-@access.staff()
+@access.curator(Ticket, "ticket_id")
 def assign_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
     form = AssignForm()
