@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import audit, ledger
+from portal.documents import storage
 from portal.extensions import db
 from portal.metering.models import (
     VAT_RATE,
@@ -37,6 +38,8 @@ from portal.organisations.models import Membership, Organisation, OrganisationKi
 from portal.security import can_manage_organisation
 
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+# Meter photos pass the one upload check (portal/documents/storage.py), images only.
+PHOTO_TYPES = {storage.JPEG: "jpg", storage.PNG: "png"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 THOUSAND = Decimal(1000)
 
@@ -345,10 +348,14 @@ def check_photo(upload) -> tuple[bytes, str] | None:
         return None
     if len(content) > MAX_PHOTO_BYTES:
         raise MeteringError(_l("The photo is larger than 10 MB."))
-    for signature, extension in PHOTO_SIGNATURES.items():
-        if content.startswith(signature):
-            return content, extension
-    raise MeteringError(_l("The photo must be a JPEG or PNG image."))
+    try:
+        content_type = storage.detect_type(content, allowed=PHOTO_TYPES)
+    except storage.FileRefused as refusal:
+        message = refusal.message
+        if not any(content.startswith(signature) for signature in PHOTO_SIGNATURES):
+            message = _l("The photo must be a JPEG or PNG image.")
+        raise MeteringError(message) from refusal
+    return content, PHOTO_TYPES[content_type]
 
 
 def photo_directory() -> Path:
