@@ -27,12 +27,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AccessRule:
-    def __init__(self, kind, *, power=None, roles=(), model=None, argument=None):
+    def __init__(self, kind, *, power=None, roles=(), model=None, argument=None, delegate=None):
         self.kind = kind
         self.power = power
         self.roles = tuple(roles)
         self.model = model
         self.argument = argument
+        self.delegate = delegate
 
     def __repr__(self):
         detail = self.power or ",".join(self.roles)
@@ -50,7 +51,10 @@ class AccessRule:
             if current_user.staff_role not in self.roles:
                 abort(403)
             if self.kind == CURATOR and request.method not in SAFE_METHODS:
-                organisation = self.organisation_of(view_args or {})
+                row = db.get_or_404(self.model, (view_args or {})[self.argument])
+                if self.delegate is not None and self.delegate(row, current_user):
+                    return None
+                organisation = self.organisation_of(row)
                 if organisation is not None:  # a row for every customer has no curator
                     require_manage_organisation(organisation)
             return None
@@ -61,9 +65,9 @@ class AccessRule:
             abort(403)
         return None
 
-    def organisation_of(self, view_args) -> Organisation | None:
-        """The organisation whose row the route's argument names; an unknown id is a 404."""
-        row = db.get_or_404(self.model, view_args[self.argument])
+    @staticmethod
+    def organisation_of(row) -> Organisation | None:
+        """The organisation that owns the row the route's argument names."""
         if isinstance(row, Organisation):
             return row
         if row.organisation_id is None:
@@ -101,13 +105,14 @@ class access:  # noqa: N801 - used as a namespace of decorators: @access.power(.
         return _declare(AccessRule(STAFF, roles=[StaffRole(r) for r in roles]))
 
     @staticmethod
-    def curator(model, argument):
+    def curator(model, argument, *, delegate=None):
         """Staff route that changes one organisation's data: the curator rule on every write.
 
         `model` is the row the URL argument `argument` names (the organisation itself or a row
         with `organisation_id`). Reading stays open to every manager; a POST (or any other
         unsafe method) by a manager who does not curate that organisation is refused with 403
-        and recorded in the audit log. Admins may always.
+        and recorded in the audit log. Admins may always; so may staff for whom
+        `delegate(row, user)` is true (the manager a request was handed to).
         """
         return _declare(
             AccessRule(
@@ -115,6 +120,7 @@ class access:  # noqa: N801 - used as a namespace of decorators: @access.power(.
                 roles=[StaffRole.MANAGER, StaffRole.ADMIN],
                 model=model,
                 argument=argument,
+                delegate=delegate,
             )
         )
 

@@ -198,3 +198,21 @@ def test_only_the_curator_publishes_a_document_to_an_organisation(app):
     assert db.session.scalar(select(func.count(SupplierDocument.id))) == 0
     assert publish(curator).status_code == 302
     assert publish(make_user(staff_role="admin")).status_code == 302
+
+
+def test_the_manager_a_request_is_handed_to_may_answer_it_but_not_reassign_it(app):
+    from portal.tickets.models import Ticket
+    from tests.tickets.access_cases import a_ticket
+
+    curator, colleague = make_user(staff_role="manager"), make_user(staff_role="manager")
+    owner = make_organisation(manager_id=curator.id)
+    ticket = db.session.get(Ticket, a_ticket(owner)["ticket_id"])
+    ticket.assigned_to_id = colleague.id
+    db.session.commit()
+    client = app.test_client()
+    login(client, colleague)
+    answer = {"body": "Поставка в четверг", "submit": "1"}
+    assert client.post(f"/backoffice/tickets/{ticket.id}", data=answer).status_code == 302
+    assert db.session.get(Ticket, ticket.id).events[-1].body == "Поставка в четверг"
+    reassign = {"assignee": str(colleague.id)}
+    assert client.post(f"/backoffice/tickets/{ticket.id}/assign", data=reassign).status_code == 403

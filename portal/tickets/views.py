@@ -174,8 +174,13 @@ def staff_queue():
     )
 
 
+def _assigned_to(ticket, user) -> bool:
+    """The curator (or an admin) may hand a request to a colleague, who may then answer it."""
+    return ticket.assigned_to_id == user.id
+
+
 @bp.route("/backoffice/tickets/<int:ticket_id>", methods=["GET", "POST"])
-@access.curator(Ticket, "ticket_id")
+@access.curator(Ticket, "ticket_id", delegate=_assigned_to)
 def staff_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
     form = StaffCommentForm()
