@@ -82,7 +82,7 @@ format: install-dev
 # Update one domain's Russian catalogue from its sources:
 #   make messages DOMAIN=catalog   (reads portal/catalog and templates/catalog)
 #   make messages DOMAIN=core      (the foundation: everything listed in CORE_PATHS)
-CORE_PATHS := portal/__init__.py portal/audit.py portal/config.py portal/security.py \
+CORE_PATHS := portal/__init__.py portal/audit.py portal/config.py portal/security.py portal/request_guard.py \
 	portal/validators.py portal/navigation.py portal/accounts portal/organisations \
 	portal/onboarding portal/backoffice portal/notifications portal/dashboard portal/system \
 	templates/base.html templates/macros templates/errors templates/mail templates/accounts \

@@ -136,8 +136,10 @@ def select_timezone():
 
 
 def _register_request_hooks(app):
+    from portal.request_guard import refuse_malformed_requests
     from portal.security import apply_security_headers, enforce_access_declarations_and_setup
 
+    app.before_request(refuse_malformed_requests)
     app.before_request(enforce_access_declarations_and_setup)
     app.after_request(apply_security_headers)
 

@@ -13,6 +13,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import audit
 from portal.accounts.models import StaffRole
 from portal.extensions import db
 from portal.organisations.models import Membership, Organisation, Power
@@ -22,19 +23,26 @@ AUTHENTICATED = "authenticated"
 CUSTOMER = "customer"
 POWER = "power"
 STAFF = "staff"
+CURATOR = "curator"
+
+# Methods that only read: the curator rule (below) guards the others.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AccessRule:
-    def __init__(self, kind, *, power=None, roles=()):
+    def __init__(self, kind, *, power=None, roles=(), model=None, argument=None, delegate=None):
         self.kind = kind
         self.power = power
         self.roles = tuple(roles)
+        self.model = model
+        self.argument = argument
+        self.delegate = delegate
 
     def __repr__(self):
         detail = self.power or ",".join(self.roles)
         return f"<access {self.kind}{' ' + detail if detail else ''}>"
 
-    def check(self):
+    def check(self, view_args=None):
         """Return None to allow, or a response/abort for the current request."""
         if self.kind == PUBLIC:
             return None
@@ -42,9 +50,16 @@ class AccessRule:
             return current_app.login_manager.unauthorized()
         if self.kind == AUTHENTICATED:
             return None
-        if self.kind == STAFF:
+        if self.kind in (STAFF, CURATOR):
             if current_user.staff_role not in self.roles:
                 abort(403)
+            if self.kind == CURATOR and request.method not in SAFE_METHODS:
+                row = db.get_or_404(self.model, (view_args or {})[self.argument])
+                if self.delegate is not None and self.delegate(row, current_user):
+                    return None
+                organisation = self.organisation_of(row)
+                if organisation is not None:  # a row for every customer has no curator
+                    require_manage_organisation(organisation)
             return None
         membership = current_membership()
         if membership is None:
@@ -53,12 +68,21 @@ class AccessRule:
             abort(403)
         return None
 
+    @staticmethod
+    def organisation_of(row) -> Organisation | None:
+        """The organisation that owns the row the route's argument names."""
+        if isinstance(row, Organisation):
+            return row
+        if row.organisation_id is None:
+            return None
+        return db.get_or_404(Organisation, row.organisation_id)
+
 
 def _declare(rule):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            refusal = rule.check()
+            refusal = rule.check(kwargs)
             if refusal is not None:
                 return refusal
             return view(*args, **kwargs)
@@ -82,6 +106,26 @@ class access:  # noqa: N801 - used as a namespace of decorators: @access.power(.
     def staff(*roles):
         roles = roles or (StaffRole.MANAGER, StaffRole.ADMIN)
         return _declare(AccessRule(STAFF, roles=[StaffRole(r) for r in roles]))
+
+    @staticmethod
+    def curator(model, argument, *, delegate=None):
+        """Staff route that changes one organisation's data: the curator rule on every write.
+
+        `model` is the row the URL argument `argument` names (the organisation itself or a row
+        with `organisation_id`). Reading stays open to every manager; a POST (or any other
+        unsafe method) by a manager who does not curate that organisation is refused with 403
+        and recorded in the audit log. Admins may always; so may staff for whom
+        `delegate(row, user)` is true (the manager a request was handed to).
+        """
+        return _declare(
+            AccessRule(
+                CURATOR,
+                roles=[StaffRole.MANAGER, StaffRole.ADMIN],
+                model=model,
+                argument=argument,
+                delegate=delegate,
+            )
+        )
 
 
 def rule_for(view_function) -> AccessRule | None:
@@ -133,15 +177,30 @@ def get_scoped_or_404(model, object_id):
 
 
 def can_manage_organisation(user, organisation) -> bool:
-    """Staff who may change an organisation: admins, and the manager it is assigned to."""
+    """The curator rule: staff who may change an organisation's data.
+
+    Admins, and the manager the organisation is assigned to (its curator); an organisation
+    no manager curates yet is open to every manager.
+    """
     if not user.is_authenticated or not user.is_staff:
         return False
     return user.is_admin or organisation.manager_id == user.id or organisation.manager_id is None
 
 
 def require_manage_organisation(organisation) -> None:
-    if not can_manage_organisation(current_user, organisation):
-        abort(403)
+    """Refuse (403, audited) a change to an organisation by staff who do not curate it."""
+    if can_manage_organisation(current_user, organisation):
+        return
+    db.session.rollback()  # record only the refusal, never a half-made change
+    audit.record(
+        "access.curator_refused",
+        target=organisation,
+        organisation=organisation,
+        endpoint=request.endpoint,
+        method=request.method,
+    )
+    db.session.commit()
+    abort(403)
 
 
 # --- the gate run before every request ------------------------------------------------------

@@ -3,7 +3,9 @@
 Each domain keeps `tests/<domain>/access_cases.py` with `CASES = {endpoint: Case(...)}` for its
 routes that take an object id. `build(organisation)` creates an object owned by that
 organisation and returns the URL arguments; `power` is the power the route needs (None: any
-member). Staff-only routes use `staff=True`: customers get 403 there.
+member). Staff-only routes use `staff=True`: customers get 403 there. Staff routes that change
+an organisation's data add `curated=True`: a manager who does not curate the owner is refused
+(403), its curator and an admin are not.
 """
 
 from collections.abc import Callable
@@ -15,6 +17,7 @@ class Case:
     build: Callable
     power: object = None
     staff: bool = False
+    curated: bool = False
     kind: str = "pharmacy"
 
 

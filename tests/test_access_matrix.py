@@ -6,14 +6,22 @@ routes a customer gets 403. Never a 200, never a 500. A new object route without
 """
 
 import importlib
+import io
 import pkgutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 import tests
+from portal import ledger
+from portal.audit import AuditEvent
+from portal.documents.models import SupplierDocument
+from portal.extensions import db
 from portal.organisations.models import ALL_POWERS
+from portal.security import rule_for
 from tests.access import TOKEN_ROUTES
+from tests.documents.files import PDF_BYTES
 from tests.factories import login, make_organisation, make_user
 
 
@@ -75,3 +83,136 @@ def test_object_route_access(app, endpoint):
         insider = app.test_client()
         login(insider, make_user(owner, ALL_POWERS - {case.power}))
         assert request(insider, rule, kwargs).status_code == 403
+
+
+# --- the curator rule: staff changes to an organisation's data ---------------------------------
+
+# Staff routes that take an object id and write, yet change no one organisation's data: the
+# shared catalogue, staff accounts (admins only), applications (no organisation, so no curator,
+# yet), the curator assignment itself (admins only).
+NOT_ORGANISATION_DATA = {
+    "catalog.item_certificates",
+    "catalog.delete_certificate",
+    "backoffice.assign_manager",
+    "backoffice.toggle_staff",
+    "backoffice.reset_two_factor",
+    "onboarding.approve_application",
+    "onboarding.reject_application",
+    "onboarding.request_information",
+}
+
+
+def test_every_changing_staff_route_is_under_the_curator_rule(app):
+    changing = {
+        endpoint
+        for endpoint, rule in object_routes(app).items()
+        if "POST" in rule.methods and CASES.get(endpoint) and CASES[endpoint].staff
+    }
+    uncurated = sorted(changing - NOT_ORGANISATION_DATA - set(CURATED))
+    assert uncurated == [], f"mark these curated=True or say why not: {uncurated}"
+    for endpoint in CURATED:
+        assert rule_for(app.view_functions[endpoint]).kind == "curator", endpoint
+
+
+CURATED = sorted(endpoint for endpoint, case in CASES.items() if case.curated)
+
+
+def _audited_refusals(manager):
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "access.curator_refused", AuditEvent.actor_id == manager.id
+        )
+    )
+
+
+@pytest.mark.parametrize("endpoint", CURATED)
+def test_only_the_curator_and_admins_change_an_organisations_data(app, endpoint):
+    rule = object_routes(app)[endpoint]
+    case = CASES[endpoint]
+    curator = make_user(staff_role="manager")
+    owner = make_organisation(case.kind, manager_id=curator.id)
+    db.session.commit()
+    url = rule.build(case.build(owner), append_unknown=False)[1]
+
+    other_manager = make_user(staff_role="manager")
+    stranger = app.test_client()
+    login(stranger, other_manager)
+    assert stranger.post(url, data={}).status_code == 403
+    assert _audited_refusals(other_manager) == 1
+
+    for user in (curator, make_user(staff_role="admin")):
+        allowed = app.test_client()
+        login(allowed, user)
+        status = allowed.post(url, data={}).status_code
+        assert status not in (403, 404) and status < 500, (user.staff_role, status)
+
+
+def test_a_bank_statement_with_another_curators_customer_is_refused_whole(app):
+    curator = make_user(staff_role="manager")
+    theirs = make_organisation("gas", manager_id=curator.id)
+    other_manager = make_user(staff_role="manager")
+    mine = make_organisation("gas", manager_id=other_manager.id)
+    db.session.commit()
+    text = (
+        "payer_inn;amount;date;document_number\n"
+        f"{mine.inn};100,00;01.11.2026;1\n{theirs.inn};100,00;01.11.2026;2\n"
+    )
+    csv_file = {"file": (io.BytesIO(text.encode()), "statement.csv")}
+    stranger = app.test_client()
+    login(stranger, other_manager)
+    page = stranger.post("/metering/staff/payments", data=csv_file).get_data(as_text=True)
+    assert f"Клиента с ИНН {theirs.inn} ведёт другой менеджер" in page
+    assert ledger.balance(theirs.id) == 0 and ledger.balance(mine.id) == 0
+
+    allowed = app.test_client()
+    login(allowed, curator)
+    text = f"payer_inn;amount;date;document_number\n{theirs.inn};100,00;01.11.2026;2\n"
+    csv_file["file"] = (io.BytesIO(text.encode()), "statement.csv")
+    page = allowed.post("/metering/staff/payments", data=csv_file).get_data(as_text=True)
+    assert "Загружено оплат: 1" in page
+
+
+def test_only_the_curator_publishes_a_document_to_an_organisation(app):
+    curator = make_user(staff_role="manager")
+    owner = make_organisation(manager_id=curator.id)
+    db.session.commit()
+
+    def publish(user):
+        client = app.test_client()
+        login(client, user)
+        return client.post(
+            "/backoffice/documents/new",
+            data={
+                "organisation_id": str(owner.id),
+                "kind": "certificate",
+                "title": "Сертификат",
+                "number": "1",
+                "file": (io.BytesIO(PDF_BYTES), "doc.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
+
+    other_manager = make_user(staff_role="manager")
+    assert publish(other_manager).status_code == 403
+    assert _audited_refusals(other_manager) == 1
+    assert db.session.scalar(select(func.count(SupplierDocument.id))) == 0
+    assert publish(curator).status_code == 302
+    assert publish(make_user(staff_role="admin")).status_code == 302
+
+
+def test_the_manager_a_request_is_handed_to_may_answer_it_but_not_reassign_it(app):
+    from portal.tickets.models import Ticket
+    from tests.tickets.access_cases import a_ticket
+
+    curator, colleague = make_user(staff_role="manager"), make_user(staff_role="manager")
+    owner = make_organisation(manager_id=curator.id)
+    ticket = db.session.get(Ticket, a_ticket(owner)["ticket_id"])
+    ticket.assigned_to_id = colleague.id
+    db.session.commit()
+    client = app.test_client()
+    login(client, colleague)
+    answer = {"body": "Поставка в четверг", "submit": "1"}
+    assert client.post(f"/backoffice/tickets/{ticket.id}", data=answer).status_code == 302
+    assert db.session.get(Ticket, ticket.id).events[-1].body == "Поставка в четверг"
+    reassign = {"assignee": str(colleague.id)}
+    assert client.post(f"/backoffice/tickets/{ticket.id}/assign", data=reassign).status_code == 403

@@ -22,6 +22,7 @@ from portal.form_fields import choices
 from portal.organisations import services as organisations
 from portal.organisations.forms import KIND_LABELS, POWER_LABELS
 from portal.organisations.models import Membership, Organisation
+from portal.request_guard import int_arg, text_arg
 from portal.security import access, can_manage_organisation, require_manage_organisation
 
 
@@ -29,7 +30,7 @@ from portal.security import access, can_manage_organisation, require_manage_orga
 @access.staff()
 def list_organisations():
     query = select(Organisation).order_by(Organisation.legal_name)
-    search = (request.args.get("q") or "").strip()
+    search = text_arg("q")
     if search:
         query = query.where(
             or_(Organisation.legal_name.ilike(f"%{search}%"), Organisation.inn.startswith(search))
@@ -133,7 +134,7 @@ def assign_manager(organisation_id):
 
 
 @bp.route("/members/<int:membership_id>/access-code", methods=["POST"])
-@access.staff()
+@access.curator(Membership, "membership_id")
 def issue_access_code(membership_id):
     """The "come to your curator" path: a new one-time code replaces the forgotten password."""
     membership = db.get_or_404(Membership, membership_id)
@@ -154,7 +155,7 @@ def issue_access_code(membership_id):
 
 
 @bp.route("/members/<int:membership_id>/reset-link", methods=["POST"])
-@access.staff()
+@access.curator(Membership, "membership_id")
 def send_reset_link(membership_id):
     membership = db.get_or_404(Membership, membership_id)
     require_manage_organisation(membership.organisation)
@@ -256,7 +257,8 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if filters.action.data:
         query = query.where(AuditEvent.action.startswith(filters.action.data.strip()))
-    if (filters.organisation_id.data or "").isdigit():
-        query = query.where(AuditEvent.organisation_id == int(filters.organisation_id.data))
+    organisation_id = int_arg("organisation_id")
+    if organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("backoffice/audit.html", page=page, filters=filters)

@@ -64,7 +64,10 @@ def save_pdf(file_storage) -> SavedPdf:
     if not data.startswith(PDF_MAGIC):
         raise CertificateError(_l("Only PDF files are accepted."), "file")
     try:
-        storage.detect_type(data)  # a forged header without the %%EOF trailer is refused
+        # The one check of every upload: structurally a PDF, no active content; the name's
+        # extension then matches it.
+        storage.detect_type(data, allowed={storage.PDF})
+        original_name = storage.clean_original_name(original_name, storage.PDF)
     except storage.FileRefused as error:
         raise CertificateError(error.message, "file") from error
     folder = storage.upload_root() / FOLDER

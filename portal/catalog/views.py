@@ -19,6 +19,7 @@ from portal.catalog.price_list import price_list_workbook
 from portal.documents import storage
 from portal.extensions import db
 from portal.organisations.models import Power
+from portal.request_guard import int_arg, text_arg
 from portal.security import access, current_organisation, has_power, safe_next_url
 
 
@@ -36,9 +37,9 @@ def _filters_from_request() -> search.SearchFilters:
     args = request.args
     sort = args.get("sort", "name")
     return search.SearchFilters(
-        text=(args.get("q") or "").strip()[:200],
-        category_id=args.get("category", type=int),
-        manufacturer_id=args.get("manufacturer", type=int),
+        text=text_arg("q"),
+        category_id=int_arg("category"),
+        manufacturer_id=int_arg("manufacturer"),
         rx=args.get("rx", "") if args.get("rx") in ("yes", "no") else "",
         in_stock=bool(args.get("in_stock")),
         promotion=bool(args.get("promotion")),
@@ -277,7 +278,7 @@ def import_catalog():
 @access.staff()
 def certificate_items():
     """Staff find an item (by name, code or barcode) to manage its certificates."""
-    text = (request.args.get("q") or "").strip()[:200]
+    text = text_arg("q")
     items = []
     if text:
         items = db.session.scalars(

@@ -1,6 +1,10 @@
 """Storing files sent by users: type checked by content, random names, SHA-256, size limit.
 
-Used by customer uploads, supplier documents and ticket attachments. Files live under
+The one check for every uploaded file (customer scans, supplier documents, ticket
+attachments, item certificates, meter photos): `detect_type` judges the content (magic bytes,
+then a real parse: Pillow for images, pypdf for PDF, which must be structurally a PDF with
+no active content), and `clean_original_name` makes the name safe to show and to save
+(no control or bidi characters, an extension that matches the content). Files live under
 app.config["UPLOAD_DIR"], which is never a static folder; they are served only by views that
 check access first.
 """
@@ -8,13 +12,18 @@ check access first.
 import hashlib
 import io
 import os
+import re
 import secrets
+import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 # Content types we accept, recognised by their first bytes, never by the file name.
 PDF = "application/pdf"
@@ -29,6 +38,49 @@ SIGNATURES = [
     (b"MM\x00*", TIFF),
 ]
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", TIFF: ".tif"}
+# Extensions a user's file name may keep for each content type (others become the first).
+NAME_EXTENSIONS = {
+    PDF: {".pdf"},
+    JPEG: {".jpg", ".jpeg", ".jpe"},
+    PNG: {".png"},
+    TIFF: {".tif", ".tiff"},
+}
+# Characters never kept in a file name: controls (Cc), format characters such as the
+# right-to-left override that makes "invoice‮fdp.exe" look like "invoiceexe.pdf" (Cf), line and
+# paragraph separators, surrogates, private-use and unassigned code points.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+# A PDF is refused when it can act on its own: scripts, actions run on opening or on events,
+# launching programs, files carried inside, XFA forms, rich media.
+ACTIVE_PDF_KEYS = {
+    "/JS",
+    "/JavaScript",
+    "/AA",
+    "/Launch",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/EF",
+    "/XFA",
+    "/RichMedia",
+}
+ACTIVE_PDF_ACTIONS = {
+    "/JavaScript",
+    "/Launch",
+    "/SubmitForm",
+    "/ImportData",
+    "/GoToE",
+    "/GoToR",
+    "/Rendition",
+    "/Sound",
+    "/Movie",
+}
+# More objects than a scan or a generated document has: refused rather than walked.
+MAX_PDF_OBJECTS = 200_000
+# HTML or script markup outside the PDF's streams: a page in disguise, not a document.
+HTML_IN_PDF = re.compile(
+    rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|form|img)\b", re.IGNORECASE
+)
+STREAM_DATA = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
 PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", TIFF: "TIFF"}
 # Allow the usual decompression-bomb guard but for big A3 scans at 600 dpi.
 Image.MAX_IMAGE_PIXELS = 120_000_000
@@ -57,27 +109,43 @@ def upload_root() -> Path:
     return root
 
 
-def clean_original_name(name: str | None) -> str:
-    """The name as the user gave it, for display only; path-like names are refused."""
-    name = (name or "").strip()
+def clean_original_name(name: str | None, content_type: str | None = None) -> str:
+    """The name as the user gave it, made safe to show and save; path-like names are refused.
+
+    Control, format (bidi) and other invisible characters are dropped; with `content_type`
+    the extension is made to match the content ("scan.exe" holding a PDF becomes "scan.pdf").
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
+    name = " ".join(name.split())
     if not name:
         raise FileRefused(_l("The file has no name."))
-    if "/" in name or "\\" in name or name.startswith(".") or ".." in name or "\x00" in name:
+    if "/" in name or "\\" in name or name.startswith(".") or ".." in name:
         raise FileRefused(_l("The file name must not contain a path; rename the file."))
     if len(name) > 200:
         raise FileRefused(_l("The file name is too long (200 characters at most)."))
+    if content_type is not None:
+        name = _with_extension(name, content_type)
     return name
 
 
-def detect_type(data: bytes) -> str:
+def _with_extension(name: str, content_type: str) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    if dot and "." + suffix.lower() in NAME_EXTENSIONS[content_type]:
+        return name
+    if dot and stem and len(suffix) <= 5 and suffix.isascii() and suffix.isalnum():
+        name = stem.rstrip()  # a wrong extension (".exe", ".html") is replaced
+    extension = EXTENSIONS[content_type]
+    return name[: 200 - len(extension)] + extension
+
+
+def detect_type(data: bytes, allowed=None) -> str:
     """The content type by magic bytes, double-checked by parsing; refuse anything else."""
     content_type = next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
-    if content_type is None:
+    if content_type is None or (allowed is not None and content_type not in allowed):
         raise FileRefused(_l("Only PDF, JPEG, PNG or TIFF files are accepted."))
     if content_type == PDF:
-        # A real PDF ends with an end-of-file marker; a renamed file with a forged header does not.
-        if b"%%EOF" not in data[-2048:]:
-            raise FileRefused(_l("The file is not a valid PDF document."))
+        check_pdf(data)
         return content_type
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -87,6 +155,75 @@ def detect_type(data: bytes) -> str:
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise FileRefused(_l("The image is damaged or not what its content claims.")) from error
     return content_type
+
+
+def check_pdf(data: bytes) -> None:
+    """Refuse what is not structurally a PDF, and a PDF with active content."""
+    tail = data[-2048:]
+    # A real PDF ends with the cross-reference pointer and an end-of-file marker; a renamed
+    # file with a forged header does not.
+    if not re.match(rb"%PDF-[12]\.\d", data) or b"%%EOF" not in tail or b"startxref" not in tail:
+        raise FileRefused(_l("The file is not a valid PDF document."))
+    if HTML_IN_PDF.search(STREAM_DATA.sub(b"", data)):
+        raise FileRefused(_l("The file is not a valid PDF document."))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pypdf warns about every repaired detail
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise FileRefused(
+                    _l("The PDF is protected by a password; save it without the password.")
+                )
+            if len(reader.pages) < 1:
+                raise FileRefused(_l("The file is not a valid PDF document."))
+            active = _active_pdf_content(reader)
+    except FileRefused:
+        raise
+    except Exception as error:  # pypdf's errors on hostile input are many and varied
+        raise FileRefused(_l("The file is not a valid PDF document.")) from error
+    if active:
+        raise FileRefused(
+            _l(
+                "The PDF contains active content (%(what)s): scripts, automatic actions and "
+                "embedded files are not accepted. Print it to PDF or scan it again.",
+                what=active,
+            )
+        )
+
+
+def _active_pdf_content(reader) -> str | None:
+    """The first active element reachable from the document's trailer, or None."""
+    pending, seen, walked = [reader.trailer], set(), 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        walked += 1
+        if walked > MAX_PDF_OBJECTS:
+            return "/Objects"
+        if isinstance(item, DictionaryObject):
+            for name in item:
+                if name in ACTIVE_PDF_KEYS:
+                    return str(name)
+            action = item.get("/S")
+            if action in ACTIVE_PDF_ACTIONS:
+                return str(action)
+            if item.get("/Type") == "/EmbeddedFile":
+                return "/EmbeddedFile"
+            opening = item.get("/OpenAction")
+            if opening is not None:
+                opening = opening.get_object()
+                # Opening at a page is harmless; any other action on opening is not.
+                if isinstance(opening, DictionaryObject) and opening.get("/S") != "/GoTo":
+                    return "/OpenAction"
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+    return None
 
 
 def store_upload(file_storage) -> StoredFile:
@@ -103,6 +240,7 @@ def store_upload(file_storage) -> StoredFile:
             _l("The file is larger than %(limit)s MB.", limit=current_app.config["MAX_UPLOAD_MB"])
         )
     content_type = detect_type(data)
+    original_name = clean_original_name(original_name, content_type)
     stored_name = secrets.token_hex(20) + EXTENSIONS[content_type]
     path = upload_root() / stored_name
     # O_EXCL: never overwrite; a random 160-bit name makes a clash practically impossible.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.request_guard import MAX_ID
+
 SubjectLoader = Callable[[int, int], str | None]
 NumberFinder = Callable[[int, str], int | None]
 _LOADERS: dict[str, tuple[object, SubjectLoader]] = {}
@@ -65,6 +67,8 @@ def resolve_subject(organisation_id: int, kind: str | None, object_id) -> Subjec
         object_id = int(reference)
     except (TypeError, ValueError) as error:
         raise SubjectError(_l("Enter the number of the object.")) from error
+    if not 0 < object_id <= MAX_ID:  # past what an id column holds: no such object
+        raise SubjectError(_l("Your organisation has no such object: check the number."))
     _, loader = _LOADERS[kind]
     label = loader(organisation_id, object_id)
     if label is None:

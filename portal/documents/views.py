@@ -164,12 +164,11 @@ def _staff_upload_or_404(upload_id):
 
 
 @bp.route("/backoffice/scans/<int:upload_id>", methods=["GET", "POST"])
-@access.staff()
+@access.curator(CustomerUpload, "upload_id")
 def review_upload(upload_id):
     upload = _staff_upload_or_404(upload_id)
     form = ReviewForm()
     if form.validate_on_submit():
-        require_manage_organisation(upload.organisation)
         try:
             services.review_upload(
                 upload, current_user, accept=bool(form.accept.data), comment=form.comment.data
@@ -216,6 +215,8 @@ def publish_document():
         [(0, _("All customers"))] + [(o.id, f"{o.legal_name} ({o.inn})") for o in organisations]
     )
     if form.validate_on_submit():
+        if form.organisation_id.data:
+            require_manage_organisation(db.get_or_404(Organisation, form.organisation_id.data))
         try:
             services.publish_document(
                 current_user,
@@ -237,7 +238,7 @@ def publish_document():
 
 
 @bp.route("/backoffice/documents/<int:document_id>/withdraw", methods=["POST"])
-@access.staff()
+@access.curator(SupplierDocument, "document_id")
 def withdraw_document(document_id):
     document = db.get_or_404(SupplierDocument, document_id)
     if ConfirmForm().validate_on_submit():

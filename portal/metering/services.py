@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import audit, ledger
+from portal.documents import storage
 from portal.extensions import db
 from portal.metering.models import (
     VAT_RATE,
@@ -34,8 +35,11 @@ from portal.metering.models import (
 )
 from portal.money import MoneyError, to_money, vat_on_top
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
+from portal.security import can_manage_organisation
 
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+# Meter photos pass the one upload check (portal/documents/storage.py), images only.
+PHOTO_TYPES = {storage.JPEG: "jpg", storage.PNG: "png"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 THOUSAND = Decimal(1000)
 
@@ -344,10 +348,14 @@ def check_photo(upload) -> tuple[bytes, str] | None:
         return None
     if len(content) > MAX_PHOTO_BYTES:
         raise MeteringError(_l("The photo is larger than 10 MB."))
-    for signature, extension in PHOTO_SIGNATURES.items():
-        if content.startswith(signature):
-            return content, extension
-    raise MeteringError(_l("The photo must be a JPEG or PNG image."))
+    try:
+        content_type = storage.detect_type(content, allowed=PHOTO_TYPES)
+    except storage.FileRefused as refusal:
+        message = refusal.message
+        if not any(content.startswith(signature) for signature in PHOTO_SIGNATURES):
+            message = _l("The photo must be a JPEG or PNG image.")
+        raise MeteringError(message) from refusal
+    return content, PHOTO_TYPES[content_type]
 
 
 def photo_directory() -> Path:
@@ -1083,6 +1091,11 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
         )
         if line.organisation is None:
             line.error = _("No customer with INN %(inn)s.", inn=line.payer_inn)
+            continue
+        if not can_manage_organisation(user, line.organisation):
+            line.error = _(
+                "Customer with INN %(inn)s is curated by another manager.", inn=line.payer_inn
+            )
             continue
         key = (line.organisation.id, line.document_number, line.entry_date)
         if key in seen or _payment_exists(*key):

@@ -28,6 +28,7 @@ from portal.metering.forms import (
 )
 from portal.metering.models import Contract, MeteringPoint, Reading, ReadingSource
 from portal.organisations.models import Organisation, OrganisationKind, Power
+from portal.request_guard import int_arg
 from portal.security import (
     access,
     can_manage_organisation,
@@ -269,7 +270,8 @@ def meter_history(meter_id):
 
 def _render_meter_history(meter, *, staff):
     readings = services.meter_history(meter.id)
-    year = request.args.get("year", type=int) or services.local_today().year
+    # The chart shows `year` and the year before: both must be dates Python can hold.
+    year = int_arg("year", minimum=2, maximum=9999) or services.local_today().year
     by_period = {r.period: r.consumption for r in readings if r.consumption is not None}
     return render_template(
         "metering/meter_history.html",
@@ -287,7 +289,8 @@ def _render_meter_history(meter, *, staff):
 def contract_history(contract_id):
     contract = get_scoped_or_404(Contract, contract_id)
     periods = services.contract_consumption(contract.id)
-    year = request.args.get("year", type=int) or services.local_today().year
+    # The chart shows `year` and the year before: both must be dates Python can hold.
+    year = int_arg("year", minimum=2, maximum=9999) or services.local_today().year
     chart = _history_context({p: total for p, total, _count in periods}, year)
     return render_template(
         "metering/contract_history.html", contract=contract, periods=periods, chart=chart
@@ -323,7 +326,7 @@ def _staff_reading(reading_id):
 
 
 @bp.route("/staff/readings/<int:reading_id>/reviewed", methods=["POST"])
-@access.staff()
+@access.curator(Reading, "reading_id")
 def staff_mark_reviewed(reading_id):
     reading = _staff_reading(reading_id)
     if ConfirmForm().validate_on_submit():
@@ -334,15 +337,13 @@ def staff_mark_reviewed(reading_id):
 
 
 @bp.route("/staff/readings/<int:reading_id>/correct", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Reading, "reading_id")
 def staff_correct_reading(reading_id):
     reading = _staff_reading(reading_id)
-    organisation = db.session.get(Organisation, reading.organisation_id)
     form = CorrectionForm()
     if request.method == "GET":
         form.value.data = str(reading.value.normalize())
     if form.validate_on_submit():
-        require_manage_organisation(organisation)
         try:
             services.correct_reading(
                 reading,
@@ -435,7 +436,7 @@ def staff_organisation(organisation_id):
 
 
 @bp.route("/staff/organisations/<int:organisation_id>/payments", methods=["POST"])
-@access.staff()
+@access.curator(Organisation, "organisation_id")
 def staff_enter_payment(organisation_id):
     organisation = _gas_organisation_or_404(organisation_id)
     require_manage_organisation(organisation)
@@ -462,7 +463,7 @@ def staff_enter_payment(organisation_id):
 
 
 @bp.route("/staff/organisations/<int:organisation_id>/adjustments", methods=["POST"])
-@access.staff()
+@access.curator(Organisation, "organisation_id")
 def staff_enter_adjustment(organisation_id):
     organisation = _gas_organisation_or_404(organisation_id)
     require_manage_organisation(organisation)
@@ -549,7 +550,7 @@ def _back_to_organisation(organisation_id):
 
 
 @bp.route("/staff/organisations/<int:organisation_id>/contracts/new", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Organisation, "organisation_id")
 def staff_new_contract(organisation_id):
     organisation = _managed_gas_organisation(organisation_id)
     form = NewContractForm()
@@ -599,7 +600,7 @@ def _managed_contract(contract_id):
 
 
 @bp.route("/staff/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Contract, "contract_id")
 def staff_edit_contract(contract_id):
     contract = _managed_contract(contract_id)
     if request.method == "GET":
@@ -620,7 +621,7 @@ def staff_edit_contract(contract_id):
 
 
 @bp.route("/staff/contracts/<int:contract_id>/tariffs", methods=["POST"])
-@access.staff()
+@access.curator(Contract, "contract_id")
 def staff_add_tariff(contract_id):
     contract = _managed_contract(contract_id)
     form = TariffForm()
@@ -653,7 +654,7 @@ def _meter_contract_choices(organisation):
 
 
 @bp.route("/staff/organisations/<int:organisation_id>/meters/new", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Organisation, "organisation_id")
 def staff_new_meter(organisation_id):
     organisation = _managed_gas_organisation(organisation_id)
     form = NewMeterForm()
@@ -688,7 +689,7 @@ def _managed_meter(meter_id):
 
 
 @bp.route("/staff/meters/<int:meter_id>/edit", methods=["GET", "POST"])
-@access.staff()
+@access.curator(MeteringPoint, "meter_id")
 def staff_edit_meter(meter_id):
     meter, organisation = _managed_meter(meter_id)
     form = MeterForm(obj=meter) if request.method == "GET" else MeterForm()
@@ -716,7 +717,7 @@ def staff_edit_meter(meter_id):
 
 
 @bp.route("/staff/meters/<int:meter_id>/deactivate", methods=["POST"])
-@access.staff()
+@access.curator(MeteringPoint, "meter_id")
 def staff_deactivate_meter(meter_id):
     meter, organisation = _managed_meter(meter_id)
     if ConfirmForm().validate_on_submit():

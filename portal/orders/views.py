@@ -21,6 +21,7 @@ from portal.orders.forms import (
 from portal.orders.models import NEXT_STATUSES, Order, OrderStatus
 from portal.orders.order_files import OrderFileError, parse_quick_order, read_order_file
 from portal.organisations.models import Organisation, Power
+from portal.request_guard import text_arg
 from portal.security import (
     access,
     can_manage_organisation,
@@ -348,7 +349,7 @@ def order_xlsx(order_id):
 def staff_orders():
     query = select(Order).join(Organisation, Organisation.id == Order.organisation_id)
     status = request.args.get("status") or ""
-    search = (request.args.get("q") or "").strip()
+    search = text_arg("q")
     if status in OrderStatus.__members__.values():
         query = query.where(Order.status == status)
     if search:
@@ -399,7 +400,7 @@ def staff_order(order_id):
 
 
 @bp.route("/backoffice/orders/<int:order_id>/status", methods=["POST"])
-@access.staff()
+@access.curator(Order, "order_id")
 def staff_change_status(order_id):
     order = db.get_or_404(Order, order_id)
     require_manage_organisation(order.organisation)
@@ -417,7 +418,7 @@ def staff_change_status(order_id):
 
 
 @bp.route("/backoffice/orders/<int:order_id>/shipped", methods=["POST"])
-@access.staff()
+@access.curator(Order, "order_id")
 def staff_shipped_quantities(order_id):
     order = db.get_or_404(Order, order_id)
     require_manage_organisation(order.organisation)
@@ -441,7 +442,7 @@ def staff_shipped_quantities(order_id):
 
 
 @bp.route("/backoffice/orders/<int:order_id>/note", methods=["POST"])
-@access.staff()
+@access.curator(Order, "order_id")
 def staff_note(order_id):
     order = db.get_or_404(Order, order_id)
     require_manage_organisation(order.organisation)

@@ -174,8 +174,13 @@ def staff_queue():
     )
 
 
+def _assigned_to(ticket, user) -> bool:
+    """The curator (or an admin) may hand a request to a colleague, who may then answer it."""
+    return ticket.assigned_to_id == user.id
+
+
 @bp.route("/backoffice/tickets/<int:ticket_id>", methods=["GET", "POST"])
-@access.staff()
+@access.curator(Ticket, "ticket_id", delegate=_assigned_to)
 def staff_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
     form = StaffCommentForm()
@@ -214,7 +219,7 @@ def staff_ticket(ticket_id):
 
 
 @bp.route("/backoffice/tickets/<int:ticket_id>/assign", methods=["POST"])
-@access.staff()
+@access.curator(Ticket, "ticket_id")
 def assign_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
     form = AssignForm()

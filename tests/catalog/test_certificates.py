@@ -12,13 +12,9 @@ from portal.audit import AuditEvent
 from portal.catalog.models import ItemCertificate
 from portal.extensions import db
 from tests.catalog.builders import make_item
+from tests.documents.files import PDF_BYTES as PDF
 from tests.documents.files import download
 from tests.factories import login, make_user
-
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 
 
 def certificate_folder(app) -> Path:

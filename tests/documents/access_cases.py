@@ -45,10 +45,10 @@ def a_document(organisation):
 CASES = {
     "documents.download_upload": Case(an_upload, power=Power.UPLOAD_DOCUMENTS),
     "documents.delete_upload": Case(an_upload, power=Power.UPLOAD_DOCUMENTS),
-    "documents.review_upload": Case(an_upload, staff=True),
+    "documents.review_upload": Case(an_upload, staff=True, curated=True),
     "documents.staff_download_upload": Case(an_upload, staff=True),
     # Invoices are shown only to members who may see the finances.
     "documents.download_document": Case(a_document, power=Power.VIEW_FINANCE),
-    "documents.withdraw_document": Case(a_document, staff=True),
+    "documents.withdraw_document": Case(a_document, staff=True, curated=True),
     "documents.staff_download_document": Case(a_document, staff=True),
 }

@@ -10,11 +10,12 @@ from portal.extensions import db
 from portal.metering import services
 from portal.metering.models import Reading
 from portal.organisations.models import ALL_POWERS, Power
+from tests.documents.files import image_bytes
 from tests.factories import login, make_organisation, make_user
 from tests.metering.conftest import AFTER_WINDOW
 from tests.metering.helpers import add_reading, make_meter
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")  # a real image: a forged header alone is refused
 
 
 def reading_count():
@@ -271,3 +272,15 @@ def test_one_query_loads_what_the_checks_of_a_submission_need(gas_org, meters, t
     expected = services.last_year_consumption(mine, reading_date)
     assert {k: v for k, v in expected.items() if v is not None} == last_year
     assert null_last_year.id not in last_year and last_year[second.id] == Decimal("1000")
+
+
+def test_a_photo_with_an_image_header_but_no_image_is_refused(login_as, gas_user, meters, today):
+    """The one upload check parses the image: a PNG signature in front of HTML is not a photo."""
+    first, _second = meters
+    client = login_as(gas_user)
+    forged = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+    response = submit(
+        client, {first: "5100"}, **{f"photo-{first.id}": (io.BytesIO(forged), "meter.png")}
+    )
+    assert "повреждено" in response.get_data(as_text=True)
+    assert reading_count() == 6

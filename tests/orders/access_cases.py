@@ -14,7 +14,7 @@ CASES = {
     "orders.invoice_pdf": Case(an_order, power=Power.ORDER),
     "orders.order_xlsx": Case(an_order, power=Power.ORDER),
     "orders.staff_order": Case(an_order, staff=True),
-    "orders.staff_change_status": Case(an_order, staff=True),
-    "orders.staff_shipped_quantities": Case(an_order, staff=True),
-    "orders.staff_note": Case(an_order, staff=True),
+    "orders.staff_change_status": Case(an_order, staff=True, curated=True),
+    "orders.staff_shipped_quantities": Case(an_order, staff=True, curated=True),
+    "orders.staff_note": Case(an_order, staff=True, curated=True),
 }

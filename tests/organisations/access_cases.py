@@ -11,8 +11,8 @@ def a_membership(organisation):
 CASES = {
     "organisations.edit_member": Case(a_membership, power=Power.MANAGE_USERS),
     "organisations.toggle_block": Case(a_membership, power=Power.MANAGE_USERS),
-    "backoffice.issue_access_code": Case(a_membership, staff=True),
-    "backoffice.send_reset_link": Case(a_membership, staff=True),
+    "backoffice.issue_access_code": Case(a_membership, staff=True, curated=True),
+    "backoffice.send_reset_link": Case(a_membership, staff=True, curated=True),
     "backoffice.show_organisation": Case(lambda o: {"organisation_id": o.id}, staff=True),
     "backoffice.assign_manager": Case(lambda o: {"organisation_id": o.id}, staff=True),
     "backoffice.reset_two_factor": Case(

@@ -40,7 +40,7 @@ CASES = {
     "tickets.show_ticket": Case(a_ticket, power=Power.CREATE_REQUESTS),
     "tickets.close_ticket": Case(a_ticket, power=Power.CREATE_REQUESTS),
     "tickets.download_attachment": Case(an_attachment, power=Power.CREATE_REQUESTS),
-    "tickets.staff_ticket": Case(a_ticket, staff=True),
-    "tickets.assign_ticket": Case(a_ticket, staff=True),
+    "tickets.staff_ticket": Case(a_ticket, staff=True, curated=True),
+    "tickets.assign_ticket": Case(a_ticket, staff=True, curated=True),
     "tickets.staff_download_attachment": Case(an_attachment, staff=True),
 }
