@@ -74,8 +74,9 @@ ACTIVE_PDF_ACTIONS = {
     "/Sound",
     "/Movie",
 }
-# More objects than a scan or a generated document has: refused rather than walked.
-MAX_PDF_OBJECTS = 200_000
+# More objects than a scan or a generated document has (a 300-page statement has ~4,000):
+# refused rather than parsed, since parsing costs time per object.
+MAX_PDF_OBJECTS = 20_000
 # HTML or script markup outside the PDF's streams: a page in disguise, not a document.
 HTML_IN_PDF = re.compile(
     rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|form|img)\b", re.IGNORECASE
@@ -170,6 +171,14 @@ def check_pdf(data: bytes) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pypdf warns about every repaired detail
             reader = PdfReader(io.BytesIO(data), strict=False)
+            objects = sum(len(section) for section in reader.xref.values())
+            if objects + len(reader.xref_objStm) > MAX_PDF_OBJECTS:
+                raise FileRefused(
+                    _l(
+                        "The PDF has more than %(max)s objects, too many to be checked.",
+                        max=MAX_PDF_OBJECTS,
+                    )
+                )
             if reader.is_encrypted and not reader.decrypt(""):
                 raise FileRefused(
                     _l("The PDF is protected by a password; save it without the password.")

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 from sqlalchemy import func, select
-from weasyprint import HTML
 
 from portal.catalog.models import ItemCertificate
+from portal.documents import storage
 from portal.documents.models import CustomerUpload, SupplierDocument
 from portal.extensions import db
+from portal.reports import pdf
 from portal.tickets.models import Ticket, TicketAttachment
 from tests.catalog.builders import make_item
 from tests.documents.files import PDF_BYTES, download, file, image_bytes, make_pdf
@@ -92,10 +93,25 @@ def test_html_or_a_broken_file_behind_a_pdf_header_is_refused(app, login_as, buy
     assert count(CustomerUpload) == 0 and files_on_disk(app) == before
 
 
-def test_real_pdfs_are_accepted(login_as, buyer):
+def test_a_pdf_of_too_many_objects_is_refused_unparsed(app, login_as, buyer, monkeypatch):
+    monkeypatch.setattr(storage, "MAX_PDF_OBJECTS", 50)  # the real limit needs a 0.5 MB file
+    data = make_pdf(extra=(b"null",) * 50)
+    response = upload_scan(login_as(buyer), data, "акт.pdf")
+    assert response.status_code == 422
+    assert "слишком много" in response.get_data(as_text=True)
+    assert count(CustomerUpload) == 0
+
+
+def test_real_pdfs_are_accepted(app, login_as, buyer):
     """What generators write passes: WeasyPrint, pypdf, and "open at page 1" (LaTeX's habit)."""
     client = login_as(buyer)
-    generated = HTML(string="<h1>Акт сверки</h1>").write_pdf()
+    html = (
+        '<html><head><style>@font-face { font-family: "Portal Sans"; '
+        'src: url("portal-static:fonts/DejaVuSans.ttf"); } body { font-family: "Portal Sans"; }'
+        "</style></head><body><h1>Акт сверки</h1></body></html>"
+    )
+    with app.test_request_context():  # the portal's own renderer, with its bundled font
+        generated = pdf.html_to_pdf(html)
     opens_at_page = make_pdf(catalog=b"/OpenAction[3 0 R/Fit]")
     for number, data in enumerate((generated, written_by_pypdf(), opens_at_page), start=1):
         assert upload_scan(client, data, f"акт-{number}.pdf").status_code == 302
