@@ -1,7 +1,5 @@
 """Gas metering rules: the submission window, reading validation, corrections, settlement."""
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from portal import audit, ledger
 from portal.extensions import db
+from portal.files import tables
 from portal.metering.models import (
     VAT_RATE,
     Contract,
@@ -1026,10 +1025,7 @@ def _decode(content: bytes) -> str:
 
 def import_bank_statement(content: bytes, user) -> list[StatementLine]:
     """Post every payment line of a CSV statement, or none if any line is wrong."""
-    text = _decode(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = iter(tables.read_csv(content, tables.import_limits(), error=MeteringError))
     header = next(reader, None)
     if not header:
         raise MeteringError(_l("The file is empty."))
