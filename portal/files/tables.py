@@ -323,6 +323,28 @@ def _sheet_rows(workbook, reading: _Reading):
                     yield values
 
 
+def _lines(text: str, reading: _Reading):
+    """The lines of the text, each with its end; a line no table row could fill is refused.
+
+    A line holds at most max_columns fields, so a longer line than max_columns cells of
+    max_cell_chars (with quotes and delimiter) has a cell over the limit: it is refused before
+    it is copied out of the text (a StringIO would hold the whole text again, four bytes a
+    character).
+    """
+    limits = reading.limits
+    longest = limits.max_columns * (limits.max_cell_chars + 3)
+    start, number, size = 0, 0, len(text)
+    while start < size:
+        number += 1
+        end = text.find("\n", start, start + longest + 1)
+        if end < 0:
+            if size - start > longest:
+                reading.refuse_cell(number)
+            end = size - 1
+        yield text[start : end + 1]
+        start = end + 1
+
+
 def _cell_text(value) -> str:
     if value is None:
         return ""
@@ -362,7 +384,7 @@ def _csv_rows(data: bytes, reading: _Reading):
     # The csv module's own limit (process-wide, set on every reading) stops a long field while
     # it is read, before the field is in memory.
     csv.field_size_limit(limits.max_cell_chars)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(_lines(text, reading), delimiter=delimiter)
     rows = []
     while True:
         try:
