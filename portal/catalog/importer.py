@@ -12,6 +12,7 @@ from portal.catalog.models import Category, Item, ItemPrice, Manufacturer, Price
 from portal.extensions import db
 from portal.files import tables
 from portal.money import MoneyError, to_money
+from portal.validators import NumberError, parse_whole
 
 # Recognised headers (lower case) for each field: English keys and the usual Russian names.
 COLUMNS = {
@@ -68,12 +69,13 @@ def _flag(value: str):
 
 
 def _whole(value: str, default: int | None):
-    value = value.strip()
-    if not value:
+    if not value.strip():
         return default
-    if value.endswith(".0"):
-        value = value[:-2]
-    return int(value) if value.isdigit() and int(value) >= 1 else None
+    try:
+        number = parse_whole(value)
+    except NumberError:
+        return None
+    return number if number >= 1 else None
 
 
 def _clean_row(values: dict, line: int):

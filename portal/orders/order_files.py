@@ -33,6 +33,9 @@ def parse_quick_order(text: str) -> list[OrderRow]:
         if not line:
             continue
         parts = [p for p in re.split(r"[\s;,]+", line) if p]
+        if not parts:  # only separators («;;»): reported as a line without a code
+            rows.append(OrderRow(number, "", ""))
+            continue
         code = parts[0]
         quantity = parts[1] if len(parts) > 1 else ""
         if len(parts) > 2:
