@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 MONEY_FORMAT = '#,##0.00" ₽"'
@@ -27,7 +28,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def cell(sheet, value, *, bold=False, number_format=None, wrap=False):
     """A write-only cell; Decimal money stays exact (written as a number with 2 places)."""
-    item = _as_text_if_formula_like(WriteOnlyCell(getattr(sheet, "worksheet", sheet), value=value))
+    worksheet = getattr(sheet, "worksheet", sheet)
+    item = WriteOnlyCell(worksheet, value=_without_illegal_characters(value))
+    item = _as_text_if_formula_like(item)
     if isinstance(value, Decimal) and number_format is None:
         number_format = MONEY_FORMAT
     if number_format:
@@ -37,6 +40,14 @@ def cell(sheet, value, *, bold=False, number_format=None, wrap=False):
     if wrap:
         item.alignment = Alignment(wrap_text=True, vertical="top")
     return item
+
+
+def _without_illegal_characters(value):
+    # Control characters (a \x0b in a typed address, a \x01 in a bank file) are not allowed in
+    # a worksheet: openpyxl would refuse the whole download; they carry nothing a reader needs.
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def _as_text_if_formula_like(item):
@@ -56,6 +67,7 @@ class TextSafeSheet:
         self.worksheet.append([self.text_safe(value) for value in row])
 
     def text_safe(self, value):
+        value = _without_illegal_characters(value)
         if isinstance(value, Cell):
             return _as_text_if_formula_like(value)
         if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -18,9 +18,10 @@ from tests.reports.xlsx_checks import FORMULA_LIKE, assert_text_not_formula, cel
 
 
 def test_the_writer_keeps_formula_like_text_as_text_and_numbers_as_numbers():
+    """And drops control characters, which openpyxl refuses (the download would fail)."""
     workbook, sheet = xlsx.new_write_only("test")
     sheet.append([*FORMULA_LIKE, "\tTAB", "\rCR", xlsx.cell(sheet, "=1+1", bold=True)])
-    sheet.append([-5, Decimal("-3.50"), xlsx.cell(sheet, Decimal("-7.25")), "обычный текст"])
+    sheet.append([-5, Decimal("-3.50"), xlsx.cell(sheet, Decimal("-7.25")), "обычный\x0b текст"])
     data = xlsx.to_bytes(workbook)
     assert_text_not_formula(data, *FORMULA_LIKE, "\tTAB", "=1+1")
     [carriage] = [c for c in cells(data) if str(c.value).endswith("CR")]  # XML reads CR as LF
