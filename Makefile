@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: bench-load worker run test install install-dev translations migrate lint format e2e messages clean
+.PHONY: bench-load fuzz worker run test install install-dev translations migrate lint format e2e messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test: install-dev
 bench-load: install-dev
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/load_test.py --duration 60 --users 30
+
+## A short coverage-guided run of the parsers users reach (atheris, the `fuzz` extra).
+FUZZ_SECONDS ?= 120
+fuzz: install-dev
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	$(BIN)/python bench/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS)
 
 e2e: install-dev
 	$(BIN)/pytest tests/e2e
