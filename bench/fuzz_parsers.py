@@ -5,16 +5,18 @@
 
 The first byte of each input chooses the parser; the rest is its input: the table reader
 (CSV and XLSX bytes, with a handful of real workbooks and CSV files as seeds so the fuzzer
-starts inside valid archives), quick-order lines, and the readers of quantities, readings and
-amounts. The portal's own modules and openpyxl are instrumented. A parser may refuse its input
-with its own error (TableError, NumberError, MoneyError, MeteringError); anything else is a
-crash, which atheris reports with the input that caused it (saved as crash-<hash> in
-instance/fuzz-found/). The seeds and what the run learned are kept in instance/fuzz-corpus.
+starts inside valid archives, and raw sheet XML put inside a valid workbook), quick-order
+lines, and the readers of quantities, readings and amounts. The portal's own modules and
+openpyxl are instrumented. A parser may refuse its input with its own error (TableError,
+NumberError, MoneyError, MeteringError); anything else is a crash, which atheris reports with
+the input that caused it (saved as crash-<hash> in instance/fuzz-found/). The seeds and what
+the run learned are kept in instance/fuzz-corpus.
 """
 
 import contextlib
 import io
 import sys
+import zipfile
 from pathlib import Path
 
 import atheris
@@ -41,7 +43,10 @@ LIMITS = tables.TableLimits(
     max_compression_ratio=100,
     max_seconds=5,
 )
-CSV, XLSX, QUICK_ORDER, NUMBERS = range(4)
+CSV, XLSX, SHEET_XML, QUICK_ORDER, NUMBERS = range(5)
+# Mutated archives mostly fail their CRC before a sheet is parsed: SHEET_XML puts the input, as
+# it is, in place of the first sheet of a valid workbook, so the cell-by-cell reading is reached.
+SHEET_NAME = "xl/worksheets/sheet1.xml"
 
 
 def seeds() -> dict[str, bytes]:
@@ -62,19 +67,34 @@ def seeds() -> dict[str, bytes]:
         + b"payer_inn;amount;date;document_number\n7701;1000,50;1.1.2026;5\n",
         "quick.txt": bytes([QUICK_ORDER]) + b"F1 2\n4600000000018;3\n;;\n",
         "numbers.txt": bytes([NUMBERS]) + b"1 234,5",
+        "sheet.xml": bytes([SHEET_XML])
+        + zipfile.ZipFile(io.BytesIO(workbook([["Код", "Количество"], ["F1", 2.5, True]]))).read(
+            SHEET_NAME
+        ),
     }
+
+
+def _workbook_with_sheet(sheet: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, content in TEMPLATE.items():
+            target.writestr(name, sheet if name == SHEET_NAME else content)
+    return buffer.getvalue()
 
 
 def test_one_input(data: bytes):
     if not data:
         return
-    target, body = data[0] % 4, data[1:]
+    target, body = data[0] % 5, data[1:]
     if target == CSV:
         with contextlib.suppress(tables.TableError):
             tables.read_csv(body, LIMITS)
     elif target == XLSX:
         with contextlib.suppress(tables.TableError):
             tables.read_xlsx(body, LIMITS)
+    elif target == SHEET_XML:
+        with contextlib.suppress(tables.TableError):
+            tables.read_xlsx(_workbook_with_sheet(body), LIMITS)
     else:
         text = body.decode("utf-8", "replace")
         if target == QUICK_ORDER:
@@ -89,7 +109,15 @@ def test_one_input(data: bytes):
                     parse(text)
 
 
+TEMPLATE: dict[str, bytes] = {}
+
+
 def main():
+    book = openpyxl.Workbook()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        TEMPLATE.update({name: archive.read(name) for name in archive.namelist()})
     corpus = ROOT / "instance" / "fuzz-corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     found = ROOT / "instance" / "fuzz-found"

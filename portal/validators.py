@@ -116,7 +116,9 @@ def number_text(raw, *, max_chars=40) -> str:
     for space in NUMBER_SPACES:
         text = text.replace(space, "")
     if not text.isascii():
-        raise NumberError(_l("Type the number with the digits 0–9."), "digits")
+        if any(not char.isascii() and char.isnumeric() for char in text):  # ٣, ², ①, 五
+            raise NumberError(_l("Type the number with the digits 0–9."), "digits")
+        raise NumberError(_l("Enter a number, e.g. 1234,5."), "format")  # words, other signs
     if len(text) > max_chars:
         raise NumberError(_l("The number is too long."), "length")
     return text
