@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: bench-load worker run test install install-dev lock translations migrate lint format e2e messages clean
+.PHONY: bench-load fuzz worker run test install install-dev lock translations migrate lint format e2e messages clean
 
 # Exact versions of every runtime and dev dependency (and of pip and setuptools themselves):
 # installs follow requirements/lock.txt; pyproject.toml keeps the lower bounds. `make lock`
@@ -67,6 +67,12 @@ test: install-dev
 bench-load: install-dev
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/load_test.py --duration 60 --users 30
+
+## A short coverage-guided run of the parsers users reach (atheris, the `fuzz` extra).
+FUZZ_SECONDS ?= 120
+fuzz: install-dev
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	$(BIN)/python bench/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS)
 
 e2e: install-dev
 	$(BIN)/pytest tests/e2e

@@ -147,6 +147,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "UPLOAD_DIR": _env("UPLOAD_DIR", str(BASE_DIR / "uploads")),
         "REPORT_DIR": _env("REPORT_DIR", str(BASE_DIR / "reports")),
         "MAX_UPLOAD_MB": int(_env("MAX_UPLOAD_MB", "20")),
+        # Uploaded tables (portal/files/tables.py): checked while reading, a refusal names the
+        # limit. UPLOAD_* for customers' files (order files, readings template), IMPORT_* for
+        # the staff imports (catalogue, bank statements); columns, cells and ratio for both.
+        "UPLOAD_MAX_ROWS": int(_env("UPLOAD_MAX_ROWS", "5000")),
+        "UPLOAD_MAX_COLUMNS": int(_env("UPLOAD_MAX_COLUMNS", "100")),
+        "UPLOAD_MAX_CELL_CHARS": int(_env("UPLOAD_MAX_CELL_CHARS", "10000")),
+        "UPLOAD_MAX_UNCOMPRESSED_MB": float(_env("UPLOAD_MAX_UNCOMPRESSED_MB", "20")),
+        "UPLOAD_MAX_COMPRESSION_RATIO": int(_env("UPLOAD_MAX_COMPRESSION_RATIO", "100")),
+        "UPLOAD_MAX_SECONDS": float(_env("UPLOAD_MAX_SECONDS", "10")),
+        "IMPORT_MAX_ROWS": int(_env("IMPORT_MAX_ROWS", "100000")),
+        "IMPORT_MAX_UNCOMPRESSED_MB": float(_env("IMPORT_MAX_UNCOMPRESSED_MB", "200")),
+        "IMPORT_MAX_SECONDS": float(_env("IMPORT_MAX_SECONDS", "60")),
         "BOOTSTRAP_SERVE_LOCAL": True,
         # Gas meter readings: the monthly submission window (days of the month, inclusive),
         # the share of deviation from the same month last year that triggers a warning, and

@@ -2,10 +2,13 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from portal.validators import NumberError, parse_decimal
+
 KOPECK = Decimal("0.01")
 THIN_SPACE = "\u202f"
 NO_BREAK_SPACE = "\u00a0"
 VAT_RATES = (Decimal("0"), Decimal("10"), Decimal("20"))
+MONEY_DIGITS = 12  # before the kopecks: the Money column (Numeric(14, 2)) holds no more
 
 
 class MoneyError(ValueError):
@@ -16,13 +19,23 @@ def to_money(value) -> Decimal:
     """Parse a number (Decimal, int, str with comma or dot) and round to kopecks."""
     if isinstance(value, float):
         raise MoneyError("floats are not money; pass a Decimal or a string")
-    try:
-        amount = Decimal(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
-    except (InvalidOperation, ValueError) as error:
-        raise MoneyError(f"not an amount: {value!r}") from error
+    if isinstance(value, str):
+        # typed text: the digits 0-9 only, no exponent, no more digits than the column holds
+        try:
+            amount = parse_decimal(value, max_digits=MONEY_DIGITS)
+        except NumberError as error:
+            raise MoneyError(f"not an amount: {value[:40]!r}") from error
+    else:
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, ValueError, TypeError) as error:
+            raise MoneyError(f"not an amount: {value!r}") from error
     if not amount.is_finite():
         raise MoneyError(f"not an amount: {value!r}")
-    return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
+    except InvalidOperation as error:  # more digits than the decimal context holds
+        raise MoneyError(f"not an amount: {value!r}") from error
 
 
 def vat_included(gross: Decimal, rate: Decimal) -> Decimal:

@@ -1,4 +1,8 @@
-"""WTForms validators for Russian requisites, phones, e-mail and passwords (library-backed)."""
+"""WTForms validators for Russian requisites, phones, e-mail and passwords (library-backed),
+and the reading of numbers people type (quantities, readings, amounts)."""
+
+import re
+from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -84,3 +88,69 @@ def strong_password(form, field):
     login = getattr(getattr(form, "login", None), "data", None)
     if login and login.lower() in value.lower():
         raise FieldError(_l("The password must not contain your login."))
+
+
+# --- numbers typed by people -------------------------------------------------------------------
+# Python reads more into a number than a person means: int("٣") is 3 and Decimal("٣") too,
+# "²".isdigit() is true but int("²") raises, Decimal("1e5") is 100000, "1_000" is 1000, and
+# int() of 5,000 digits raises. A person in Russia or in Excel types the digits 0-9, spaces (or
+# no-break spaces) between thousands and a comma or a dot: that is all these accept, and each
+# refusal is a NumberError with a message, never another exception.
+
+NUMBER_SPACES = (" ", "\u00a0", "\u202f", "\u2009")
+DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)", re.ASCII)
+
+
+class NumberError(ValueError):
+    """A typed number refused; `reason` is "digits", "length" or "format"."""
+
+    def __init__(self, message, reason):
+        super().__init__(str(message))
+        self.message = message
+        self.reason = reason
+
+
+def number_text(raw, *, max_chars=40) -> str:
+    """The typed text without its spaces; refuses digits other than 0-9 and absurd lengths."""
+    text = str(raw if raw is not None else "").strip()
+    for space in NUMBER_SPACES:
+        text = text.replace(space, "")
+    if not text.isascii():
+        if any(not char.isascii() and char.isnumeric() for char in text):  # ٣, ², ①, 五
+            raise NumberError(_l("Type the number with the digits 0–9."), "digits")
+        raise NumberError(_l("Enter a number, e.g. 1234,5."), "format")  # words, other signs
+    if len(text) > max_chars:
+        raise NumberError(_l("The number is too long."), "length")
+    return text
+
+
+def parse_whole(raw, *, max_digits=9) -> int:
+    """A whole number ≥ 0 («12», «1 200», «12,0» as Excel writes it)."""
+    text = number_text(raw)
+    if text.endswith((".0", ",0")):
+        text = text[:-2]
+    if not text or not text.isdigit():
+        raise NumberError(_l("Enter a whole number."), "format")
+    if len(text.lstrip("0")) > max_digits:
+        raise NumberError(
+            _l("Enter at most %(count)s digits.", count=max_digits),
+            "length",
+        )
+    return int(text)
+
+
+def parse_decimal(raw, *, max_digits: int) -> Decimal:
+    """A number with at most `max_digits` digits before the comma or dot (no exponents)."""
+    text = number_text(raw)
+    if not DECIMAL_TEXT.fullmatch(text):
+        raise NumberError(_l("Enter a number, e.g. 1234,5."), "format")
+    whole = text.lstrip("+-").replace(",", ".").partition(".")[0].lstrip("0")
+    if len(whole) > max_digits:
+        raise NumberError(
+            _l("Enter at most %(count)s digits before the decimal point.", count=max_digits),
+            "length",
+        )
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only numbers
+        raise NumberError(_l("Enter a number, e.g. 1234,5."), "format") from error

@@ -10,10 +10,9 @@ from stdnum import ean
 from portal import audit
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer, PriceList
 from portal.extensions import db
+from portal.files import tables
 from portal.money import MoneyError, to_money
-from portal.orders.order_files import OrderFileError, read_table
-
-MAX_IMPORT_ROWS = 100_000
+from portal.validators import NumberError, parse_whole
 
 # Recognised headers (lower case) for each field: English keys and the usual Russian names.
 COLUMNS = {
@@ -70,12 +69,13 @@ def _flag(value: str):
 
 
 def _whole(value: str, default: int | None):
-    value = value.strip()
-    if not value:
+    if not value.strip():
         return default
-    if value.endswith(".0"):
-        value = value[:-2]
-    return int(value) if value.isdigit() and int(value) >= 1 else None
+    try:
+        number = parse_whole(value)
+    except NumberError:
+        return None
+    return number if number >= 1 else None
 
 
 def _clean_row(values: dict, line: int):
@@ -139,10 +139,7 @@ def _clean_row(values: dict, line: int):
 
 def import_catalog(filename: str, data: bytes, *, dry_run=False) -> ImportReport:
     """Check every row; when all are valid (and not dry_run) create/update the items."""
-    try:
-        table = read_table(filename, data, MAX_IMPORT_ROWS)
-    except OrderFileError as error:
-        raise ImportFileError(error.message) from error
+    table = tables.read_table(filename, data, tables.import_limits(), error=ImportFileError)
     if not table:
         raise ImportFileError(_l("The file is empty."))
     header = [h.strip().lower() for h in table[0]]

@@ -1,12 +1,10 @@
 """Gas metering rules: the submission window, reading validation, corrections, settlement."""
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +20,7 @@ from sqlalchemy.orm import aliased, selectinload
 from portal import audit, ledger
 from portal.documents import storage
 from portal.extensions import db
+from portal.files import tables
 from portal.metering.models import (
     VAT_RATE,
     Contract,
@@ -36,6 +35,7 @@ from portal.metering.models import (
 from portal.money import MoneyError, to_money, vat_on_top
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
 from portal.security import can_manage_organisation
+from portal.validators import NumberError, parse_decimal, parse_whole
 
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 # Meter photos pass the one upload check (portal/documents/storage.py), images only.
@@ -219,17 +219,20 @@ def meters_without_reading(organisation_id, period: date) -> list[MeteringPoint]
 # --- validation --------------------------------------------------------------------------------
 
 
+VOLUME_DIGITS = 11  # before the decimal point: the Volume column (Numeric(14, 3)) holds no more
+
+
 def parse_volume(raw) -> Decimal:
     """A meter value typed by a person: digits with a dot or comma, not negative."""
-    text = str(raw if raw is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+    text = str(raw if raw is not None else "").strip()
     if not text:
         raise MeteringError(_l("Enter the reading."))
     try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation as error:
-        raise MeteringError(_l("Enter the reading as a number, e.g. 12345.6.")) from error
-    if not value.is_finite():
-        raise MeteringError(_l("Enter the reading as a number, e.g. 12345.6."))
+        value = parse_decimal(text, max_digits=VOLUME_DIGITS)
+    except NumberError as error:
+        if error.reason == "format":
+            raise MeteringError(_l("Enter the reading as a number, e.g. 12345.6.")) from error
+        raise MeteringError(error.message) from error
     if value < 0:
         raise MeteringError(_l("A reading cannot be negative."))
     if value != value.quantize(Decimal("0.001")):
@@ -1034,10 +1037,7 @@ def _decode(content: bytes) -> str:
 
 def import_bank_statement(content: bytes, user) -> list[StatementLine]:
     """Post every payment line of a CSV statement, or none if any line is wrong."""
-    text = _decode(content)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = iter(tables.read_csv(content, tables.import_limits(), error=MeteringError))
     header = next(reader, None)
     if not header:
         raise MeteringError(_l("The file is empty."))
@@ -1411,8 +1411,8 @@ def _checked_meter_fields(organisation, fields: MeterFields, meter_id=None) -> d
     if not model:
         raise MeteringError(_l("Enter the meter model."), "model")
     try:
-        digits = int(str(fields.digits).strip())
-    except ValueError as error:
+        digits = parse_whole(fields.digits, max_digits=2)
+    except NumberError as error:
         message = _l("Enter the number of digits as a whole number.")
         raise MeteringError(message, "digits") from error
     if not MIN_DIGITS <= digits <= MAX_DIGITS:
@@ -1421,8 +1421,8 @@ def _checked_meter_fields(organisation, fields: MeterFields, meter_id=None) -> d
             "digits",
         )
     try:
-        max_flow = Decimal(str(fields.max_flow).strip().replace(",", "."))
-    except InvalidOperation as error:
+        max_flow = parse_decimal(fields.max_flow, max_digits=8)
+    except NumberError as error:
         raise MeteringError(_l("Enter the maximum flow as a number."), "max_flow") from error
     if not max_flow.is_finite() or max_flow <= 0:
         raise MeteringError(_l("The maximum flow must be greater than zero."), "max_flow")

@@ -1,14 +1,11 @@
 """The readings template: a pre-filled XLSX to download, fill in and upload back."""
 
-import io
-import zipfile
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.files import tables
 from portal.metering.models import MeteringPoint
 from portal.metering.services import MeteringError, ReadingInput
 from portal.reports.xlsx import DATE_FORMAT, cell, new_write_only, to_bytes
@@ -36,7 +33,6 @@ HEADERS = {
     ),
 }
 YES = {"да", "yes", "y", "д", "1", "true"}
-MAX_ROWS = 20000
 
 
 def build_template(rows, language: str) -> bytes:
@@ -61,15 +57,14 @@ def build_template(rows, language: str) -> bytes:
 
 def parse_upload(stream, organisation_id) -> list[ReadingInput]:
     """Read the filled template; a changed header or unknown serials refuse the whole file."""
-    try:
-        workbook = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise MeteringError(
-            _l("The file is not an XLSX workbook. Download the template and fill it in."), "file"
-        ) from error
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = tuple(str(value or "").strip() for value in next(rows, ())[:7])
+    table = tables.read_xlsx(
+        stream.read(),
+        tables.upload_limits(),
+        error=lambda message: MeteringError(message, "file"),
+        damaged=_l("The file is not an XLSX workbook. Download the template and fill it in."),
+    )
+    rows = iter(table)
+    header = tuple(next(rows, ()))[:7]
     if header not in HEADERS.values():
         raise MeteringError(
             _l(
@@ -89,12 +84,10 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
     }
     inputs, unknown, seen = [], [], set()
     for number, values in enumerate(rows, start=2):
-        if number > MAX_ROWS:
-            raise MeteringError(_l("The file has too many rows."), "file")
-        values = tuple(values) + (None,) * 7
-        serial = str(values[0] or "").strip()
+        values = tuple(values) + ("",) * 7
+        serial = values[0]
         new_value = values[5]
-        if not serial and new_value in (None, ""):
+        if not serial and not new_value:
             continue
         meter = meters.get(serial)
         if meter is None:
@@ -106,13 +99,13 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
                 _("Meter %(serial)s appears twice in the file.", serial=serial), "file"
             )
         seen.add(meter.id)
-        if new_value in (None, ""):
+        if not new_value:
             continue
         inputs.append(
             ReadingInput(
                 meter_id=meter.id,
-                raw_value=str(new_value),
-                confirm_rollover=str(values[6] or "").strip().lower() in YES,
+                raw_value=new_value,
+                confirm_rollover=values[6].lower() in YES,
                 label=_("Row %(row)s, meter %(serial)s", row=number, serial=serial),
             )
         )

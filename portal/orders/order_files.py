@@ -1,17 +1,13 @@
 """Reading buyers' order files (XLSX or CSV) and pasted quick-order text into numbered rows."""
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
-from openpyxl.utils.exceptions import InvalidFileException
 
-MAX_ROWS = 5000
+from portal.files import tables
+
 CODE_HEADERS = {"код", "артикул", "sku", "code", "штрихкод", "штрих-код", "ean", "barcode", "шк"}
 QUANTITY_HEADERS = {"количество", "кол-во", "кол", "qty", "quantity", "заказ", "упак"}
 
@@ -37,6 +33,9 @@ def parse_quick_order(text: str) -> list[OrderRow]:
         if not line:
             continue
         parts = [p for p in re.split(r"[\s;,]+", line) if p]
+        if not parts:  # only separators («;;»): reported as a line without a code
+            rows.append(OrderRow(number, "", ""))
+            continue
         code = parts[0]
         quantity = parts[1] if len(parts) > 1 else ""
         if len(parts) > 2:
@@ -58,70 +57,9 @@ def _column_index(choice: str | None) -> int | None:
         raise OrderFileError(_l("Column «%(column)s» does not exist.", column=choice)) from error
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes, max_rows: int):
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise OrderFileError(_l("The file is damaged or is not an Excel workbook.")) from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in values])
-            if len(rows) > max_rows + 1:
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
-def _read_csv(data: bytes):
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise OrderFileError(_l("The CSV file is not in UTF-8 or Windows-1251 encoding."))
-    if "\x00" in text:
-        raise OrderFileError(_l("The file is damaged or is not a CSV table."))
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def read_table(filename: str, data: bytes, max_rows: int = MAX_ROWS) -> list[list[str]]:
-    """The first sheet of an XLSX file or a CSV file as rows of text cells."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        if not data.startswith(b"PK"):
-            raise OrderFileError(_l("The file is damaged or is not an Excel workbook."))
-        table = _read_xlsx(data, max_rows)
-    elif name.endswith(".csv"):
-        table = _read_csv(data)
-    else:
-        raise OrderFileError(_l("Upload an Excel (.xlsx) or CSV (.csv) file."))
-    if len(table) > max_rows + 1:
-        raise OrderFileError(_l("The file has more than %(count)s rows.", count=max_rows))
-    return table
-
-
 def read_order_file(filename: str, data: bytes, code_column=None, quantity_column=None):
     """Rows of an XLSX or CSV file as OrderRows, by chosen columns or recognised headers."""
-    table = read_table(filename, data)
+    table = tables.read_table(filename, data, tables.upload_limits(), error=OrderFileError)
     code_index = _column_index(code_column)
     quantity_index = _column_index(quantity_column)
     first_data_row = 0

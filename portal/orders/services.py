@@ -28,6 +28,7 @@ from portal.orders.models import (
     PaymentTerms,
 )
 from portal.organisations.models import DeliveryAddress, Organisation
+from portal.validators import NumberError, parse_whole
 
 STATUS_LABELS = {
     OrderStatus.NEW: _l("New"),
@@ -56,13 +57,11 @@ class OrderError(ValueError):
 
 
 def parse_quantity(text) -> int | None:
-    """A whole positive number of packs, or None."""
-    text = str(text or "").strip().replace(" ", "").replace("\u00a0", "")
-    if text.endswith((".0", ",0")):
-        text = text[:-2]
-    if not text.isdigit():
+    """A whole positive number of packs (the digits 0-9 only), or None."""
+    try:
+        value = parse_whole(text)
+    except NumberError:
         return None
-    value = int(text)
     return value if value > 0 else None
 
 

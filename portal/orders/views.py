@@ -32,6 +32,7 @@ from portal.security import (
     safe_next_url,
     scoped,
 )
+from portal.validators import NumberError, parse_whole
 
 
 @bp.before_request
@@ -429,7 +430,10 @@ def staff_shipped_quantities(order_id):
         raw = (request.form.get(f"shipped-{line.id}") or "").strip()
         if raw == "":
             continue
-        quantities[line.id] = int(raw) if raw.isdigit() else -1
+        try:
+            quantities[line.id] = parse_whole(raw)
+        except NumberError:
+            quantities[line.id] = -1  # refused by set_shipped_quantities with its message
     try:
         orders.set_shipped_quantities(order, quantities, current_user)
     except orders.OrderError as error:

@@ -303,3 +303,24 @@ def test_listing_rows_carry_the_prices_the_cart_charges(app, pharmacy, buyer):
     assert rows[2].promotion_percent == Decimal("15") and rows[3].promotion_percent is None
     assert rows[4].price is None and unpriced.id not in quotes
     assert all(row.price is None and row.list_price is None for row in without)
+
+
+def test_import_refuses_odd_numbers_row_by_row(login_as, admin):
+    """«²» as a minimum once answered 500, «٣» was read as 3, «1e9» as a billion roubles."""
+    data = (
+        "sku;trade_name;min_quantity;multiple;price\n"
+        "ODD1;Нурофен;²;1;100\n"
+        "ODD2;Кеторол;٣;1;100\n"
+        "ODD3;Арбидол;1;1;1e9\n"
+        f"ODD4;Ингавирин;1;{'9' * 5000};100\n"
+    ).encode()
+    response = login_as(admin).post(
+        "/backoffice/catalog/import",
+        data={"file": (io.BytesIO(data), "catalog.csv")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for line in (2, 3, 4, 5):
+        assert f"<td>{line}</td>" in page
+    assert db.session.scalar(select(func.count(Item.id))) == 0
