@@ -1,6 +1,7 @@
 """Jinja filters: money in roubles, dates and times in the portal's time zone."""
 
 from datetime import date
+from decimal import Decimal
 
 import phonenumbers
 from flask_babel import format_date, format_datetime
@@ -38,3 +39,11 @@ def phone(value):
 
 
 FILTERS = {"money": money, "datetime": local_datetime, "date": local_date, "phone": phone}
+
+
+def format_volume(value) -> str:
+    """12345.600 -> '12 345,6' (Russian grouping, no trailing zeros)."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u00a0").replace(".", ",")

@@ -152,28 +152,6 @@ class ReadingCorrection(db.Model):
     corrected_by = relationship("User")
 
 
-class GasCharge(db.Model):
-    """The monthly charge of a contract; posted to the ledger once per contract and period."""
-
-    __tablename__ = "gas_charges"
-    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_gas_charges_period"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
-    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"))
-    period: Mapped[date] = mapped_column(Date)
-    volume: Mapped[Decimal] = mapped_column(Volume)
-    net_amount: Mapped[Decimal] = mapped_column(Money)
-    vat_amount: Mapped[Decimal] = mapped_column(Money)
-    total: Mapped[Decimal] = mapped_column(Money)
-    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    contract = relationship("Contract")
-
-
 class ReadingReminder(db.Model):
     """A reminder e-mail already sent for a period, so a cron running twice sends it once."""
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, ledger
+from portal import audit, billing
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
@@ -338,7 +338,7 @@ def open_deferred_total(organisation_id) -> Decimal:
 
 
 def available_credit(organisation) -> Decimal:
-    debt = ledger.balance(organisation.id)
+    debt = billing.balance(organisation.id)
     return to_money(organisation.credit_limit - debt - open_deferred_total(organisation.id))
 
 
@@ -537,23 +537,7 @@ def change_status(order: Order, new_status, staff_user, note=None) -> Order:
             if line.shipped_quantity is None:
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
-        shipped = order.shipped_total
-        vat = sum(
-            (vat_included(line.shipped_amount, line.vat_rate) for line in order.lines),
-            Decimal("0.00"),
-        )
-        if shipped > 0:
-            ledger.post_charge(
-                order.organisation_id,
-                shipped,
-                entry_date=date.today(),
-                description=f"Отгрузка по заказу № {order.number}",
-                document_number=order.number,
-                vat_amount=vat,
-                source_type="order",
-                source_id=order.id,
-                created_by_id=staff_user.id,
-            )
+        billing.post_shipment(order, staff_user)
     order.status = new_status
     order.events.append(
         OrderEvent(status=new_status, user_id=staff_user.id, note=(note or "").strip() or None)
@@ -645,7 +629,7 @@ def open_orders_summary(organisation_id):
 
 
 def credit_position(organisation):
-    debt = ledger.balance(organisation.id)
+    debt = billing.balance(organisation.id)
     return {
         "balance": debt,
         "credit_limit": organisation.credit_limit,

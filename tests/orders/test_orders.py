@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal import ledger
 from portal.audit import AuditEvent
+from portal.billing import ledger
 from portal.extensions import db
 from portal.orders import services
 from portal.orders.models import CartLine, Order, OrderLine, OrderStatus

@@ -5,58 +5,21 @@ either. The balance is debits minus credits: positive means the customer owes, n
 means an overpayment. Orders and metering post here; statements read from here.
 """
 
-import enum
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import func, select
 
 from portal import audit
-from portal.database import Money, UTCDateTime, utcnow
+from portal.billing.models import EntryKind, LedgerEntry
 from portal.extensions import db
 from portal.money import to_money
 
-
-class EntryKind(enum.StrEnum):
-    CHARGE = "charge"
-    PAYMENT = "payment"
-    ADJUSTMENT = "adjustment"
+__all__ = ["EntryKind", "LedgerEntry", "LedgerError", "balance", "entries"]
 
 
 class LedgerError(ValueError):
     pass
-
-
-class LedgerEntry(db.Model):
-    __tablename__ = "ledger_entries"
-    __table_args__ = (
-        Index("ix_ledger_entries_org_date", "organisation_id", "entry_date"),
-        CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    # Optional: the gas contract (or other agreement) the entry belongs to.
-    contract_id: Mapped[int | None] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    entry_date: Mapped[date] = mapped_column(Date)
-    document_number: Mapped[str | None] = mapped_column(String(64))
-    description: Mapped[str] = mapped_column(String(500))
-    debit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
-    credit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
-    vat_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
-    # What produced the entry, e.g. ("order", 42) or ("gas_charge", 7); unique per source.
-    source_type: Mapped[str | None] = mapped_column(String(32))
-    source_id: Mapped[int | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    organisation = relationship("Organisation")
-
-    @property
-    def amount(self) -> Decimal:
-        return self.debit - self.credit
 
 
 def _post(organisation_id, kind, *, entry_date, description, debit=0, credit=0, **fields):

@@ -7,10 +7,10 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from portal.billing import rendering
+from portal.billing.ledger import post_payment
+from portal.billing.models import StatementJob
 from portal.extensions import db
-from portal.ledger import post_payment
-from portal.statements import rendering
-from portal.statements.models import StatementJob
 from tests.documents.files import download
 
 

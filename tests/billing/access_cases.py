@@ -1,10 +1,11 @@
 from datetime import date
 
+from portal.billing.models import StatementJob
 from portal.extensions import db
 from portal.organisations.models import Power
-from portal.statements.models import StatementJob
 from tests.access import Case
 from tests.factories import make_user
+from tests.metering.access_cases import the_organisation
 
 
 def a_job(organisation):
@@ -26,8 +27,14 @@ def a_job_download(organisation):
 
 
 CASES = {
-    "statements.show_job": Case(a_job, power=Power.VIEW_FINANCE),
-    "statements.job_status": Case(a_job, power=Power.VIEW_FINANCE),
-    "statements.retry_job": Case(a_job, power=Power.VIEW_FINANCE),
-    "statements.download": Case(a_job_download, power=Power.VIEW_FINANCE),
+    "billing.show_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.job_status": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.retry_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.download": Case(a_job_download, power=Power.VIEW_FINANCE),
 }
+CASES.update(
+    {
+        "billing.staff_enter_payment": Case(the_organisation, staff=True, kind="gas"),
+        "billing.staff_enter_adjustment": Case(the_organisation, staff=True, kind="gas"),
+    }
+)

@@ -12,12 +12,12 @@ from pathlib import Path
 from huey import SqliteHuey
 from sqlalchemy import select
 
+from portal.billing.ledger import post_charge, post_payment
+from portal.billing.models import JobStatus, StatementJob
+from portal.billing.queue import QUEUE_NAME, build_queue
 from portal.database import utcnow
 from portal.extensions import db
-from portal.ledger import post_charge, post_payment
-from portal.statements.models import JobStatus, StatementJob
-from portal.statements.queue import QUEUE_NAME, build_queue
-from tests.statements.test_statements import request
+from tests.billing.test_statements import request
 
 ROOT = Path(__file__).resolve().parents[2]
 

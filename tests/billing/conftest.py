@@ -3,9 +3,9 @@ from datetime import date
 import pytest
 from huey import SqliteHuey
 
+from portal.billing.ledger import post_charge, post_payment
+from portal.billing.queue import build_queue
 from portal.extensions import db
-from portal.ledger import post_charge, post_payment
-from portal.statements.queue import build_queue
 
 
 @pytest.fixture
@@ -75,3 +75,26 @@ def ledger(pharmacy):
         document_number="УПД-0099",
     )
     db.session.commit()
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """Pin "today" (Moscow) for billing and metering rules; returns a setter."""
+    from portal import clock
+    from portal.metering import services
+
+    def set_today(day):
+        monkeypatch.setattr(clock, "local_today", lambda: day)
+        monkeypatch.setattr(services, "local_today", lambda: day)
+        return day
+
+    set_today(date(2026, 11, 22))
+    return set_today
+
+
+@pytest.fixture
+def gas_user(gas_org):
+    from portal.organisations.models import ALL_POWERS
+    from tests.factories import make_user
+
+    return make_user(gas_org, ALL_POWERS, login="gas")

@@ -1,3 +1,5 @@
+"""Reconciliation statements: requested on a page, produced by the background worker."""
+
 from datetime import date
 
 import click
@@ -6,14 +8,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.forms import ConfirmForm
+from portal.billing import bp
+from portal.billing import statements as services
+from portal.billing.forms import StatementForm
+from portal.billing.models import JobStatus, StatementJob
+from portal.billing.queue import statement_queue
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations.models import Power
 from portal.security import access, current_organisation, get_scoped_or_404
-from portal.statements import bp, services
-from portal.statements.forms import StatementForm
-from portal.statements.models import JobStatus, StatementJob
-from portal.statements.queue import statement_queue
 
 
 def _status_labels():
@@ -37,7 +40,7 @@ def _enqueue(job_id):
         db.session.commit()
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.route("/statements/", methods=["GET", "POST"])
 @access.power(Power.VIEW_FINANCE)
 def request_statement():
     organisation = current_organisation()
@@ -69,25 +72,25 @@ def request_statement():
             db.session.commit()
             if not reused:
                 _enqueue(job_id)
-            return redirect(url_for("statements.show_job", job_id=job_id))
+            return redirect(url_for("billing.show_job", job_id=job_id))
     return render_template(
-        "statements/request.html",
+        "billing/statement_request.html",
         form=form,
         jobs=services.jobs_for(organisation.id),
         status_labels=_status_labels(),
     ), (422 if form.errors else 200)
 
 
-@bp.route("/<int:job_id>")
+@bp.route("/statements/<int:job_id>")
 @access.power(Power.VIEW_FINANCE)
 def show_job(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
     return render_template(
-        "statements/job.html", job=job, status_labels=_status_labels(), confirm=ConfirmForm()
+        "billing/statement_job.html", job=job, status_labels=_status_labels(), confirm=ConfirmForm()
     )
 
 
-@bp.route("/<int:job_id>/status")
+@bp.route("/statements/<int:job_id>/status")
 @access.power(Power.VIEW_FINANCE)
 def job_status(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
@@ -101,12 +104,12 @@ def job_status(job_id):
         status=job.status,
         label=_status_labels()[JobStatus(job.status)],
         progress=job.progress,
-        pdf_url=url_for("statements.download", job_id=job.id, fmt="pdf") if done else None,
-        xlsx_url=url_for("statements.download", job_id=job.id, fmt="xlsx") if done else None,
+        pdf_url=url_for("billing.download", job_id=job.id, fmt="pdf") if done else None,
+        xlsx_url=url_for("billing.download", job_id=job.id, fmt="xlsx") if done else None,
     )
 
 
-@bp.route("/<int:job_id>/retry", methods=["POST"])
+@bp.route("/statements/<int:job_id>/retry", methods=["POST"])
 @access.power(Power.VIEW_FINANCE)
 def retry_job(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
@@ -119,10 +122,10 @@ def retry_job(job_id):
         else:
             db.session.commit()
             _enqueue(job_id)
-    return redirect(url_for("statements.show_job", job_id=job_id))
+    return redirect(url_for("billing.show_job", job_id=job_id))
 
 
-@bp.route("/<int:job_id>/statement.<any(pdf, xlsx):fmt>")
+@bp.route("/statements/<int:job_id>/statement.<any(pdf, xlsx):fmt>")
 @access.power(Power.VIEW_FINANCE)
 def download(job_id, fmt):
     job = get_scoped_or_404(StatementJob, job_id)

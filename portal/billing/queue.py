@@ -39,7 +39,7 @@ def make_huey(app) -> Huey:
 def build_queue(app, huey: Huey) -> StatementQueue:
     @huey.task(retries=0, context=False)
     def generate_statement(job_id):
-        from portal.statements.services import run_job
+        from portal.billing.statements import run_job
 
         # A request context (not only an app context): the shared template context processor
         # and url_for expect one; the worker has no real request.

@@ -1,7 +1,7 @@
 """Reconciliation statements («акт сверки взаимных расчётов») from the ledger.
 
-The figures come only from portal.ledger; the PDF and the XLSX are both made from one
-`Statement`, so they cannot disagree.
+The figures come only from the ledger (portal.billing.ledger); the PDF and the XLSX are both
+made from one `Statement`, so they cannot disagree.
 """
 
 import hashlib
@@ -16,13 +16,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.billing.ledger import LedgerEntry, balance
+from portal.billing.models import JobStatus, StatementJob
 from portal.database import utcnow
 from portal.documents.subjects import SubjectError, is_registered, resolve_subject
 from portal.extensions import db
-from portal.ledger import LedgerEntry, balance
 from portal.money import to_money
 from portal.organisations.models import Organisation
-from portal.statements.models import JobStatus, StatementJob
 
 log = logging.getLogger(__name__)
 # Bump when the layout of the files changes, so old files are not reused.
@@ -300,7 +300,7 @@ def _set_progress(job, status, progress):
 
 def run_job(job_id: int) -> None:
     """Produce the PDF and the XLSX of one job (called by the worker, in an app context)."""
-    from portal.statements import rendering
+    from portal.billing import rendering
 
     job = db.session.get(StatementJob, job_id)
     if job is None or job.status == JobStatus.DONE:

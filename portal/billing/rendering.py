@@ -41,7 +41,7 @@ def statement_pdf(statement) -> bytes:
     from portal.reports.pdf import render_pdf  # WeasyPrint: ~25 MB, loaded on first use
 
     return render_pdf(
-        "statements/statement_pdf.html",
+        "billing/statement_pdf.html",
         s=statement,
         title=TITLE,
         amount=amount,

@@ -1,0 +1,35 @@
+"""flask post-gas-charges: run monthly by cron (safe to run again)."""
+
+from datetime import datetime
+
+import click
+
+from portal.billing.errors import BillingError
+from portal.extensions import db
+
+
+def _month(value: str):
+    try:
+        return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
+    except ValueError as error:
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-03") from error
+
+
+@click.command("post-gas-charges")
+@click.option("--period", required=True, help="The month to charge, YYYY-MM.")
+def post_gas_charges(period):
+    """Post the monthly gas charges to the ledger (safe to run again)."""
+    from portal.billing import gas
+
+    try:
+        outcomes = gas.post_gas_charges(_month(period))
+    except BillingError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    for outcome in outcomes:
+        click.echo(f"{outcome.contract.number}: {outcome.status} {outcome.amount}")
+
+
+def register(app):
+    app.cli.add_command(post_gas_charges)

@@ -1,0 +1,123 @@
+"""The billing room's tables: the ledger, gas charges, reconciliation statement jobs.
+
+Table names are those the tables had before billing became one package: no data moved.
+"""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import Money, Timestamped, UTCDateTime, utcnow
+from portal.extensions import db
+
+# The gas volume in m³ with litre precision, as metering stores readings.
+Volume = Numeric(14, 3, asdecimal=True)
+
+
+class EntryKind(enum.StrEnum):
+    CHARGE = "charge"
+    PAYMENT = "payment"
+    ADJUSTMENT = "adjustment"
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_org_date", "organisation_id", "entry_date"),
+        CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # Optional: the gas contract (or other agreement) the entry belongs to.
+    contract_id: Mapped[int | None] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_date: Mapped[date] = mapped_column(Date)
+    document_number: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    debit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    credit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    vat_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # What produced the entry, e.g. ("order", 42) or ("gas_charge", 7); unique per source.
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation = relationship("Organisation")
+
+    @property
+    def amount(self) -> Decimal:
+        return self.debit - self.credit
+
+
+class GasCharge(db.Model):
+    """The monthly charge of a contract; posted to the ledger once per contract and period."""
+
+    __tablename__ = "gas_charges"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_gas_charges_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"))
+    period: Mapped[date] = mapped_column(Date)
+    volume: Mapped[Decimal] = mapped_column(Volume)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract = relationship("Contract")
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class StatementJob(Timestamped, db.Model):
+    """A requested reconciliation statement, produced by the background worker."""
+
+    __tablename__ = "statement_jobs"
+    __table_args__ = (Index("ix_statement_jobs_org_fingerprint", "organisation_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contract_id: Mapped[int | None] = mapped_column()
+    contract_label: Mapped[str | None] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(default=0)
+    # SHA-256 of everything the statement shows; an unchanged request reuses the files.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    pdf_name: Mapped[str | None] = mapped_column(String(80))
+    xlsx_name: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    # When the job was (last) handed to the worker, and how many times a worker took it up:
+    # a job whose worker died is requeued once, then reported failed (never stuck).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation = relationship("Organisation")
+    requested_by = relationship("User")
