@@ -45,11 +45,36 @@ def post_shipment(order, staff_user):
     return shipments.post_shipment(order, staff_user)
 
 
+def shipment_of(order_id):
+    """The shipment document (УПД) of an order, or None before it ships."""
+    from portal.billing import shipments
+
+    return shipments.shipment_of(order_id)
+
+
 def post_gas_month(contract, period):
     """Charge one gas contract for one month, or post its recalculation (see gas)."""
     from portal.billing import gas
 
     return gas.post_gas_month(contract, period)
+
+
+@bp.app_template_global("vat_rate_today")
+def vat_rate_today(category) -> str:
+    """The VAT of a category as printed today («22 %», «Без НДС»), for catalogue pages."""
+    from portal import clock
+    from portal.billing import tax
+
+    day = clock.local_today()
+    row = tax.rate_row_on(category, day)
+    return "—" if row is None else tax.rate_text(category, row.rate)
+
+
+@bp.app_template_global("vat_category_label")
+def vat_category_label(category) -> str:
+    from portal.billing.models import VatCategory
+
+    return str(VatCategory(category).label)
 
 
 # --- wiring ------------------------------------------------------------------------------------
@@ -79,6 +104,16 @@ register_menu(
 register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
 register_menu(
     MenuItem(_l("Reconciliation"), "billing.request_statement", power=Power.VIEW_FINANCE, order=80)
+)
+register_menu(
+    MenuItem(
+        _l("VAT rates"),
+        "billing.vat_rates",
+        staff=True,
+        admin_only=True,
+        in_user_menu=True,
+        order=830,
+    )
 )
 register_panel(
     Panel(

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class StatementForm(FlaskForm):
@@ -35,3 +35,10 @@ class AdjustmentForm(FlaskForm):
 
 class BankStatementForm(FlaskForm):
     file = FileField(_l("Bank statement (CSV)"), validators=[FileRequired()])
+
+
+class VatRateForm(FlaskForm):
+    category = SelectField(_l("Category"))
+    rate = StringField(_l("Rate, %"), validators=[DataRequired(), Length(max=8)])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    valid_to = DateField(_l("Valid to (leave empty if open-ended)"), validators=[Optional()])

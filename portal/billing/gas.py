@@ -1,8 +1,8 @@
 """Monthly gas charges: each contract's consumption priced at its tariff, posted to the ledger."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -10,22 +10,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import ledger
+from portal.billing import ledger, tax
 from portal.billing.errors import BillingError
 from portal.billing.models import GasCharge
 from portal.extensions import db
 from portal.formatting import format_volume
 from portal.metering.models import Contract, MeteringPoint, Reading
-from portal.money import to_money, vat_on_top
+from portal.money import TaxedLine, taxed_line_from_net, to_money
 
 THOUSAND = Decimal(1000)
 
 
 @dataclass
+class GasLine:
+    """One line of a month's gas charge: the volume at one tariff, in thousands of m³."""
+
+    tariff: object
+    volume: Decimal  # m³, as metered
+    thousands: Decimal  # тыс. м³ with three decimals: the quantity the document prints
+    taxed: TaxedLine
+
+
+@dataclass
 class ChargeCalculation:
     volume: Decimal
-    net: Decimal
-    vat: Decimal
+    rate: Decimal | None
+    lines: list[GasLine] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return sum((line.taxed.net for line in self.lines), Decimal("0.00"))
+
+    @property
+    def vat(self) -> Decimal:
+        return sum((line.taxed.vat for line in self.lines), Decimal("0.00"))
 
     @property
     def total(self) -> Decimal:
@@ -33,13 +51,22 @@ class ChargeCalculation:
 
 
 def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | None:
-    """Consumption × the tariff in force on each reading's date, VAT per line; None if no data."""
+    """A month's charge of a contract: one line per tariff in force (usually one), VAT per line.
+
+    Volume in тыс. м³ rounded to three decimals × the tariff per 1,000 m³, rounded to the
+    kopeck; VAT on top at the tariff category's rate on the last day of the month (the tax
+    date). None when the month has no readings.
+    """
     readings = db.session.scalars(
         select(Reading)
         .join(MeteringPoint, MeteringPoint.id == Reading.metering_point_id)
         .where(MeteringPoint.contract_id == contract.id, Reading.period == period)
+        .order_by(Reading.reading_date, Reading.id)
     ).all()
-    volume, net, vat = Decimal(0), Decimal("0.00"), Decimal("0.00")
+    if not readings:
+        return None
+    tax_date = clock.month_end(period)
+    by_tariff: dict[int, tuple] = {}
     for reading in readings:
         if not reading.consumption:
             continue
@@ -52,13 +79,25 @@ def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | No
                     date=reading.reading_date.strftime("%d.%m.%Y"),
                 )
             )
-        line_net = to_money(reading.consumption * tariff.price_per_thousand / THOUSAND)
-        volume += reading.consumption
-        net += line_net
-        vat += vat_on_top(line_net, tariff.vat_rate)
-    if not readings:
-        return None
-    return ChargeCalculation(volume, net, vat)
+        known, volume = by_tariff.get(tariff.id, (tariff, Decimal(0)))
+        by_tariff[tariff.id] = (known, volume + reading.consumption)
+    rates = {}
+    calculation = ChargeCalculation(Decimal(0), None)
+    for tariff, volume in sorted(by_tariff.values(), key=lambda pair: pair[0].valid_from):
+        category = tariff.vat_category
+        if category not in rates:
+            rates[category] = tax.rate_on(category, tax_date)
+        thousands = (volume / THOUSAND).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+        taxed = taxed_line_from_net(
+            to_money(thousands * tariff.price_per_thousand), rates[category]
+        )
+        calculation.lines.append(GasLine(tariff, volume, thousands, taxed))
+        calculation.volume += volume
+    # The charge records its (first) line's rate: a contract's tariffs share a category in
+    # practice. A month with readings but no consumption has no lines and no rate to record.
+    if calculation.lines:
+        calculation.rate = calculation.lines[0].taxed.rate
+    return calculation
 
 
 @dataclass
@@ -105,6 +144,7 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
             volume=calculation.volume,
             net_amount=calculation.net,
             vat_amount=calculation.vat,
+            vat_rate=calculation.rate,
             total=calculation.total,
         )
         db.session.add(charge)
@@ -138,16 +178,19 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
             month=_month_label(period),
             number=contract.number,
         )
+    # The adjustment carries its own VAT: the VAT the month should bear minus what it bore.
     ledger.post_adjustment(
         contract.organisation_id,
         difference,
         entry_date=max(entry_date, clock.local_today()),
         reason=reason,
         contract_id=contract.id,
+        vat_amount=calculation.vat - charge.vat_amount,
         source_type="gas_charge_recalc",
         source_id=charge.id,
     )
     charge.volume, charge.net_amount = calculation.volume, calculation.net
     charge.vat_amount, charge.total = calculation.vat, calculation.total
+    charge.vat_rate = calculation.rate
     db.session.flush()
     return ChargeOutcome(contract, "recalculated", difference)

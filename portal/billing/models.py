@@ -1,4 +1,4 @@
-"""The billing room's tables: the ledger, gas charges, reconciliation statement jobs.
+"""The billing room's tables: the ledger, VAT rates, gas charges, shipments, statement jobs.
 
 Table names are those the tables had before billing became one package: no data moved.
 """
@@ -7,6 +7,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -24,6 +25,44 @@ from portal.extensions import db
 
 # The gas volume in m³ with litre precision, as metering stores readings.
 Volume = Numeric(14, 3, asdecimal=True)
+# A VAT rate in percent.
+Rate = Numeric(5, 2, asdecimal=True)
+
+
+class VatCategory(enum.StrEnum):
+    """What an item or a tariff is taxed as; the percentage comes from the dated vat_rates."""
+
+    GENERAL = "general"  # the general rate (НК РФ ст. 164 п. 3)
+    REDUCED = "reduced"  # medicines and medical products, ст. 164 п. 2
+    ZERO = "zero"  # 0 %, ст. 164 п. 1 (exports)
+    WITHOUT = "without"  # «Без НДС»: exempt operations, ст. 149
+
+    @property
+    def label(self):
+        return {
+            VatCategory.GENERAL: _l("General rate"),
+            VatCategory.REDUCED: _l("Reduced rate (medicines, medical products)"),
+            VatCategory.ZERO: _l("Zero rate"),
+            VatCategory.WITHOUT: _l("Without VAT"),
+        }[self]
+
+
+class VatRate(db.Model):
+    """The percentage of a category from a date (until valid_to, or open-ended)."""
+
+    __tablename__ = "vat_rates"
+    __table_args__ = (
+        UniqueConstraint("category", "valid_from", name="uq_vat_rates_category_from"),
+        CheckConstraint("rate >= 0 AND rate < 100", name="rate_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class EntryKind(enum.StrEnum):
@@ -78,11 +117,66 @@ class GasCharge(db.Model):
     volume: Mapped[Decimal] = mapped_column(Volume)
     net_amount: Mapped[Decimal] = mapped_column(Money)
     vat_amount: Mapped[Decimal] = mapped_column(Money)
+    # The rate the month is taxed at now (after any correction); None for rows from before
+    # rates were dated (the VAT then is the only record of it).
+    vat_rate: Mapped[Decimal | None] = mapped_column(Rate)
     total: Mapped[Decimal] = mapped_column(Money)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contract = relationship("Contract")
+
+
+class Shipment(db.Model):
+    """What an order shipped, as a billing document (УПД): number, date, lines, totals.
+
+    The ledger charge is its total; it never changes once posted (a correction is a new entry).
+    """
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    shipment_date: Mapped[date] = mapped_column(Date)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    order = relationship("Order")
+    lines = relationship(
+        "ShipmentLine",
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="ShipmentLine.id",
+    )
+
+
+class ShipmentLine(db.Model):
+    """One shipped line: the shipped quantity at the order's price, taxed at the shipment date."""
+
+    __tablename__ = "shipment_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(400))
+    quantity: Mapped[int] = mapped_column()
+    price: Mapped[Decimal] = mapped_column(Money)  # per pack, VAT included (the order's price)
+    vat_category: Mapped[str] = mapped_column(String(16))
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    shipment = relationship("Shipment", back_populates="lines")
 
 
 class JobStatus(enum.StrEnum):

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.billing import bank_import, bp, payments
+from portal.accounts.models import StaffRole
+from portal.billing import bank_import, bp, payments, tax
 from portal.billing.errors import BillingError, StatementRejected
-from portal.billing.forms import AdjustmentForm, BankStatementForm, PaymentForm
-from portal.billing.models import LedgerEntry
+from portal.billing.forms import AdjustmentForm, BankStatementForm, PaymentForm, VatRateForm
+from portal.billing.models import LedgerEntry, VatCategory
 from portal.extensions import db
 from portal.organisations.models import Organisation, OrganisationKind, Power
 from portal.security import access, current_organisation, require_manage_organisation
@@ -134,6 +135,37 @@ def staff_payments():
         organisations=organisations,
         balances=balances,
     )
+
+
+@bp.route("/billing/vat-rates", methods=["GET", "POST"])
+@access.staff(StaffRole.ADMIN)
+def vat_rates():
+    """Administrators add a dated VAT rate; issued documents keep the rate they carry."""
+    form = VatRateForm()
+    form.category.choices = [(category.value, category.label) for category in VatCategory]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            tax.add_rate(
+                form.category.data,
+                form.rate.data,
+                form.valid_from.data,
+                current_user,
+                valid_to=form.valid_to.data,
+            )
+        except BillingError as error:
+            db.session.rollback()
+            target = getattr(form, error.field_name or "rate", form.rate)
+            target.errors = [*target.errors, str(error.message)]
+        else:
+            db.session.commit()
+            flash(_("The VAT rate has been added."), "success")
+            return redirect(url_for("billing.vat_rates"))
+    if form.errors:
+        status = 422
+    return render_template(
+        "billing/vat_rates.html", form=form, rates=tax.all_rates(), categories=VatCategory
+    ), status
 
 
 # The statement pages share the blueprint.

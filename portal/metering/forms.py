@@ -34,10 +34,17 @@ class ContractForm(FlaskForm):
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 
+def _vat_categories():
+    from portal.billing.models import VatCategory
+
+    return [(category.value, category.label) for category in VatCategory]
+
+
 class NewContractForm(ContractForm):
     price_per_thousand = StringField(
         _l("Tariff from the start date, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
     )
+    vat_category = SelectField(_l("VAT"), choices=_vat_categories, default="general")
 
 
 class TariffForm(FlaskForm):
@@ -45,6 +52,7 @@ class TariffForm(FlaskForm):
     price_per_thousand = StringField(
         _l("Price, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
     )
+    vat_category = SelectField(_l("VAT"), choices=_vat_categories, default="general")
 
 
 class MeterForm(FlaskForm):

@@ -20,7 +20,6 @@ from portal.billing.models import GasCharge
 from portal.extensions import db
 from portal.formatting import format_volume
 from portal.metering.models import (
-    VAT_RATE,
     Contract,
     MeteringPoint,
     Reading,
@@ -873,6 +872,15 @@ def _parse_price(raw) -> Decimal:
     return price
 
 
+def _vat_category(value) -> str:
+    from portal.billing.models import VatCategory
+
+    try:
+        return VatCategory(value or "general").value
+    except ValueError as error:
+        raise MeteringError(_l("Choose the VAT category."), "vat_category") from error
+
+
 def _check_contract_fields(organisation_id, number, start_date, end_date, contract_id=None):
     if not number:
         raise MeteringError(_l("Enter the contract number."), "number")
@@ -894,7 +902,9 @@ def _flush_unique(field_name, message):
         raise MeteringError(message, field_name) from error
 
 
-def create_contract(organisation, number, start_date, end_date, price) -> Contract:
+def create_contract(
+    organisation, number, start_date, end_date, price, *, vat_category="general"
+) -> Contract:
     """A new contract of a gas customer with its first tariff, in force from the start date."""
     if not organisation.is_gas:
         raise MeteringError(_l("Contracts are only for gas customers."), "number")
@@ -904,7 +914,10 @@ def create_contract(organisation, number, start_date, end_date, price) -> Contra
     contract = Contract(
         organisation_id=organisation.id, number=number, start_date=start_date, end_date=end_date
     )
-    contract.tariffs = [Tariff(valid_from=start_date, price_per_thousand=price, vat_rate=VAT_RATE)]
+    vat_category = _vat_category(vat_category)
+    contract.tariffs = [
+        Tariff(valid_from=start_date, price_per_thousand=price, vat_category=vat_category)
+    ]
     db.session.add(contract)
     _flush_unique("number", _l("A contract with this number already exists."))
     audit.record(
@@ -915,6 +928,7 @@ def create_contract(organisation, number, start_date, end_date, price) -> Contra
         start_date=start_date.isoformat(),
         end_date=end_date.isoformat() if end_date else None,
         price_per_thousand=str(price),
+        vat_category=vat_category,
     )
     return contract
 
@@ -969,9 +983,10 @@ def update_contract(contract: Contract, number, start_date, end_date) -> Contrac
     return contract
 
 
-def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
+def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="general") -> Tariff:
     """A new price from a date; periods already charged keep the price they were charged at."""
     price = _parse_price(price)
+    vat_category = _vat_category(vat_category)
     if valid_from < contract.start_date:
         raise MeteringError(
             _(
@@ -1007,7 +1022,7 @@ def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
         contract_id=contract.id,
         valid_from=valid_from,
         price_per_thousand=price,
-        vat_rate=VAT_RATE,
+        vat_category=vat_category,
     )
     db.session.add(tariff)
     _flush_unique("valid_from", _l("The contract already has a tariff from this date."))
@@ -1018,6 +1033,7 @@ def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
         organisation=contract.organisation_id,
         valid_from=valid_from.isoformat(),
         price_per_thousand=str(price),
+        vat_category=vat_category,
     )
     return tariff
 

@@ -458,6 +458,7 @@ def staff_new_contract(organisation_id):
                 form.start_date.data,
                 form.end_date.data,
                 form.price_per_thousand.data,
+                vat_category=form.vat_category.data,
             )
         except services.MeteringError as error:
             _field_error(form, error, "number")
@@ -521,7 +522,12 @@ def staff_add_tariff(contract_id):
     form = TariffForm()
     if form.validate_on_submit():
         try:
-            services.add_tariff(contract, form.valid_from.data, form.price_per_thousand.data)
+            services.add_tariff(
+                contract,
+                form.valid_from.data,
+                form.price_per_thousand.data,
+                vat_category=form.vat_category.data,
+            )
         except services.MeteringError as error:
             _field_error(form, error, "price_per_thousand")
         else:

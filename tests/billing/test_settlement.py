@@ -35,13 +35,13 @@ def run(app, *args):
 def test_charge_uses_tariff_in_force_plus_vat_and_is_idempotent(app, gas_org):
     contract = charged_contract(gas_org)
     run(app, "post-gas-charges", "--period", "2026-10")
-    # 0.2 × 8000 = 1600.00 and 0.1 × 9000 = 900.00; VAT 20% = 500.00.
+    # 0.200 × 8000 = 1600.00 and 0.100 × 9000 = 900.00; VAT 22 % (31.10.2026) = 352 + 198.
     entry = db.session.scalar(select(ledger.LedgerEntry))
-    assert entry.debit == Decimal("3000.00") and entry.vat_amount == Decimal("500.00")
+    assert entry.debit == Decimal("3050.00") and entry.vat_amount == Decimal("550.00")
     assert entry.contract_id == contract.id and entry.source_type == "gas_charge"
     run(app, "post-gas-charges", "--period", "2026-10")
     assert db.session.scalar(select(func.count(ledger.LedgerEntry.id))) == 1
-    assert ledger.balance(gas_org.id) == Decimal("3000.00")
+    assert ledger.balance(gas_org.id) == Decimal("3050.00")
 
 
 def test_changed_readings_post_a_recalculation_not_a_second_charge(app, gas_org):
@@ -56,11 +56,14 @@ def test_changed_readings_post_a_recalculation_not_a_second_charge(app, gas_org)
     october.consumption = Decimal("200")
     db.session.commit()
     output = run(app, "post-gas-charges", "--period", "2026-10")
-    assert "recalculated 1080.00" in output  # +100 m³ × 9000 / 1000 × 1.2
-    kinds = db.session.scalars(select(ledger.LedgerEntry.kind)).all()
-    assert sorted(kinds) == ["adjustment", "charge"]
+    assert "recalculated 1098.00" in output  # +0.100 тыс. м³ × 9000 + VAT 22 %
+    adjustment = db.session.scalar(
+        select(ledger.LedgerEntry).where(ledger.LedgerEntry.kind == "adjustment")
+    )
+    # The recalculation carries its VAT (not 0): the month's VAT totals stay right.
+    assert adjustment.debit == Decimal("1098.00") and adjustment.vat_amount == Decimal("198.00")
     db.session.refresh(charge)
-    assert charge.total == Decimal("4080.00")
+    assert charge.total == Decimal("4148.00") and charge.vat_amount == Decimal("748.00")
 
 
 def test_bad_period_is_a_clear_cli_error(app):
@@ -80,12 +83,12 @@ def test_staff_enters_payment_and_customer_sees_balance(app, gas_org, manager, t
     assert "уже учтена" in again.get_data(as_text=True)
     bad = staff.post(url, data={**data, "amount": "-3", "document_number": "78"})
     assert "больше нуля" in bad.get_data(as_text=True)
-    assert ledger.balance(gas_org.id) == Decimal("-2000.00")
+    assert ledger.balance(gas_org.id) == Decimal("-1950.00")
 
     customer = app.test_client()
     login(customer, make_user(gas_org, {Power.VIEW_FINANCE}))
     page = customer.get("/metering/account").get_data(as_text=True)
-    assert "Переплата: 2\u202f000,00" in page and "№ 77" in page
+    assert "Переплата: 1\u202f950,00" in page and "№ 77" in page
 
 
 def test_adjustment_needs_a_reason(app, gas_org, manager, today):

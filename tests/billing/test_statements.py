@@ -91,7 +91,7 @@ def test_statement_is_made_in_background_with_identical_pdf_and_xlsx(
         assert any(number in row for row in rows)
     assert "УПД-0001" not in text and "УПД-0099" not in text
     assert "Акт сверки взаимных расчётов" in text
-    assert buyer.memberships[0].organisation.inn in text and "7707083893" in text
+    assert buyer.memberships[0].organisation.inn in text and "7729012342" in text
     assert "От поставщика" in text and "От покупателя" in text
     assert "Восемь тысяч сто девяносто шесть рублей 17 копеек" in text
 
