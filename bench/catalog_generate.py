@@ -160,7 +160,7 @@ def generate(count: int, seed: int) -> None:
         with cur.copy(
             "COPY catalog_items (sku, trade_name, generic_name, dosage_form, strength, pack_size,"
             " manufacturer_id, category_id, barcode, is_rx, is_vital, storage_conditions,"
-            " is_cold_chain, vat_rate, description, min_quantity, order_multiple, is_active,"
+            " is_cold_chain, vat_category, description, min_quantity, order_multiple, is_active,"
             " search_text, created_at) FROM STDIN"
         ) as copy:
             number = 0
@@ -202,7 +202,7 @@ def generate(count: int, seed: int) -> None:
                             vital,
                             STORAGE_COLD if cold else STORAGE_ROOM,
                             cold,
-                            Decimal(vat),
+                            str(vat),
                             description,
                             multiple,
                             multiple,

@@ -113,8 +113,8 @@ def generate(meters_total, months_count, big_customers=None):
         copy_rows(
             cursor,
             "gas_tariffs",
-            ("contract_id", "valid_from", "price_per_thousand", "vat_rate", "created_at"),
-            ((first_contract + i, months[0], "8000.00", "20", now) for i in range(customers)),
+            ("contract_id", "valid_from", "price_per_thousand", "vat_category", "created_at"),
+            ((first_contract + i, months[0], "8000.00", "general", now) for i in range(customers)),
         )
         meter_rows = []
         meter_id = first_meter - 1

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.accounts.models import OfferAcceptance, OfferVersion, User
-from portal.ledger import post_charge, post_payment
+from portal.billing.ledger import post_charge, post_payment
 app = create_app()
 with app.app_context():
     buyer = db.session.scalar(select(User).where(User.login == "buyer"))

@@ -19,12 +19,12 @@ from pathlib import Path
 from flask import render_template_string
 
 from portal import create_app
+from portal.billing import rendering
+from portal.billing.ledger import post_charge, post_payment
+from portal.billing.statements import build_statement
 from portal.extensions import db
-from portal.ledger import post_charge, post_payment
 from portal.organisations.models import Organisation
 from portal.reports.pdf import html_to_pdf
-from portal.statements import rendering
-from portal.statements.services import build_statement
 
 TABLE_ONLY = """{% extends "reports/_pdf_base.html" %}{% block body %}
 <table><thead><tr><th>№</th><th>Дата</th><th>Документ</th><th>Дебет</th><th>Кредит</th>

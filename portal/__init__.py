@@ -31,7 +31,7 @@ BLUEPRINT_MODULES = [
     "portal.orders",
     "portal.documents",
     "portal.tickets",
-    "portal.statements",
+    "portal.billing",
 ]
 
 
@@ -77,15 +77,14 @@ def _import_models():
     # Import every model module so metadata (and Alembic autogenerate) sees all tables.
     import portal.accounts.models
     import portal.audit
+    import portal.billing.models
     import portal.catalog.models
     import portal.documents.models
-    import portal.ledger
     import portal.metering.models
     import portal.notifications.models
     import portal.onboarding.models
     import portal.orders.models
     import portal.organisations.models
-    import portal.statements.models
     import portal.tickets.models  # noqa: F401
 
 

@@ -19,6 +19,7 @@ DEMO_ACCOUNTS = [
 ]
 # Each domain's demo data, run in this order after the foundation's: "module:function".
 DEMO_SEEDERS = [
+    "portal.billing.demo:seed",
     "portal.catalog.demo:seed",
     "portal.orders.demo:seed",
     "portal.metering.demo:seed",

@@ -169,15 +169,25 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
+        # The supplier's requisites for invoices, УПД and statements. The defaults are a
+        # fictional company (checksum-valid INN, KPP, OGRN; a fictional bank whose accounts
+        # pass the control key with its БИК): set the real ones in production.
         "SUPPLIER": {
             "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
-            "inn": _env("SUPPLIER_INN", "7707083893"),
-            "kpp": _env("SUPPLIER_KPP", "770701001"),
-            "address": _env("SUPPLIER_ADDRESS", "115035, г. Москва, ул. Садовническая, д. 5"),
-            "bank": _env("SUPPLIER_BANK", 'ПАО "Сбербанк", г. Москва'),
-            "bik": _env("SUPPLIER_BIK", "044525225"),
-            "account": _env("SUPPLIER_ACCOUNT", "40702810938000012345"),
-            "corr_account": _env("SUPPLIER_CORR_ACCOUNT", "30101810400000000225"),
+            "inn": _env("SUPPLIER_INN", "7729012342"),
+            "kpp": _env("SUPPLIER_KPP", "772901001"),
+            "ogrn": _env("SUPPLIER_OGRN", "1027700123450"),
+            "address": _env(
+                "SUPPLIER_ADDRESS", "119415, г. Москва, пр-т Вернадского, д. 41, стр. 1, оф. 305"
+            ),
+            "bank": _env("SUPPLIER_BANK", 'АО "Банк Примерный", г. Москва'),
+            "bik": _env("SUPPLIER_BIK", "044525987"),
+            "account": _env("SUPPLIER_ACCOUNT", "40702810238000012345"),
+            "corr_account": _env("SUPPLIER_CORR_ACCOUNT", "30101810900000000987"),
+            "director_position": _env("SUPPLIER_DIRECTOR_POSITION", "Генеральный директор"),
+            "director_name": _env("SUPPLIER_DIRECTOR_NAME", "Соколов А. В."),
+            "accountant_position": _env("SUPPLIER_ACCOUNTANT_POSITION", "Главный бухгалтер"),
+            "accountant_name": _env("SUPPLIER_ACCOUNTANT_NAME", "Мельникова Е. П."),
         },
     }
     config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024

@@ -1,11 +1,12 @@
 """Jinja filters: money in roubles, dates and times in the portal's time zone."""
 
 from datetime import date
+from decimal import Decimal
 
 import phonenumbers
 from flask_babel import format_date, format_datetime
 
-from portal.money import format_rub
+from portal.money import format_rub, rate_key
 
 
 def money(value):
@@ -37,4 +38,23 @@ def phone(value):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-FILTERS = {"money": money, "datetime": local_datetime, "date": local_date, "phone": phone}
+def vat_rate(value) -> str:
+    """A VAT rate as people write it: 22, 10, 9,5."""
+    return "—" if value is None else str(rate_key(value)).replace(".", ",")
+
+
+FILTERS = {
+    "money": money,
+    "datetime": local_datetime,
+    "date": local_date,
+    "phone": phone,
+    "vat_rate": vat_rate,
+}
+
+
+def format_volume(value) -> str:
+    """12345.600 -> '12 345,6' (Russian grouping, no trailing zeros)."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u00a0").replace(".", ",")

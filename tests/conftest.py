@@ -111,6 +111,10 @@ def _clean_state(app):
     """Every test starts with empty tables, an empty outbox and fresh rate limits."""
     ctx = app.app_context()
     ctx.push()
+    from portal.billing.tax import ensure_statutory_rates
+
+    ensure_statutory_rates()  # the dated VAT rates a migrated database starts with
+    db.session.commit()
     yield
     db.session.rollback()
     db.session.remove()
@@ -149,6 +153,18 @@ class PortalClient(FlaskClient):
             data.setdefault("csrf_token", self.csrf_token())
             kwargs["data"] = data
         return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def tax_day(monkeypatch):
+    """Pin the portal's "today" (the tax date of carts, orders and shipments); a setter."""
+    from portal import clock
+
+    def set_day(day):
+        monkeypatch.setattr(clock, "local_today", lambda: day)
+        return day
+
+    return set_day
 
 
 @pytest.fixture

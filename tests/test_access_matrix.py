@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 import tests
-from portal import ledger
 from portal.audit import AuditEvent
+from portal.billing import ledger
 from portal.documents.models import SupplierDocument
 from portal.extensions import db
 from portal.organisations.models import ALL_POWERS

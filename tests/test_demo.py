@@ -25,7 +25,7 @@ def test_seed_demo_is_idempotent_and_the_demo_logins_work(app):
 
 
 def test_demo_buyer_has_an_order_history_in_every_stage(app):
-    from portal.ledger import LedgerEntry
+    from portal.billing.ledger import LedgerEntry
     from portal.orders.models import Order, OrderStatus
 
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from portal.billing.models import StatementJob
 from portal.extensions import db
 from portal.onboarding.models import Application
-from portal.statements.models import StatementJob
 from tests.catalog.builders import make_item
 from tests.factories import PASSWORD, make_organisation, make_user
 from tests.onboarding.test_apply import VALID

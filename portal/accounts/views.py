@@ -21,8 +21,8 @@ from portal.accounts.forms import (
 from portal.accounts.models import User, normalise_email
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
-from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
 from portal.organisations.services import accept_invitations_of_new_account
+from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from stdnum import ean
 from werkzeug.datastructures import FileStorage
 
+from portal.billing.models import VatCategory
 from portal.catalog import certificates
 from portal.catalog.models import (
     Batch,
@@ -60,7 +61,9 @@ MANUFACTURERS = {
     "Рекордати": "Италия",
 }
 
-# trade name, МНН, category, maker, [(form, strength, pack)], rx, vital, cold chain, VAT
+# trade name, МНН, category, maker, [(form, strength, pack)], rx, vital, cold chain,
+# VAT category (medicines and medical products are taxed at the reduced rate, others generally)
+GENERAL, REDUCED, ZERO = VatCategory.GENERAL, VatCategory.REDUCED, VatCategory.ZERO
 MEDICINES = [
     (
         "Парацетамол",
@@ -71,7 +74,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Нурофен",
@@ -86,7 +89,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Ибупрофен",
@@ -97,7 +100,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Кеторол",
@@ -108,7 +111,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Найз",
@@ -119,7 +122,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Но-шпа",
@@ -130,7 +133,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Дротаверин",
@@ -141,7 +144,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Амоксиклав",
@@ -156,7 +159,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Флемоксин Солютаб",
@@ -167,7 +170,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Азитромицин",
@@ -178,7 +181,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Сумамед",
@@ -189,7 +192,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Цефтриаксон",
@@ -203,7 +206,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Ципролет",
@@ -214,7 +217,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Арбидол",
@@ -225,7 +228,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Ингавирин",
@@ -236,7 +239,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Эргоферон",
@@ -247,7 +250,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Ацикловир",
@@ -258,7 +261,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Конкор",
@@ -269,7 +272,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Бисопролол",
@@ -280,7 +283,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Эналаприл",
@@ -291,7 +294,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Лозап",
@@ -305,7 +308,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Амлодипин",
@@ -316,7 +319,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Аторис",
@@ -331,7 +334,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Кардиомагнил",
@@ -345,7 +348,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Валидол",
@@ -356,7 +359,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Омепразол",
@@ -367,7 +370,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Нольпаза",
@@ -381,7 +384,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Мезим форте",
@@ -392,7 +395,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Смекта",
@@ -403,7 +406,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Линекс",
@@ -414,7 +417,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Лоперамид",
@@ -425,7 +428,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Метформин",
@@ -436,7 +439,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Глюкофаж",
@@ -450,7 +453,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "НовоРапид ФлексПен",
@@ -461,7 +464,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Левемир ФлексПен",
@@ -472,7 +475,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Ринсулин Р",
@@ -483,7 +486,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Эутирокс",
@@ -494,7 +497,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Гриппол плюс",
@@ -505,7 +508,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Совигрипп",
@@ -516,7 +519,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Генферон",
@@ -527,7 +530,7 @@ MEDICINES = [
         False,
         False,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Лоратадин",
@@ -538,7 +541,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Зиртек",
@@ -549,7 +552,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Супрастин",
@@ -560,7 +563,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Амброксол",
@@ -571,7 +574,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Лазолван",
@@ -582,7 +585,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "АЦЦ",
@@ -593,7 +596,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Називин",
@@ -604,7 +607,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Ксилен",
@@ -615,7 +618,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Фенибут",
@@ -626,7 +629,7 @@ MEDICINES = [
         True,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Глицин",
@@ -637,7 +640,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Мексидол",
@@ -648,7 +651,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Афобазол",
@@ -659,7 +662,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Пенталгин",
@@ -670,7 +673,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Диклофенак",
@@ -685,7 +688,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Вольтарен Эмульгель",
@@ -696,7 +699,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Компливит",
@@ -707,7 +710,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Аскорбиновая кислота",
@@ -718,7 +721,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Витамин D3 Аквадетрим",
@@ -729,7 +732,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Магне B6",
@@ -740,7 +743,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Эвалар Турбослим",
@@ -751,7 +754,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Перекись водорода",
@@ -762,7 +765,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Хлоргексидин",
@@ -773,7 +776,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Мирамистин",
@@ -787,7 +790,7 @@ MEDICINES = [
         False,
         False,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Бинт марлевый стерильный",
@@ -798,7 +801,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Пластырь бактерицидный",
@@ -809,7 +812,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Маска медицинская трехслойная",
@@ -820,7 +823,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Шприц 5 мл",
@@ -831,7 +834,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Тест на беременность",
@@ -842,7 +845,7 @@ MEDICINES = [
         False,
         False,
         False,
-        20,
+        GENERAL,
     ),
     (
         "Актрапид НМ",
@@ -853,7 +856,7 @@ MEDICINES = [
         True,
         True,
         True,
-        10,
+        REDUCED,
     ),
     (
         "Ксарелто",
@@ -867,7 +870,7 @@ MEDICINES = [
         True,
         True,
         False,
-        10,
+        REDUCED,
     ),
     (
         "Аспирин Кардио",
@@ -881,7 +884,7 @@ MEDICINES = [
         False,
         True,
         False,
-        10,
+        REDUCED,
     ),
 ]
 
@@ -968,7 +971,7 @@ def _seed_items():
                         if cold
                         else "При температуре не выше 25 °C, в защищённом от света месте"
                     ),
-                    vat_rate=Decimal(vat),
+                    vat_category=vat,
                     description=(
                         f"{trade} ({generic or 'медицинское изделие'}), {form}"
                         f"{', ' + strength if strength else ''}. "

@@ -1,13 +1,15 @@
 """Staff catalogue import from XLSX/CSV: create or update items by SKU, all rows or none."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from stdnum import ean
 
-from portal import audit
+from portal import audit, clock
+from portal.billing import tax
+from portal.billing.models import VatCategory
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer, PriceList
 from portal.extensions import db
 from portal.files import tables
@@ -30,7 +32,7 @@ COLUMNS = {
     "is_vital": ("vital", "жнвлп"),
     "is_cold_chain": ("cold_chain", "холодовая цепь"),
     "storage_conditions": ("storage", "условия хранения"),
-    "vat_rate": ("vat", "ндс"),
+    "vat_category": ("vat", "ндс", "vat_category", "категория ндс", "ставка ндс"),
     "min_quantity": ("min_quantity", "минимальный заказ"),
     "order_multiple": ("multiple", "кратность"),
     "description": ("description", "описание"),
@@ -78,7 +80,41 @@ def _whole(value: str, default: int | None):
     return number if number >= 1 else None
 
 
-def _clean_row(values: dict, line: int):
+# The words a catalogue file may use for a VAT category (lower case).
+VAT_WORDS = {
+    VatCategory.GENERAL: ("general", "общая", "основная", "общая ставка"),
+    VatCategory.REDUCED: ("reduced", "льготная", "пониженная", "лекарства", "медицинские изделия"),
+    VatCategory.ZERO: ("zero", "нулевая", "ноль"),
+    VatCategory.WITHOUT: ("without", "без ндс", "без налога", "не облагается"),
+}
+
+
+def vat_category_of(text: str, on: date):
+    """A VAT column's value: a category name, or a rate in force on the date (10, 22 %).
+
+    An empty cell means the reduced rate (a catalogue of medicines). Returns (category, None)
+    or (None, reason).
+    """
+    value = (text or "").strip().lower()
+    if not value:
+        return VatCategory.REDUCED, None
+    for category, words in VAT_WORDS.items():
+        if value in words:
+            return category, None
+    if value.endswith(".0"):
+        value = value[:-2]
+    category = tax.category_for_rate(value, on)
+    if category is not None:
+        return category, None
+    return None, _l(
+        "VAT «%(value)s» is neither a category (general, reduced, zero, without) nor a rate in "
+        "force on %(date)s.",
+        value=text.strip(),
+        date=on.strftime("%d.%m.%Y"),
+    )
+
+
+def _clean_row(values: dict, line: int, on: date):
     """Validate one row; return (fields, None) or (None, reason)."""
     sku = values.get("sku", "").strip()
     if not sku or len(sku) > 32:
@@ -90,11 +126,9 @@ def _clean_row(values: dict, line: int):
         barcode = barcode[:-2]
     if barcode and (len(barcode) != 13 or not ean.is_valid(barcode)):
         return None, _l("Barcode %(barcode)s is not a valid EAN-13.", barcode=barcode)
-    vat_text = values.get("vat_rate", "10").strip().rstrip("%") or "10"
-    if vat_text.endswith(".0"):
-        vat_text = vat_text[:-2]
-    if vat_text not in ("0", "10", "20"):
-        return None, _l("VAT must be 0, 10 or 20 percent.")
+    vat_category, reason = vat_category_of(values.get("vat_category", ""), on)
+    if reason is not None:
+        return None, reason
     flags = {}
     for name in ("is_rx", "is_vital", "is_cold_chain"):
         flag = _flag(values.get(name, ""))
@@ -128,7 +162,7 @@ def _clean_row(values: dict, line: int):
         "barcode": barcode or None,
         "category": values.get("category", "").strip()[:200] or None,
         "storage_conditions": values.get("storage_conditions", "").strip()[:200] or None,
-        "vat_rate": Decimal(vat_text),
+        "vat_category": vat_category,
         "min_quantity": minimum,
         "order_multiple": multiple,
         "description": values.get("description", "").strip() or None,
@@ -137,8 +171,14 @@ def _clean_row(values: dict, line: int):
     }, None
 
 
-def import_catalog(filename: str, data: bytes, *, dry_run=False) -> ImportReport:
-    """Check every row; when all are valid (and not dry_run) create/update the items."""
+def import_catalog(
+    filename: str, data: bytes, *, dry_run=False, on: date | None = None
+) -> ImportReport:
+    """Check every row; when all are valid (and not dry_run) create/update the items.
+
+    Numeric VAT rates are read as the rates in force on `on` (the import's date by default).
+    """
+    on = on or clock.local_today()
     table = tables.read_table(filename, data, tables.import_limits(), error=ImportFileError)
     if not table:
         raise ImportFileError(_l("The file is empty."))
@@ -160,7 +200,7 @@ def import_catalog(filename: str, data: bytes, *, dry_run=False) -> ImportReport
         if not any(v.strip() for v in values):
             continue
         row = {name: (values[i] if i < len(values) else "") for name, i in positions.items()}
-        fields, reason = _clean_row(row, line)
+        fields, reason = _clean_row(row, line, on)
         if reason is None and fields["sku"] in seen:
             reason = _l(
                 "SKU %(sku)s repeats line %(line)s.", sku=fields["sku"], line=seen[fields["sku"]]

@@ -109,7 +109,9 @@ class Item(Timestamped, db.Model):
     is_vital: Mapped[bool] = mapped_column(Boolean, default=False)  # ЖНВЛП
     storage_conditions: Mapped[str | None] = mapped_column(String(200))
     is_cold_chain: Mapped[bool] = mapped_column(Boolean, default=False)
-    vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("10"))
+    # The VAT category (billing.models.VatCategory); the rate is the one in force on the
+    # document's tax date (billing.tax.rate_on).
+    vat_category: Mapped[str] = mapped_column(String(16), default="reduced")
     description: Mapped[str | None] = mapped_column(Text)
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     order_multiple: Mapped[int] = mapped_column(Integer, default=1)

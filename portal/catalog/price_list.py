@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
+from portal.billing import tax
 from portal.catalog import services as catalog
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer
 from portal.extensions import db
@@ -21,7 +22,7 @@ HEADERS = (
     "Категория",
     "Рецептурный",
     "ЖНВЛП",
-    "НДС, %",
+    "НДС",
     "Мин. заказ",
     "Кратность",
     "Цена с НДС",
@@ -33,6 +34,7 @@ def price_list_workbook(organisation, on: date | None = None):
     """A temporary file with the XLSX; rows are streamed (write_only), memory stays flat."""
     on = on or catalog.today()
     terms = catalog.terms_for(organisation.id)
+    rates = tax.rates_on(on)
     own = aliased(ItemPrice)
     base = aliased(ItemPrice)
     query = (
@@ -50,7 +52,7 @@ def price_list_workbook(organisation, on: date | None = None):
             Category.name,
             Item.is_rx,
             Item.is_vital,
-            Item.vat_rate,
+            Item.vat_category,
             Item.min_quantity,
             Item.order_multiple,
             own.price,
@@ -114,7 +116,7 @@ def price_list_workbook(organisation, on: date | None = None):
                 category or "",
                 "да" if rx else "нет",
                 "да" if vital else "нет",
-                int(vat),
+                tax.rate_text(vat, rates[vat]) if vat in rates else "",
                 minimum,
                 multiple,
                 xlsx.cell(sheet, price) if price is not None else "",

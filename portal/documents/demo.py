@@ -8,10 +8,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
+from portal.billing.ledger import LedgerEntry, post_charge, post_payment
 from portal.documents import services
 from portal.documents.models import CustomerUpload, SupplierDocument
 from portal.extensions import db
-from portal.ledger import LedgerEntry, post_charge, post_payment
 
 
 def _pdf(title: str) -> FileStorage:

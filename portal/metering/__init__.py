@@ -13,7 +13,7 @@ GAS = ("gas",)
 
 
 def _customer_panel(membership):
-    from portal import ledger
+    from portal import billing
     from portal.metering import services
 
     can_submit = membership.has(Power.SUBMIT_READINGS)
@@ -22,7 +22,7 @@ def _customer_panel(membership):
         return None
     context = services.gas_panel_summary(membership.organisation_id) if can_submit else {}
     context["can_submit"] = can_submit
-    context["balance"] = ledger.balance(membership.organisation_id) if can_see_money else None
+    context["balance"] = billing.balance(membership.organisation_id) if can_see_money else None
     return context
 
 
@@ -46,13 +46,7 @@ register_menu(
         _l("Meters"), "metering.list_meters", power=Power.SUBMIT_READINGS, kinds=GAS, order=310
     )
 )
-register_menu(
-    MenuItem(
-        _l("Settlement account"), "metering.account", power=Power.VIEW_FINANCE, kinds=GAS, order=320
-    )
-)
 register_menu(MenuItem(_l("Gas readings"), "metering.staff_review", staff=True, order=300))
-register_menu(MenuItem(_l("Gas payments"), "metering.staff_payments", staff=True, order=310))
 register_panel(
     Panel(template="metering/panel_customer.html", context=_customer_panel, kinds=GAS, order=50)
 )

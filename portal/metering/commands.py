@@ -1,4 +1,4 @@
-"""flask post-gas-charges / send-reading-reminders: run monthly and daily by cron or the worker."""
+"""flask send-reading-reminders: run daily by cron or the worker."""
 
 from datetime import datetime
 
@@ -13,22 +13,6 @@ def _month(value: str):
         return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a calendar month
     except ValueError as error:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-03") from error
-
-
-@click.command("post-gas-charges")
-@click.option("--period", required=True, help="The month to charge, YYYY-MM.")
-def post_gas_charges(period):
-    """Post the monthly gas charges to the ledger (safe to run again)."""
-    from portal.metering import services
-
-    try:
-        outcomes = services.post_gas_charges(_month(period))
-    except services.MeteringError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from error
-    db.session.commit()
-    for outcome in outcomes:
-        click.echo(f"{outcome.contract.number}: {outcome.status} {outcome.amount}")
 
 
 @click.command("send-reading-reminders")
@@ -47,5 +31,4 @@ def send_reading_reminders(on_date, days_before):
 
 
 def register(app):
-    app.cli.add_command(post_gas_charges)
     app.cli.add_command(send_reading_reminders)

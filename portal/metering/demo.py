@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal import ledger
+from portal.billing import gas, ledger, payments
 from portal.extensions import db
 from portal.metering import services
 from portal.metering.models import Contract, MeteringPoint, Reading, ReadingSource, Tariff
@@ -103,7 +103,7 @@ def seed():
             previous_date = reading_date
     db.session.flush()
     for period in months[1:]:
-        services.post_gas_charges(period)
+        gas.post_gas_charges(period)
     for period in months[1:-1]:
         charged = sum(
             entry.debit
@@ -112,7 +112,7 @@ def seed():
             )
             if entry.kind == ledger.EntryKind.CHARGE
         )
-        services.enter_payment(
+        payments.enter_payment(
             organisation,
             charged,
             services.day_in_month(services.month_start(period + timedelta(days=32)), 10),

@@ -28,39 +28,23 @@ class UploadForm(FlaskForm):
     file = FileField(_l("Filled-in template (XLSX)"), validators=[FileRequired()])
 
 
-class PaymentForm(FlaskForm):
-    amount = StringField(_l("Amount, ₽"), validators=[DataRequired()])
-    entry_date = DateField(_l("Payment date"), validators=[DataRequired()])
-    document_number = StringField(
-        _l("Payment order number"), validators=[DataRequired(), Length(max=64)]
-    )
-    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
-
-
-class AdjustmentForm(FlaskForm):
-    amount = StringField(
-        _l("Amount, ₽ (positive increases the debt, negative reduces it)"),
-        validators=[DataRequired()],
-    )
-    entry_date = DateField(_l("Date"), validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
-    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
-
-
-class StatementForm(FlaskForm):
-    file = FileField(_l("Bank statement (CSV)"), validators=[FileRequired()])
-
-
 class ContractForm(FlaskForm):
     number = StringField(_l("Contract number"), validators=[DataRequired(), Length(max=64)])
     start_date = DateField(_l("Start date"), validators=[DataRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 
+def _vat_categories():
+    from portal.billing.models import VatCategory
+
+    return [(category.value, category.label) for category in VatCategory]
+
+
 class NewContractForm(ContractForm):
     price_per_thousand = StringField(
         _l("Tariff from the start date, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
     )
+    vat_category = SelectField(_l("VAT"), choices=_vat_categories, default="general")
 
 
 class TariffForm(FlaskForm):
@@ -68,6 +52,7 @@ class TariffForm(FlaskForm):
     price_per_thousand = StringField(
         _l("Price, ₽ per 1,000 m³ without VAT"), validators=[DataRequired()]
     )
+    vat_category = SelectField(_l("VAT"), choices=_vat_categories, default="general")
 
 
 class MeterForm(FlaskForm):

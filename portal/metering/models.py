@@ -22,7 +22,6 @@ from portal.extensions import db
 
 # Meter values and volumes in m³ with litre precision: meters with a decimal drum exist.
 Volume = Numeric(14, 3, asdecimal=True)
-VAT_RATE = Decimal("20")
 
 
 class ReadingSource(enum.StrEnum):
@@ -60,7 +59,10 @@ class Contract(Timestamped, db.Model):
 
 
 class Tariff(Timestamped, db.Model):
-    """Price per 1,000 m³ without VAT, in force from a date until the next tariff starts."""
+    """Price per 1,000 m³ without VAT, in force from a date until the next tariff starts.
+
+    The VAT is the rate of its category on the last day of the charged month (billing.tax).
+    """
 
     __tablename__ = "gas_tariffs"
     __table_args__ = (UniqueConstraint("contract_id", "valid_from"),)
@@ -69,7 +71,7 @@ class Tariff(Timestamped, db.Model):
     contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id", ondelete="CASCADE"))
     valid_from: Mapped[date] = mapped_column(Date)
     price_per_thousand: Mapped[Decimal] = mapped_column(Money)
-    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=VAT_RATE)
+    vat_category: Mapped[str] = mapped_column(String(16), default="general")
 
     contract = relationship("Contract", back_populates="tariffs")
 
@@ -150,28 +152,6 @@ class ReadingCorrection(db.Model):
 
     reading = relationship("Reading", back_populates="corrections")
     corrected_by = relationship("User")
-
-
-class GasCharge(db.Model):
-    """The monthly charge of a contract; posted to the ledger once per contract and period."""
-
-    __tablename__ = "gas_charges"
-    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_gas_charges_period"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
-    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"))
-    period: Mapped[date] = mapped_column(Date)
-    volume: Mapped[Decimal] = mapped_column(Volume)
-    net_amount: Mapped[Decimal] = mapped_column(Money)
-    vat_amount: Mapped[Decimal] = mapped_column(Money)
-    total: Mapped[Decimal] = mapped_column(Money)
-    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    contract = relationship("Contract")
 
 
 class ReadingReminder(db.Model):

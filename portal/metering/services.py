@@ -3,28 +3,25 @@
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
-from portal import audit, ledger
+from portal import audit, clock
+from portal.billing.models import GasCharge
 from portal.documents import storage
 from portal.extensions import db
-from portal.files import tables
+from portal.formatting import format_volume
 from portal.metering.models import (
-    VAT_RATE,
     Contract,
-    GasCharge,
     MeteringPoint,
     Reading,
     ReadingCorrection,
@@ -32,9 +29,8 @@ from portal.metering.models import (
     ReadingSource,
     Tariff,
 )
-from portal.money import MoneyError, to_money, vat_on_top
+from portal.money import MoneyError, to_money
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
-from portal.security import can_manage_organisation
 from portal.validators import NumberError, parse_decimal, parse_whole
 
 PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
@@ -61,22 +57,19 @@ class ReadingsRejected(MeteringError):
         self.errors = errors
 
 
-class StatementRejected(MeteringError):
-    def __init__(self, report):
-        super().__init__(_l("Nothing was imported: correct the marked lines."))
-        self.report = report
-
-
 # --- time and the submission window -------------------------------------------------------
 
 
 def local_today() -> date:
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Moscow"))
-    return datetime.now(UTC).astimezone(zone).date()
+    return clock.local_today()
 
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
+
+
+def _month_label(period: date) -> str:
+    return period.strftime("%m.%Y")
 
 
 def previous_month(period: date) -> date:
@@ -238,14 +231,6 @@ def parse_volume(raw) -> Decimal:
     if value != value.quantize(Decimal("0.001")):
         raise MeteringError(_l("Use at most three decimal places."))
     return value
-
-
-def format_volume(value) -> str:
-    """12345.600 -> '12 345,6' (Russian grouping, no trailing zeros)."""
-    if value is None:
-        return "—"
-    text = f"{Decimal(value):,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 _fmt_volume = format_volume
@@ -789,345 +774,6 @@ def _nice_ceiling(value: Decimal) -> Decimal:
     return magnitude * 10
 
 
-# --- settlement --------------------------------------------------------------------------------
-
-
-@dataclass
-class ChargeCalculation:
-    volume: Decimal
-    net: Decimal
-    vat: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.net + self.vat
-
-
-def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | None:
-    """Consumption × the tariff in force on each reading's date, VAT per line; None if no data."""
-    readings = db.session.scalars(
-        select(Reading)
-        .join(MeteringPoint, MeteringPoint.id == Reading.metering_point_id)
-        .where(MeteringPoint.contract_id == contract.id, Reading.period == period)
-    ).all()
-    volume, net, vat = Decimal(0), Decimal("0.00"), Decimal("0.00")
-    for reading in readings:
-        if not reading.consumption:
-            continue
-        tariff = contract.tariff_on(reading.reading_date)
-        if tariff is None:
-            raise MeteringError(
-                _(
-                    "Contract %(number)s has no tariff on %(date)s.",
-                    number=contract.number,
-                    date=reading.reading_date.strftime("%d.%m.%Y"),
-                )
-            )
-        line_net = to_money(reading.consumption * tariff.price_per_thousand / THOUSAND)
-        volume += reading.consumption
-        net += line_net
-        vat += vat_on_top(line_net, tariff.vat_rate)
-    if not readings:
-        return None
-    return ChargeCalculation(volume, net, vat)
-
-
-@dataclass
-class ChargeOutcome:
-    contract: Contract
-    status: str  # "posted", "unchanged", "recalculated", "no readings"
-    amount: Decimal = Decimal("0.00")
-
-
-def _month_label(period: date) -> str:
-    return period.strftime("%m.%Y")
-
-
-def post_gas_charges(period: date) -> list[ChargeOutcome]:
-    """Charge every contract for a month; running it again posts only recalculations."""
-    period = month_start(period)
-    contracts = db.session.scalars(
-        select(Contract).options(selectinload(Contract.tariffs)).order_by(Contract.id)
-    ).all()
-    outcomes = []
-    for contract in contracts:
-        # Serialises with add_tariff: a new tariff never slips under a charge being posted.
-        db.session.scalar(select(Contract.id).where(Contract.id == contract.id).with_for_update())
-        calculation = calculate_charge(contract, period)
-        if calculation is None:
-            outcomes.append(ChargeOutcome(contract, "no readings"))
-            continue
-        charge = db.session.scalar(
-            select(GasCharge)
-            .where(GasCharge.contract_id == contract.id, GasCharge.period == period)
-            .with_for_update()
-        )
-        entry_date = day_in_month(period, 31)
-        if charge is None:
-            charge = GasCharge(
-                organisation_id=contract.organisation_id,
-                contract_id=contract.id,
-                period=period,
-                volume=calculation.volume,
-                net_amount=calculation.net,
-                vat_amount=calculation.vat,
-                total=calculation.total,
-            )
-            db.session.add(charge)
-            db.session.flush()
-            with force_locale("ru"):
-                description = _(
-                    "Gas supply for %(month)s, contract %(number)s: %(volume)s m³",
-                    month=_month_label(period),
-                    number=contract.number,
-                    volume=_fmt_volume(calculation.volume),
-                )
-            entry = ledger.post_charge(
-                contract.organisation_id,
-                calculation.total,
-                entry_date=entry_date,
-                description=description,
-                vat_amount=calculation.vat,
-                contract_id=contract.id,
-                document_number=f"{contract.number}/{period:%Y-%m}",
-                source_type="gas_charge",
-                source_id=charge.id,
-            )
-            charge.ledger_entry_id = entry.id
-            outcomes.append(ChargeOutcome(contract, "posted", calculation.total))
-            continue
-        difference = calculation.total - charge.total
-        if difference == 0:
-            outcomes.append(ChargeOutcome(contract, "unchanged"))
-            continue
-        with force_locale("ru"):
-            reason = _(
-                "Recalculation for %(month)s, contract %(number)s after corrected readings",
-                month=_month_label(period),
-                number=contract.number,
-            )
-        ledger.post_adjustment(
-            contract.organisation_id,
-            difference,
-            entry_date=max(entry_date, local_today()),
-            reason=reason,
-            contract_id=contract.id,
-            source_type="gas_charge_recalc",
-            source_id=charge.id,
-        )
-        charge.volume, charge.net_amount = calculation.volume, calculation.net
-        charge.vat_amount, charge.total = calculation.vat, calculation.total
-        outcomes.append(ChargeOutcome(contract, "recalculated", difference))
-    db.session.flush()
-    return outcomes
-
-
-def _organisation_contract(organisation, contract_id):
-    if contract_id in (None, "", 0):
-        return None
-    contract = db.session.get(Contract, int(contract_id))
-    if contract is None or contract.organisation_id != organisation.id:
-        raise MeteringError(_l("Choose one of this organisation's contracts."), "contract_id")
-    return contract.id
-
-
-def enter_payment(
-    organisation, amount, entry_date: date, document_number, user, *, contract_id=None
-):
-    """Staff record a payment received; a document number is accepted once per organisation."""
-    if entry_date > local_today():
-        raise MeteringError(_l("The payment date cannot be in the future."), "entry_date")
-    try:
-        amount = to_money(amount)
-    except MoneyError as error:
-        raise MeteringError(_l("Enter the amount as a number."), "amount") from error
-    if amount <= 0:
-        raise MeteringError(_l("The amount must be positive."), "amount")
-    document_number = (document_number or "").strip()
-    if _payment_exists(organisation.id, document_number, entry_date):
-        raise MeteringError(
-            _l("A payment with this document number and date is already recorded."),
-            "document_number",
-        )
-    contract = _organisation_contract(organisation, contract_id)
-    with force_locale("ru"):
-        description = _("Payment, document %(number)s", number=document_number)
-    return ledger.post_payment(
-        organisation.id,
-        amount,
-        entry_date=entry_date,
-        description=description,
-        document_number=document_number,
-        contract_id=contract,
-        source_type="payment",
-        created_by_id=getattr(user, "id", None),
-    )
-
-
-def _payment_exists(organisation_id, document_number, entry_date) -> bool:
-    return (
-        db.session.scalar(
-            select(ledger.LedgerEntry.id).where(
-                ledger.LedgerEntry.organisation_id == organisation_id,
-                ledger.LedgerEntry.kind == ledger.EntryKind.PAYMENT,
-                ledger.LedgerEntry.document_number == document_number,
-                ledger.LedgerEntry.entry_date == entry_date,
-            )
-        )
-        is not None
-    )
-
-
-def enter_adjustment(organisation, amount, entry_date: date, reason, user, *, contract_id=None):
-    try:
-        amount = to_money(amount)
-    except MoneyError as error:
-        raise MeteringError(_l("Enter the amount as a number."), "amount") from error
-    if amount == 0:
-        raise MeteringError(_l("An adjustment of zero changes nothing."), "amount")
-    if not (reason or "").strip():
-        raise MeteringError(_l("Give the reason for the adjustment."), "reason")
-    contract = _organisation_contract(organisation, contract_id)
-    return ledger.post_adjustment(
-        organisation.id,
-        amount,
-        entry_date=entry_date,
-        reason=reason.strip(),
-        contract_id=contract,
-        created_by_id=getattr(user, "id", None),
-    )
-
-
-STATEMENT_COLUMNS = {
-    "payer_inn": ("payer_inn", "инн плательщика", "инн"),
-    "amount": ("amount", "сумма"),
-    "date": ("date", "дата"),
-    "document_number": ("document_number", "номер документа", "номер"),
-}
-
-
-@dataclass
-class StatementLine:
-    number: int
-    payer_inn: str = ""
-    amount: Decimal | None = None
-    entry_date: date | None = None
-    document_number: str = ""
-    organisation: Organisation | None = None
-    error: str | None = None
-
-
-def _parse_date(text: str) -> date:
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 - a plain date
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise MeteringError(_l("The file is not a text CSV file."))
-
-
-def import_bank_statement(content: bytes, user) -> list[StatementLine]:
-    """Post every payment line of a CSV statement, or none if any line is wrong."""
-    reader = iter(tables.read_csv(content, tables.import_limits(), error=MeteringError))
-    header = next(reader, None)
-    if not header:
-        raise MeteringError(_l("The file is empty."))
-    names = [cell.strip().lower() for cell in header]
-    columns = {}
-    for key, aliases in STATEMENT_COLUMNS.items():
-        found = next((index for index, name in enumerate(names) if name in aliases), None)
-        if found is None:
-            raise MeteringError(
-                _(
-                    "The first line must name the columns: payer_inn; amount; date; "
-                    "document_number. Column %(name)s is missing.",
-                    name=key,
-                )
-            )
-        columns[key] = found
-    today = local_today()
-    lines, seen = [], set()
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        line = StatementLine(number)
-        lines.append(line)
-        try:
-            cells = {key: row[index].strip() for key, index in columns.items()}
-        except IndexError:
-            line.error = _("The line has fewer columns than the header.")
-            continue
-        line.payer_inn, line.document_number = cells["payer_inn"], cells["document_number"]
-        try:
-            line.amount = to_money(cells["amount"])
-        except MoneyError:
-            line.error = _("The amount is not a number.")
-            continue
-        if line.amount <= 0:
-            line.error = _("The amount must be positive.")
-            continue
-        try:
-            line.entry_date = _parse_date(cells["date"])
-        except ValueError:
-            line.error = _("The date must look like 31.12.2025.")
-            continue
-        if line.entry_date > today:
-            line.error = _("The payment date cannot be in the future.")
-            continue
-        if not line.document_number:
-            line.error = _("The document number is missing.")
-            continue
-        line.organisation = db.session.scalar(
-            select(Organisation).where(Organisation.inn == line.payer_inn)
-        )
-        if line.organisation is None:
-            line.error = _("No customer with INN %(inn)s.", inn=line.payer_inn)
-            continue
-        if not can_manage_organisation(user, line.organisation):
-            line.error = _(
-                "Customer with INN %(inn)s is curated by another manager.", inn=line.payer_inn
-            )
-            continue
-        key = (line.organisation.id, line.document_number, line.entry_date)
-        if key in seen or _payment_exists(*key):
-            line.error = _("This payment is already recorded.")
-            continue
-        seen.add(key)
-    if not lines:
-        raise MeteringError(_l("The file has no payment lines."))
-    if any(line.error for line in lines):
-        raise StatementRejected(lines)
-    for line in lines:
-        enter_payment(line.organisation, line.amount, line.entry_date, line.document_number, user)
-    return lines
-
-
-@dataclass
-class Operation:
-    entry: object
-    balance: Decimal
-
-
-def account_operations(organisation_id) -> tuple[list[Operation], Decimal]:
-    """Ledger entries newest first, each with the running balance after it."""
-    running = Decimal("0.00")
-    operations = []
-    for entry in ledger.entries(organisation_id):
-        running += entry.debit - entry.credit
-        operations.append(Operation(entry, running))
-    operations.reverse()
-    return operations, running
-
-
 # --- reminders ---------------------------------------------------------------------------------
 
 
@@ -1237,6 +883,15 @@ def _parse_price(raw) -> Decimal:
     return price
 
 
+def _vat_category(value) -> str:
+    from portal.billing.models import VatCategory
+
+    try:
+        return VatCategory(value or "general").value
+    except ValueError as error:
+        raise MeteringError(_l("Choose the VAT category."), "vat_category") from error
+
+
 def _check_contract_fields(organisation_id, number, start_date, end_date, contract_id=None):
     if not number:
         raise MeteringError(_l("Enter the contract number."), "number")
@@ -1258,7 +913,9 @@ def _flush_unique(field_name, message):
         raise MeteringError(message, field_name) from error
 
 
-def create_contract(organisation, number, start_date, end_date, price) -> Contract:
+def create_contract(
+    organisation, number, start_date, end_date, price, *, vat_category="general"
+) -> Contract:
     """A new contract of a gas customer with its first tariff, in force from the start date."""
     if not organisation.is_gas:
         raise MeteringError(_l("Contracts are only for gas customers."), "number")
@@ -1268,7 +925,10 @@ def create_contract(organisation, number, start_date, end_date, price) -> Contra
     contract = Contract(
         organisation_id=organisation.id, number=number, start_date=start_date, end_date=end_date
     )
-    contract.tariffs = [Tariff(valid_from=start_date, price_per_thousand=price, vat_rate=VAT_RATE)]
+    vat_category = _vat_category(vat_category)
+    contract.tariffs = [
+        Tariff(valid_from=start_date, price_per_thousand=price, vat_category=vat_category)
+    ]
     db.session.add(contract)
     _flush_unique("number", _l("A contract with this number already exists."))
     audit.record(
@@ -1279,6 +939,7 @@ def create_contract(organisation, number, start_date, end_date, price) -> Contra
         start_date=start_date.isoformat(),
         end_date=end_date.isoformat() if end_date else None,
         price_per_thousand=str(price),
+        vat_category=vat_category,
     )
     return contract
 
@@ -1333,9 +994,10 @@ def update_contract(contract: Contract, number, start_date, end_date) -> Contrac
     return contract
 
 
-def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
+def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="general") -> Tariff:
     """A new price from a date; periods already charged keep the price they were charged at."""
     price = _parse_price(price)
+    vat_category = _vat_category(vat_category)
     if valid_from < contract.start_date:
         raise MeteringError(
             _(
@@ -1371,7 +1033,7 @@ def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
         contract_id=contract.id,
         valid_from=valid_from,
         price_per_thousand=price,
-        vat_rate=VAT_RATE,
+        vat_category=vat_category,
     )
     db.session.add(tariff)
     _flush_unique("valid_from", _l("The contract already has a tariff from this date."))
@@ -1382,6 +1044,7 @@ def add_tariff(contract: Contract, valid_from: date, price) -> Tariff:
         organisation=contract.organisation_id,
         valid_from=valid_from.isoformat(),
         price_per_thousand=str(price),
+        vat_category=vat_category,
     )
     return tariff
 
@@ -1395,6 +1058,15 @@ class MeterFields:
     max_flow: object
     verification_due: date | None
     address: str
+
+
+def _organisation_contract(organisation, contract_id):
+    if contract_id in (None, "", 0):
+        return None
+    contract = db.session.get(Contract, int(contract_id))
+    if contract is None or contract.organisation_id != organisation.id:
+        raise MeteringError(_l("Choose one of this organisation's contracts."), "contract_id")
+    return contract.id
 
 
 def _checked_meter_fields(organisation, fields: MeterFields, meter_id=None) -> dict:

@@ -6,23 +6,21 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import ledger
 from portal.accounts.forms import ConfirmForm
+from portal.billing import payments as billing_payments
+from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
 from portal.metering import bp, services, workbook
 from portal.metering.forms import (
-    AdjustmentForm,
     ContractForm,
     CorrectionForm,
     MeterForm,
     NewContractForm,
     NewMeterForm,
-    PaymentForm,
     ReadingsForm,
-    StatementForm,
     TariffForm,
     UploadForm,
 )
@@ -297,16 +295,6 @@ def contract_history(contract_id):
     )
 
 
-@bp.route("/account")
-@access.power(Power.VIEW_FINANCE)
-def account():
-    organisation = current_organisation()
-    operations, balance = services.account_operations(organisation.id)
-    return render_template(
-        "metering/account.html", operations=operations, balance=balance, organisation=organisation
-    )
-
-
 # --- staff ----------------------------------------------------------------------------------
 
 
@@ -379,7 +367,7 @@ def staff_meter_history(meter_id):
     return _render_meter_history(db.get_or_404(MeteringPoint, meter_id), staff=True)
 
 
-def _contract_choices(organisation):
+def contract_choices(organisation):
     contracts = db.session.scalars(
         select(Contract)
         .where(Contract.organisation_id == organisation.id)
@@ -388,14 +376,15 @@ def _contract_choices(organisation):
     return [(0, _("Not specified"))] + [(c.id, c.number) for c in contracts]
 
 
-def _render_staff_organisation(organisation, payment_form=None, adjustment_form=None):
+def render_staff_organisation(organisation, payment_form=None, adjustment_form=None):
+    """The staff page of a gas customer; billing re-renders it with its refused money forms."""
     today = services.local_today()
     payment_form = payment_form or PaymentForm(formdata=None, entry_date=today)
     adjustment_form = adjustment_form or AdjustmentForm(formdata=None, entry_date=today)
-    payment_form.contract_id.choices = adjustment_form.contract_id.choices = _contract_choices(
+    payment_form.contract_id.choices = adjustment_form.contract_id.choices = contract_choices(
         organisation
     )
-    operations, balance = services.account_operations(organisation.id)
+    operations, balance = billing_payments.account_operations(organisation.id)
     contracts = db.session.scalars(
         select(Contract)
         .where(Contract.organisation_id == organisation.id)
@@ -422,7 +411,7 @@ def _render_staff_organisation(organisation, payment_form=None, adjustment_form=
     )
 
 
-def _gas_organisation_or_404(organisation_id):
+def gas_organisation_or_404(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     if organisation.kind != OrganisationKind.GAS:
         abort(404)
@@ -432,108 +421,14 @@ def _gas_organisation_or_404(organisation_id):
 @bp.route("/staff/organisations/<int:organisation_id>")
 @access.staff()
 def staff_organisation(organisation_id):
-    return _render_staff_organisation(_gas_organisation_or_404(organisation_id))
-
-
-@bp.route("/staff/organisations/<int:organisation_id>/payments", methods=["POST"])
-@access.curator(Organisation, "organisation_id")
-def staff_enter_payment(organisation_id):
-    organisation = _gas_organisation_or_404(organisation_id)
-    require_manage_organisation(organisation)
-    form = PaymentForm()
-    form.contract_id.choices = _contract_choices(organisation)
-    if form.validate_on_submit():
-        try:
-            services.enter_payment(
-                organisation,
-                form.amount.data,
-                form.entry_date.data,
-                form.document_number.data,
-                current_user,
-                contract_id=form.contract_id.data,
-            )
-        except services.MeteringError as error:
-            db.session.rollback()
-            getattr(form, error.field_name or "amount").errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("The payment has been recorded."), "success")
-            return redirect(url_for("metering.staff_organisation", organisation_id=organisation.id))
-    return _render_staff_organisation(organisation, payment_form=form), 400
-
-
-@bp.route("/staff/organisations/<int:organisation_id>/adjustments", methods=["POST"])
-@access.curator(Organisation, "organisation_id")
-def staff_enter_adjustment(organisation_id):
-    organisation = _gas_organisation_or_404(organisation_id)
-    require_manage_organisation(organisation)
-    form = AdjustmentForm()
-    form.contract_id.choices = _contract_choices(organisation)
-    if form.validate_on_submit():
-        try:
-            services.enter_adjustment(
-                organisation,
-                form.amount.data,
-                form.entry_date.data,
-                form.reason.data,
-                current_user,
-                contract_id=form.contract_id.data,
-            )
-        except services.MeteringError as error:
-            db.session.rollback()
-            getattr(form, error.field_name or "amount").errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("The adjustment has been recorded."), "success")
-            return redirect(url_for("metering.staff_organisation", organisation_id=organisation.id))
-    return _render_staff_organisation(organisation, adjustment_form=form), 400
-
-
-@bp.route("/staff/payments", methods=["GET", "POST"])
-@access.staff()
-def staff_payments():
-    form = StatementForm()
-    report = None
-    if form.validate_on_submit():
-        try:
-            report = services.import_bank_statement(form.file.data.read(), current_user)
-        except services.StatementRejected as rejection:
-            db.session.rollback()
-            report = rejection.report
-            form.file.errors.append(str(rejection.message))
-        except services.MeteringError as error:
-            db.session.rollback()
-            form.file.errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("Payments imported: %(count)s.", count=len(report)), "success")
-    balances = dict(
-        db.session.execute(
-            select(
-                ledger.LedgerEntry.organisation_id,
-                func.sum(ledger.LedgerEntry.debit - ledger.LedgerEntry.credit),
-            ).group_by(ledger.LedgerEntry.organisation_id)
-        ).all()
-    )
-    organisations = db.session.scalars(
-        select(Organisation)
-        .where(Organisation.kind == OrganisationKind.GAS)
-        .order_by(Organisation.legal_name)
-    ).all()
-    return render_template(
-        "metering/staff_payments.html",
-        form=form,
-        report=report,
-        organisations=organisations,
-        balances=balances,
-    )
+    return render_staff_organisation(gas_organisation_or_404(organisation_id))
 
 
 # --- staff: contracts, tariffs and metering points -------------------------------------------
 
 
 def _managed_gas_organisation(organisation_id):
-    organisation = _gas_organisation_or_404(organisation_id)
+    organisation = gas_organisation_or_404(organisation_id)
     require_manage_organisation(organisation)
     return organisation
 
@@ -564,6 +459,7 @@ def staff_new_contract(organisation_id):
                 form.start_date.data,
                 form.end_date.data,
                 form.price_per_thousand.data,
+                vat_category=form.vat_category.data,
             )
         except services.MeteringError as error:
             _field_error(form, error, "number")
@@ -627,7 +523,12 @@ def staff_add_tariff(contract_id):
     form = TariffForm()
     if form.validate_on_submit():
         try:
-            services.add_tariff(contract, form.valid_from.data, form.price_per_thousand.data)
+            services.add_tariff(
+                contract,
+                form.valid_from.data,
+                form.price_per_thousand.data,
+                vat_category=form.vat_category.data,
+            )
         except services.MeteringError as error:
             _field_error(form, error, "price_per_thousand")
         else:
@@ -649,8 +550,8 @@ def _meter_fields(form):
     )
 
 
-def _meter_contract_choices(organisation):
-    return [(choice, label) for choice, label in _contract_choices(organisation) if choice != 0]
+def _metercontract_choices(organisation):
+    return [(choice, label) for choice, label in contract_choices(organisation) if choice != 0]
 
 
 @bp.route("/staff/organisations/<int:organisation_id>/meters/new", methods=["GET", "POST"])
@@ -658,7 +559,7 @@ def _meter_contract_choices(organisation):
 def staff_new_meter(organisation_id):
     organisation = _managed_gas_organisation(organisation_id)
     form = NewMeterForm()
-    form.contract_id.choices = _meter_contract_choices(organisation)
+    form.contract_id.choices = _metercontract_choices(organisation)
     if request.method == "GET":
         form.initial_date.data = services.local_today()
         form.digits.data = "8"
@@ -693,7 +594,7 @@ def _managed_meter(meter_id):
 def staff_edit_meter(meter_id):
     meter, organisation = _managed_meter(meter_id)
     form = MeterForm(obj=meter) if request.method == "GET" else MeterForm()
-    form.contract_id.choices = _meter_contract_choices(organisation)
+    form.contract_id.choices = _metercontract_choices(organisation)
     if request.method == "GET":
         form.digits.data = str(meter.digits)
         form.max_flow.data = str(meter.max_flow.normalize())

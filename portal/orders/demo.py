@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.billing.ledger import LedgerEntry
 from portal.catalog.models import Item, Stock
 from portal.extensions import db
-from portal.ledger import LedgerEntry
 from portal.notifications.models import Notification
 from portal.orders import services
 from portal.orders.models import Order, OrderStatus, PaymentTerms

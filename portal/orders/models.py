@@ -122,6 +122,9 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     shipped_quantity: Mapped[int | None] = mapped_column(Integer)
     price: Mapped[Decimal] = mapped_column(Money)
+    # The item's VAT category and its rate on the order's date (the invoice for payment);
+    # a shipment taxes its lines at the rate of the shipment date (billing.shipments).
+    vat_category: Mapped[str | None] = mapped_column(String(16))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     amount: Mapped[Decimal] = mapped_column(Money)
 

@@ -10,12 +10,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, ledger
+from portal import audit, billing, clock
+from portal.billing import tax
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.money import to_money, vat_included
+from portal.money import document_vat, taxed_line_from_gross, to_money
 from portal.notifications.services import notify
 from portal.orders.models import (
     NEXT_STATUSES,
@@ -114,6 +115,7 @@ class CartRow:
     available: int
     problem: object = None
     promotion: object = None
+    vat_rate: Decimal | None = None  # the item's category's rate today
 
 
 @dataclass
@@ -140,6 +142,8 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
     quotes = catalog.quotes_for(organisation.id, item_ids)
     stock = catalog.stock_in(warehouse.id, item_ids) if warehouse else {}
     summary = CartSummary(rows=[], warehouse=warehouse)
+    rates = tax.rates_on(clock.local_today())
+    taxed = []
     for line in lines:
         quote = quotes.get(line.item_id)
         available = stock.get(line.item_id, 0)
@@ -148,6 +152,9 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
             problem = problem or _l("This item has no price for your organisation.")
         if not line.item.is_active:
             problem = _l("The item is no longer supplied.")
+        rate = rates.get(line.item.vat_category)
+        if rate is None:
+            problem = problem or _l("This item has no VAT rate in force today.")
         amount = to_money(quote.price * line.quantity) if quote else None
         summary.rows.append(
             CartRow(
@@ -157,15 +164,13 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
                 available,
                 problem,
                 quote.promotion if quote else None,
+                rate,
             )
         )
-        if amount is not None:
-            rate = Decimal(line.item.vat_rate).quantize(Decimal(1))
+        if amount is not None and rate is not None:
             summary.total += amount
-            summary.vat_by_rate[rate] = summary.vat_by_rate.get(rate, Decimal("0.00")) + (
-                vat_included(amount, rate)
-            )
-    summary.vat_by_rate = dict(sorted(summary.vat_by_rate.items()))
+            taxed.append(taxed_line_from_gross(amount, rate))
+    summary.vat_by_rate = document_vat(taxed)
     return summary
 
 
@@ -337,7 +342,7 @@ def open_deferred_total(organisation_id) -> Decimal:
 
 
 def available_credit(organisation) -> Decimal:
-    debt = ledger.balance(organisation.id)
+    debt = billing.balance(organisation.id)
     return to_money(organisation.credit_limit - debt - open_deferred_total(organisation.id))
 
 
@@ -433,7 +438,8 @@ def place_order(
                 name=item.full_name,
                 quantity=row.line.quantity,
                 price=row.price,
-                vat_rate=item.vat_rate,
+                vat_category=item.vat_category,
+                vat_rate=row.vat_rate,
                 amount=row.amount,
             )
         )
@@ -536,23 +542,7 @@ def change_status(order: Order, new_status, staff_user, note=None) -> Order:
             if line.shipped_quantity is None:
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
-        shipped = order.shipped_total
-        vat = sum(
-            (vat_included(line.shipped_amount, line.vat_rate) for line in order.lines),
-            Decimal("0.00"),
-        )
-        if shipped > 0:
-            ledger.post_charge(
-                order.organisation_id,
-                shipped,
-                entry_date=date.today(),
-                description=f"Отгрузка по заказу № {order.number}",
-                document_number=order.number,
-                vat_amount=vat,
-                source_type="order",
-                source_id=order.id,
-                created_by_id=staff_user.id,
-            )
+        billing.post_shipment(order, staff_user)
     order.status = new_status
     order.events.append(
         OrderEvent(status=new_status, user_id=staff_user.id, note=(note or "").strip() or None)
@@ -644,7 +634,7 @@ def open_orders_summary(organisation_id):
 
 
 def credit_position(organisation):
-    debt = ledger.balance(organisation.id)
+    debt = billing.balance(organisation.id)
     return {
         "balance": debt,
         "credit_limit": organisation.credit_limit,

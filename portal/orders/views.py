@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from portal import billing
 from portal.accounts.forms import ConfirmForm
 from portal.extensions import db
 from portal.form_fields import choices
@@ -267,6 +268,7 @@ def show_order(order_id):
     return render_template(
         "orders/order.html",
         order=order,
+        shipment=billing.shipment_of(order.id),
         labels=orders.STATUS_LABELS,
         payment_labels=orders.PAYMENT_LABELS,
         show_prices=has_power(Power.VIEW_PRICES),
@@ -385,6 +387,7 @@ def _staff_page(order, status_form=None, note_form=None):
     return render_template(
         "orders/staff_order.html",
         order=order,
+        shipment=billing.shipment_of(order.id),
         labels=orders.STATUS_LABELS,
         payment_labels=orders.PAYMENT_LABELS,
         status_form=status_form,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from stdnum import ean
 
+from portal.billing.tax import rate_on
 from portal.catalog.models import (
     Batch,
     Category,
@@ -62,7 +63,7 @@ def make_item(
     sku=None,
     price="100.00",
     stock=100,
-    vat=10,
+    vat="reduced",
     min_quantity=1,
     order_multiple=1,
     generic_name=None,
@@ -90,7 +91,7 @@ def make_item(
         category=group,
         barcode=barcode(n),
         is_rx=is_rx,
-        vat_rate=Decimal(vat),
+        vat_category=vat,
         min_quantity=min_quantity,
         order_multiple=order_multiple,
     )
@@ -170,7 +171,8 @@ def make_order(organisation, *, status=OrderStatus.NEW, user=None, item=None, qu
             name=item.full_name,
             quantity=quantity,
             price=Decimal("100.00"),
-            vat_rate=item.vat_rate,
+            vat_category=item.vat_category,
+            vat_rate=rate_on(item.vat_category, date.today()),
             amount=Decimal("100.00") * quantity,
         )
     )

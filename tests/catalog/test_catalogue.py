@@ -176,7 +176,7 @@ def test_staff_import_creates_and_updates_by_sku(login_as, admin):
     data = _import_file(
         [
             ["IMP1", "Новое имя", "МНН", "Озон", "4600000000015", "10", "нет", "55.50"],
-            ["IMP2", "Лоратадин", "Лоратадин", "Озон", "", "20", "да", "120"],
+            ["IMP2", "Лоратадин", "Лоратадин", "Озон", "", "general", "да", "120"],
         ]
     )
     client = login_as(admin)
@@ -189,7 +189,7 @@ def test_staff_import_creates_and_updates_by_sku(login_as, admin):
     updated = db.session.scalar(select(Item).where(Item.sku == "IMP1"))
     assert updated.trade_name == "Новое имя" and "новое имя" in updated.search_text
     created = db.session.scalar(select(Item).where(Item.sku == "IMP2"))
-    assert created.is_rx and created.vat_rate == 20
+    assert created.is_rx and created.vat_category == "general"
 
 
 def test_import_with_a_bad_row_imports_nothing_and_names_the_line(login_as, admin):
@@ -260,7 +260,7 @@ def test_demo_catalogue_is_realistic_and_idempotent(app):
     barcodes = db.session.scalars(select(Item.barcode)).all()
     assert all(ean.is_valid(b) for b in barcodes)
     assert db.session.scalar(select(func.count(Item.id)).where(Item.is_cold_chain.is_(True)))
-    assert {10, 20} <= {int(v) for v in db.session.scalars(select(Item.vat_rate).distinct())}
+    assert {"reduced", "general"} <= set(db.session.scalars(select(Item.vat_category).distinct()))
 
 
 def test_listing_rows_carry_the_prices_the_cart_charges(app, pharmacy, buyer):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal import ledger
+from portal.billing import ledger
 from portal.catalog.models import Item
 from portal.metering.models import Reading
 from portal.orders.models import CartLine

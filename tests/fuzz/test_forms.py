@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
-from portal import ledger
+from portal.billing import ledger
 from portal.catalog.models import Item
 from portal.extensions import db
 from portal.metering.models import Reading

@@ -39,8 +39,6 @@ CASES = {
     "metering.staff_reading_photo": Case(a_reading, staff=True, kind="gas"),
     "metering.staff_meter_history": Case(a_meter, staff=True, kind="gas"),
     "metering.staff_organisation": Case(the_organisation, staff=True, kind="gas"),
-    "metering.staff_enter_payment": Case(the_organisation, staff=True, curated=True, kind="gas"),
-    "metering.staff_enter_adjustment": Case(the_organisation, staff=True, curated=True, kind="gas"),
     "metering.staff_new_contract": Case(the_organisation, staff=True, curated=True, kind="gas"),
     "metering.staff_edit_contract": Case(a_contract, staff=True, curated=True, kind="gas"),
     "metering.staff_add_tariff": Case(a_contract, staff=True, curated=True, kind="gas"),

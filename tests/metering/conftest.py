@@ -17,8 +17,11 @@ AFTER_WINDOW = date(2026, 11, 28)
 def today(monkeypatch):
     """Pin "today" (Moscow) for the window rules; returns a setter."""
 
+    from portal import clock
+
     def set_today(day):
         monkeypatch.setattr(services, "local_today", lambda: day)
+        monkeypatch.setattr(clock, "local_today", lambda: day)
         return day
 
     set_today(IN_WINDOW)

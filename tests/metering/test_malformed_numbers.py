@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal import ledger
+from portal.billing import ledger
 from portal.extensions import db
 from portal.metering.models import Reading
 from tests.factories import login

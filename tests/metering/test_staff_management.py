@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import StaffRole
 from portal.audit import AuditEvent
+from portal.billing.gas import post_gas_charges
+from portal.billing.models import GasCharge
 from portal.extensions import db
 from portal.metering import services
-from portal.metering.models import Contract, GasCharge, MeteringPoint, Reading, Tariff
+from portal.metering.models import Contract, MeteringPoint, Reading, Tariff
 from tests.factories import login, make_organisation, make_user
 from tests.metering.helpers import add_reading, make_contract, make_meter
 
@@ -113,7 +115,7 @@ def test_tariff_history_is_kept_and_charged_months_cannot_change(app, staff, gas
     add_reading(meter, date(2026, 10, 22), 1500, consumption=500)
     db.session.commit()
     with app.test_request_context():
-        services.post_gas_charges(date(2026, 10, 1))
+        post_gas_charges(date(2026, 10, 1))
         db.session.commit()
     assert count(GasCharge) == 1
     url = f"/metering/staff/contracts/{contract.id}/tariffs"

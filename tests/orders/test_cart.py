@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import date
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -24,16 +25,18 @@ def add(client, item, quantity):
     ).get_data(as_text=True)
 
 
-def test_cart_totals_with_vat_by_rate(login_as, buyer):
-    medicine = make_item("Нурофен", price="110.00", vat=10)
-    goods = make_item("Пластырь", price="120.00", vat=20)
+def test_cart_totals_with_vat_by_rate(login_as, buyer, tax_day):
+    tax_day(date(2026, 3, 2))
+    medicine = make_item("Нурофен", price="110.00", vat="reduced")
+    goods = make_item("Пластырь", price="120.00", vat="general")
     client = login_as(buyer)
     add(client, medicine, 2)
     page = add(client, goods, 1)
     assert "Пластырь" in page
     assert "340,00" in page  # 220 + 120
     assert "20,00" in page  # VAT 10% inside 220
-    assert "в том числе НДС 20%" in page and "в том числе НДС 10%" in page
+    assert "21,64" in page  # VAT 22% inside 120 (the general rate of 2026)
+    assert "в том числе НДС 22%" in page and "в том числе НДС 10%" in page
 
 
 def test_quantity_rules_each_have_a_message_and_change_nothing(login_as, buyer):

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from portal import ledger
 from portal.audit import AuditEvent
+from portal.billing import ledger
 from portal.extensions import db
 from portal.orders import services
 from portal.orders.models import CartLine, Order, OrderLine, OrderStatus
@@ -190,12 +190,15 @@ def test_reorder_puts_the_lines_back_into_the_cart(login_as, buyer, pharmacy):
     assert db.session.scalar(select(CartLine.quantity)) == 2
 
 
-def test_invoice_pdf_has_requisites_vat_and_words(app, login_as, buyer, pharmacy, tmp_path):
+def test_invoice_pdf_has_requisites_vat_and_words(
+    app, login_as, buyer, pharmacy, tmp_path, tax_day
+):
+    tax_day(date(2026, 3, 2))
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext not installed")
-    plaster = make_item("Пластырь", price="120.00", vat=20)
+    plaster = make_item("Пластырь", price="120.00", vat="general")
     client = login_as(buyer)
-    fill_cart(client, make_item("Нурофен", price="110.00", vat=10), 1)
+    fill_cart(client, make_item("Нурофен", price="110.00", vat="reduced"), 1)
     order = place(client, pharmacy, plaster, 1)
     response = client.get(f"/orders/{order.id}/invoice.pdf")
     assert response.mimetype == "application/pdf"
@@ -204,7 +207,7 @@ def test_invoice_pdf_has_requisites_vat_and_words(app, login_as, buyer, pharmacy
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert f"Счёт на оплату № {order.number}" in text
     assert app.config["SUPPLIER"]["inn"] in text and pharmacy.inn in text
-    assert "НДС 10%" in text and "НДС 20%" in text
+    assert "НДС 10%" in text and "НДС 22%" in text
     assert "Двести тридцать рублей 00 копеек" in text
 
 

@@ -1,0 +1,125 @@
+"""The billing room: the ledger, gas charges, shipments' charges, payments, adjustments, the
+bank statement import and reconciliation statements.
+
+Other domains post through the small API below (metering's gas months, orders' shipments)
+and read balances through it; they never write ledger rows themselves.
+"""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+# isort: off
+# organisations first: portal.navigation imports it, and it imports portal.navigation back.
+from portal.organisations.models import Power
+from portal.navigation import MenuItem, Panel, register_menu, register_panel
+
+# isort: on
+
+# cli_group=None: the commands are `flask worker`, `flask post-gas-charges`, not `flask billing …`.
+bp = Blueprint("billing", __name__, cli_group=None)
+
+GAS = ("gas",)
+
+
+# --- the service API other domains call ------------------------------------------------------
+
+
+def balance(organisation_id, **filters):
+    """Debt (positive) or overpayment (negative) of an organisation (see ledger.balance)."""
+    from portal.billing import ledger
+
+    return ledger.balance(organisation_id, **filters)
+
+
+def post_charge(organisation_id, amount, **fields):
+    """Debit the customer (see ledger.post_charge)."""
+    from portal.billing import ledger
+
+    return ledger.post_charge(organisation_id, amount, **fields)
+
+
+def post_shipment(order, staff_user):
+    """Charge the customer for what an order shipped (see shipments.post_shipment)."""
+    from portal.billing import shipments
+
+    return shipments.post_shipment(order, staff_user)
+
+
+def shipment_of(order_id):
+    """The shipment document (УПД) of an order, or None before it ships."""
+    from portal.billing import shipments
+
+    return shipments.shipment_of(order_id)
+
+
+def post_gas_month(contract, period):
+    """Charge one gas contract for one month, or post its recalculation (see gas)."""
+    from portal.billing import gas
+
+    return gas.post_gas_month(contract, period)
+
+
+@bp.app_template_global("vat_rate_today")
+def vat_rate_today(category) -> str:
+    """The VAT of a category as printed today («22 %», «Без НДС»), for catalogue pages."""
+    from portal import clock
+    from portal.billing import tax
+
+    day = clock.local_today()
+    row = tax.rate_row_on(category, day)
+    return "—" if row is None else tax.rate_text(category, row.rate)
+
+
+@bp.app_template_global("vat_category_label")
+def vat_category_label(category) -> str:
+    from portal.billing.models import VatCategory
+
+    return str(VatCategory(category).label)
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+@bp.record_once
+def _start_queue_and_commands(state):
+    from portal.billing import commands
+    from portal.billing.queue import init_queue
+
+    init_queue(state.app)
+    commands.register(state.app)
+
+
+def _statement_panel(membership):
+    from portal.billing.statements import jobs_for
+
+    jobs = jobs_for(membership.organisation_id, limit=1)
+    return {"last_job": jobs[0] if jobs else None}
+
+
+register_menu(
+    MenuItem(
+        _l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, kinds=GAS, order=320
+    )
+)
+register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
+register_menu(
+    MenuItem(_l("Reconciliation"), "billing.request_statement", power=Power.VIEW_FINANCE, order=80)
+)
+register_menu(
+    MenuItem(
+        _l("VAT rates"),
+        "billing.vat_rates",
+        staff=True,
+        admin_only=True,
+        in_user_menu=True,
+        order=830,
+    )
+)
+register_panel(
+    Panel(
+        template="billing/statement_panel.html",
+        context=_statement_panel,
+        power=Power.VIEW_FINANCE,
+        order=60,
+    )
+)

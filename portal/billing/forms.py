@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class StatementForm(FlaskForm):
+    period_start = DateField(
+        _l("Period from"), validators=[DataRequired(message=_l("Enter a date."))]
+    )
+    period_end = DateField(_l("Period to"), validators=[DataRequired(message=_l("Enter a date."))])
+    contract_id = SelectField(_l("Scope"))
+    submit = SubmitField(_l("Prepare the statement"))
+
+
+class PaymentForm(FlaskForm):
+    amount = StringField(_l("Amount, ₽"), validators=[DataRequired()])
+    entry_date = DateField(_l("Payment date"), validators=[DataRequired()])
+    document_number = StringField(
+        _l("Payment order number"), validators=[DataRequired(), Length(max=64)]
+    )
+    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+
+
+class AdjustmentForm(FlaskForm):
+    amount = StringField(
+        _l("Amount, ₽ (positive increases the debt, negative reduces it)"),
+        validators=[DataRequired()],
+    )
+    entry_date = DateField(_l("Date"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+
+
+class BankStatementForm(FlaskForm):
+    file = FileField(_l("Bank statement (CSV)"), validators=[FileRequired()])
+
+
+class VatRateForm(FlaskForm):
+    category = SelectField(_l("Category"))
+    rate = StringField(_l("Rate, %"), validators=[DataRequired(), Length(max=8)])
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    valid_to = DateField(_l("Valid to (leave empty if open-ended)"), validators=[Optional()])

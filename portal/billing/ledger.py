@@ -1,0 +1,119 @@
+"""The settlement account: one ledger for both kinds of customer.
+
+Charges (shipments, gas consumption) are debits, payments are credits, adjustments may be
+either. The balance is debits minus credits: positive means the customer owes, negative
+means an overpayment. Orders and metering post here; statements read from here.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from portal import audit
+from portal.billing.models import EntryKind, LedgerEntry
+from portal.extensions import db
+from portal.money import to_money
+
+__all__ = ["EntryKind", "LedgerEntry", "LedgerError", "balance", "entries"]
+
+
+class LedgerError(ValueError):
+    pass
+
+
+def _post(organisation_id, kind, *, entry_date, description, debit=0, credit=0, **fields):
+    entry = LedgerEntry(
+        organisation_id=organisation_id,
+        kind=kind,
+        entry_date=entry_date,
+        description=description,
+        debit=to_money(debit),
+        credit=to_money(credit),
+        vat_amount=to_money(fields.pop("vat_amount", 0)),
+        **fields,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def post_charge(organisation_id, amount, *, entry_date, description, **fields) -> LedgerEntry:
+    """Debit the customer: a shipment or a monthly gas charge (amount includes VAT)."""
+    if to_money(amount) < 0:
+        raise LedgerError("a charge cannot be negative")
+    return _post(
+        organisation_id,
+        EntryKind.CHARGE,
+        entry_date=entry_date,
+        description=description,
+        debit=amount,
+        **fields,
+    )
+
+
+def post_payment(organisation_id, amount, *, entry_date, description, **fields) -> LedgerEntry:
+    """Credit the customer with a payment received."""
+    if to_money(amount) <= 0:
+        raise LedgerError("a payment must be positive")
+    entry = _post(
+        organisation_id,
+        EntryKind.PAYMENT,
+        entry_date=entry_date,
+        description=description,
+        credit=amount,
+        **fields,
+    )
+    audit.record("ledger.payment", target=entry, amount=str(entry.credit))
+    return entry
+
+
+def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) -> LedgerEntry:
+    """A correction with a reason: positive increases the debt, negative reduces it."""
+    amount = to_money(amount)
+    if amount == 0:
+        raise LedgerError("an adjustment of zero changes nothing")
+    if not reason or not reason.strip():
+        raise LedgerError("an adjustment needs a reason")
+    entry = _post(
+        organisation_id,
+        EntryKind.ADJUSTMENT,
+        entry_date=entry_date,
+        description=reason,
+        debit=max(amount, 0),
+        credit=max(-amount, 0),
+        **fields,
+    )
+    audit.record("ledger.adjustment", target=entry, amount=str(amount), reason=reason)
+    return entry
+
+
+def _filtered(query, organisation_id, contract_id):
+    query = query.where(LedgerEntry.organisation_id == organisation_id)
+    if contract_id is not None:
+        query = query.where(LedgerEntry.contract_id == contract_id)
+    return query
+
+
+def balance(organisation_id, *, before: date | None = None, contract_id=None) -> Decimal:
+    """Debt (positive) or overpayment (negative), optionally as of the start of a date."""
+    query = _filtered(
+        select(func.coalesce(func.sum(LedgerEntry.debit - LedgerEntry.credit), 0)),
+        organisation_id,
+        contract_id,
+    )
+    if before is not None:
+        query = query.where(LedgerEntry.entry_date < before)
+    return to_money(db.session.scalar(query))
+
+
+def entries(
+    organisation_id, *, start: date | None = None, end: date | None = None, contract_id=None
+):
+    """Entries in date order, inclusive of both ends."""
+    query = _filtered(select(LedgerEntry), organisation_id, contract_id)
+    if start is not None:
+        query = query.where(LedgerEntry.entry_date >= start)
+    if end is not None:
+        query = query.where(LedgerEntry.entry_date <= end)
+    return db.session.scalars(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)).all()

@@ -1,0 +1,217 @@
+"""The billing room's tables: the ledger, VAT rates, gas charges, shipments, statement jobs.
+
+Table names are those the tables had before billing became one package: no data moved.
+"""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.database import Money, Timestamped, UTCDateTime, utcnow
+from portal.extensions import db
+
+# The gas volume in m³ with litre precision, as metering stores readings.
+Volume = Numeric(14, 3, asdecimal=True)
+# A VAT rate in percent.
+Rate = Numeric(5, 2, asdecimal=True)
+
+
+class VatCategory(enum.StrEnum):
+    """What an item or a tariff is taxed as; the percentage comes from the dated vat_rates."""
+
+    GENERAL = "general"  # the general rate (НК РФ ст. 164 п. 3)
+    REDUCED = "reduced"  # medicines and medical products, ст. 164 п. 2
+    ZERO = "zero"  # 0 %, ст. 164 п. 1 (exports)
+    WITHOUT = "without"  # «Без НДС»: exempt operations, ст. 149
+
+    @property
+    def label(self):
+        return {
+            VatCategory.GENERAL: _l("General rate"),
+            VatCategory.REDUCED: _l("Reduced rate (medicines, medical products)"),
+            VatCategory.ZERO: _l("Zero rate"),
+            VatCategory.WITHOUT: _l("Without VAT"),
+        }[self]
+
+
+class VatRate(db.Model):
+    """The percentage of a category from a date (until valid_to, or open-ended)."""
+
+    __tablename__ = "vat_rates"
+    __table_args__ = (
+        UniqueConstraint("category", "valid_from", name="uq_vat_rates_category_from"),
+        CheckConstraint("rate >= 0 AND rate < 100", name="rate_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EntryKind(enum.StrEnum):
+    CHARGE = "charge"
+    PAYMENT = "payment"
+    ADJUSTMENT = "adjustment"
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_org_date", "organisation_id", "entry_date"),
+        CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # Optional: the gas contract (or other agreement) the entry belongs to.
+    contract_id: Mapped[int | None] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_date: Mapped[date] = mapped_column(Date)
+    document_number: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    debit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    credit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    vat_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # What produced the entry, e.g. ("order", 42) or ("gas_charge", 7); unique per source.
+    source_type: Mapped[str | None] = mapped_column(String(32))
+    source_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation = relationship("Organisation")
+
+    @property
+    def amount(self) -> Decimal:
+        return self.debit - self.credit
+
+
+class GasCharge(db.Model):
+    """The monthly charge of a contract; posted to the ledger once per contract and period."""
+
+    __tablename__ = "gas_charges"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_gas_charges_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id"))
+    period: Mapped[date] = mapped_column(Date)
+    volume: Mapped[Decimal] = mapped_column(Volume)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    # The rate the month is taxed at now (after any correction); None for rows from before
+    # rates were dated (the VAT then is the only record of it).
+    vat_rate: Mapped[Decimal | None] = mapped_column(Rate)
+    total: Mapped[Decimal] = mapped_column(Money)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract = relationship("Contract")
+
+
+class Shipment(db.Model):
+    """What an order shipped, as a billing document (УПД): number, date, lines, totals.
+
+    The ledger charge is its total; it never changes once posted (a correction is a new entry).
+    """
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    shipment_date: Mapped[date] = mapped_column(Date)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    order = relationship("Order")
+    lines = relationship(
+        "ShipmentLine",
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="ShipmentLine.id",
+    )
+
+
+class ShipmentLine(db.Model):
+    """One shipped line: the shipped quantity at the order's price, taxed at the shipment date."""
+
+    __tablename__ = "shipment_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(400))
+    quantity: Mapped[int] = mapped_column()
+    price: Mapped[Decimal] = mapped_column(Money)  # per pack, VAT included (the order's price)
+    vat_category: Mapped[str] = mapped_column(String(16))
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    shipment = relationship("Shipment", back_populates="lines")
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class StatementJob(Timestamped, db.Model):
+    """A requested reconciliation statement, produced by the background worker."""
+
+    __tablename__ = "statement_jobs"
+    __table_args__ = (Index("ix_statement_jobs_org_fingerprint", "organisation_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contract_id: Mapped[int | None] = mapped_column()
+    contract_label: Mapped[str | None] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(default=0)
+    # SHA-256 of everything the statement shows; an unchanged request reuses the files.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    pdf_name: Mapped[str | None] = mapped_column(String(80))
+    xlsx_name: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    # When the job was (last) handed to the worker, and how many times a worker took it up:
+    # a job whose worker died is requeued once, then reported failed (never stuck).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation = relationship("Organisation")
+    requested_by = relationship("User")

@@ -1,0 +1,355 @@
+"""Reconciliation statements («акт сверки взаимных расчётов») from the ledger.
+
+The figures come only from the ledger (portal.billing.ledger); the PDF and the XLSX are both
+made from one `Statement`, so they cannot disagree.
+"""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.billing.ledger import LedgerEntry, balance
+from portal.billing.models import JobStatus, StatementJob
+from portal.database import utcnow
+from portal.documents.subjects import SubjectError, is_registered, resolve_subject
+from portal.extensions import db
+from portal.money import to_money
+from portal.organisations.models import Organisation
+
+log = logging.getLogger(__name__)
+# Bump when the layout of the files changes, so old files are not reused.
+LAYOUT_VERSION = "1"
+
+
+class StatementError(ValueError):
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class StatementLine:
+    entry_date: date
+    document_number: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+
+
+@dataclass
+class Statement:
+    organisation: Organisation
+    supplier: dict
+    start: date
+    end: date
+    contract_id: int | None
+    contract_label: str | None
+    opening: Decimal
+    lines: list[StatementLine] = field(default_factory=list)
+
+    @property
+    def turnover_debit(self) -> Decimal:
+        return to_money(sum((line.debit for line in self.lines), Decimal("0")))
+
+    @property
+    def turnover_credit(self) -> Decimal:
+        return to_money(sum((line.credit for line in self.lines), Decimal("0")))
+
+    @property
+    def closing(self) -> Decimal:
+        return to_money(self.opening + self.turnover_debit - self.turnover_credit)
+
+    @property
+    def opening_debit(self) -> Decimal:
+        return max(self.opening, Decimal("0.00"))
+
+    @property
+    def opening_credit(self) -> Decimal:
+        return max(-self.opening, Decimal("0.00"))
+
+    @property
+    def closing_debit(self) -> Decimal:
+        return max(self.closing, Decimal("0.00"))
+
+    @property
+    def closing_credit(self) -> Decimal:
+        return max(-self.closing, Decimal("0.00"))
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        organisation = self.organisation
+        for part in (
+            LAYOUT_VERSION,
+            organisation.id,
+            organisation.legal_name,
+            organisation.inn,
+            organisation.kpp,
+            organisation.legal_address,
+            organisation.bank_details,
+            sorted(self.supplier.items()),
+            self.start,
+            self.end,
+            self.contract_id,
+            self.contract_label,
+            self.opening,
+        ):
+            digest.update(repr(part).encode() + b"\x1f")
+        for line in self.lines:
+            digest.update(
+                repr(
+                    (
+                        line.entry_date,
+                        line.document_number,
+                        line.description,
+                        line.debit,
+                        line.credit,
+                    )
+                ).encode()
+            )
+        return digest.hexdigest()
+
+
+def validate_period(start: date | None, end: date | None) -> None:
+    if start is None or end is None:
+        raise StatementError(_l("Enter both dates of the period."), "period_start")
+    if end < start:
+        raise StatementError(_l("The end of the period is before its start."), "period_end")
+    if (end - start).days > 366 * 5:
+        raise StatementError(_l("A statement covers at most five years."), "period_end")
+
+
+def organisation_contracts(organisation_id) -> list[tuple[int, str]]:
+    """Contracts that appear in the organisation's ledger, with labels where known."""
+    ids = db.session.scalars(
+        select(LedgerEntry.contract_id)
+        .distinct()
+        .where(LedgerEntry.organisation_id == organisation_id, LedgerEntry.contract_id.isnot(None))
+        .order_by(LedgerEntry.contract_id)
+    ).all()
+    return [(contract_id, contract_label(organisation_id, contract_id)) for contract_id in ids]
+
+
+def contract_label(organisation_id, contract_id) -> str:
+    if is_registered("contract"):
+        try:
+            return resolve_subject(organisation_id, "contract", contract_id).label
+        except SubjectError:
+            pass
+    return str(_l("Contract №%(number)s", number=contract_id))
+
+
+def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
+    """Opening balance, every entry of the period, turnover and closing balance."""
+    validate_period(start, end)
+    organisation = db.session.get(Organisation, organisation_id)
+    if contract_id is not None and contract_id not in dict(organisation_contracts(organisation_id)):
+        raise StatementError(_l("Your organisation has no such contract."), "contract_id")
+    statement = Statement(
+        organisation=organisation,
+        supplier=dict(current_app.config["SUPPLIER"]),
+        start=start,
+        end=end,
+        contract_id=contract_id,
+        contract_label=contract_label(organisation_id, contract_id) if contract_id else None,
+        opening=balance(organisation_id, before=start, contract_id=contract_id),
+    )
+    query = (
+        select(
+            LedgerEntry.entry_date,
+            LedgerEntry.document_number,
+            LedgerEntry.description,
+            LedgerEntry.debit,
+            LedgerEntry.credit,
+        )
+        .where(
+            LedgerEntry.organisation_id == organisation_id,
+            LedgerEntry.entry_date >= start,
+            LedgerEntry.entry_date <= end,
+        )
+        .order_by(LedgerEntry.entry_date, LedgerEntry.id)
+    )
+    if contract_id is not None:
+        query = query.where(LedgerEntry.contract_id == contract_id)
+    statement.lines = [
+        StatementLine(row[0], row[1] or "", row[2], to_money(row[3]), to_money(row[4]))
+        for row in db.session.execute(query)
+    ]
+    return statement
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def report_root() -> Path:
+    root = Path(current_app.config["REPORT_DIR"]) / "statements"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _files_exist(job) -> bool:
+    root = report_root()
+    return bool(
+        job.pdf_name
+        and job.xlsx_name
+        and (root / job.pdf_name).is_file()
+        and (root / job.xlsx_name).is_file()
+    )
+
+
+def request_statement(organisation, user, start, end, contract_id=None):
+    """Return (job, reused): an existing job for identical data, or a new queued one."""
+    statement = build_statement(organisation.id, start, end, contract_id)
+    fingerprint = statement.fingerprint()
+    candidates = db.session.scalars(
+        select(StatementJob)
+        .where(
+            StatementJob.organisation_id == organisation.id,
+            StatementJob.fingerprint == fingerprint,
+            StatementJob.status != JobStatus.FAILED,
+        )
+        .order_by(StatementJob.id.desc())
+    ).all()
+    for job in candidates:
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and is_stalled(job):
+            if recover_stalled(job):
+                return job, False  # requeued: the caller hands it to the worker again
+            continue
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) or _files_exist(job):
+            return job, True
+    job = StatementJob(
+        organisation_id=organisation.id,
+        requested_by_id=user.id,
+        contract_id=contract_id,
+        contract_label=statement.contract_label,
+        period_start=start,
+        period_end=end,
+        status=JobStatus.QUEUED,
+        fingerprint=fingerprint,
+        queued_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job, False
+
+
+def retry(job) -> None:
+    if job.status != JobStatus.FAILED:
+        raise StatementError(_l("Only a failed statement can be retried."))
+    job.status = JobStatus.QUEUED
+    job.progress = 0
+    job.error = None
+    job.attempts = 0
+    job.queued_at = utcnow()
+    db.session.flush()
+
+
+MAX_ATTEMPTS = 2
+
+
+def is_stalled(job, now=None) -> bool:
+    """True when the worker that had the job has evidently stopped (killed, machine lost)."""
+    timeout = timedelta(minutes=float(current_app.config.get("STATEMENT_JOB_TIMEOUT_MINUTES", 10)))
+    cutoff = (now or utcnow()) - timeout
+    if job.status == JobStatus.RUNNING:
+        return job.started_at is not None and job.started_at < cutoff
+    if job.status == JobStatus.QUEUED:
+        return (job.queued_at or job.created_at) < cutoff
+    return False
+
+
+def recover_stalled(job) -> bool:
+    """Requeue a stalled job, or report it failed after MAX_ATTEMPTS; True if it must be queued."""
+    if job.attempts < MAX_ATTEMPTS:
+        log.warning("statement job %s stalled (%s); requeued", job.id, job.status)
+        job.status = JobStatus.QUEUED
+        job.progress = 0
+        job.started_at = None
+        job.queued_at = utcnow()
+        db.session.flush()
+        return True
+    log.error("statement job %s stalled %s times; reported failed", job.id, job.attempts)
+    job.status = JobStatus.FAILED
+    job.error = "the worker stopped while preparing this statement"
+    job.finished_at = utcnow()
+    db.session.flush()
+    return False
+
+
+def recover_all_stalled() -> list[int]:
+    """Recover every stalled job (the worker does this when it starts); ids to requeue."""
+    jobs = db.session.scalars(
+        select(StatementJob).where(StatementJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    ).all()
+    return [job.id for job in jobs if is_stalled(job) and recover_stalled(job)]
+
+
+def _set_progress(job, status, progress):
+    job.status = status
+    job.progress = progress
+    db.session.commit()  # the worker commits each step so the page can show progress
+
+
+def run_job(job_id: int) -> None:
+    """Produce the PDF and the XLSX of one job (called by the worker, in an app context)."""
+    from portal.billing import rendering
+
+    job = db.session.get(StatementJob, job_id)
+    if job is None or job.status == JobStatus.DONE:
+        return
+    job.started_at = utcnow()
+    job.attempts += 1
+    _set_progress(job, JobStatus.RUNNING, 5)
+    written = []
+    try:
+        statement = build_statement(
+            job.organisation_id, job.period_start, job.period_end, job.contract_id
+        )
+        _set_progress(job, JobStatus.RUNNING, 20)
+        root = report_root()
+        token = secrets.token_hex(16)
+        pdf_name, xlsx_name = f"{token}.pdf", f"{token}.xlsx"
+        (root / pdf_name).write_bytes(rendering.statement_pdf(statement))
+        written.append(root / pdf_name)
+        _set_progress(job, JobStatus.RUNNING, 75)
+        (root / xlsx_name).write_bytes(rendering.statement_xlsx(statement))
+        written.append(root / xlsx_name)
+        job.pdf_name, job.xlsx_name = pdf_name, xlsx_name
+        # The data may have changed since the request: the files show what the worker read.
+        job.fingerprint = statement.fingerprint()
+        job.finished_at = utcnow()
+        _set_progress(job, JobStatus.DONE, 100)
+    except Exception as error:
+        log.exception("statement job %s failed", job_id)
+        db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        job = db.session.get(StatementJob, job_id)
+        job.error = f"{type(error).__name__}: {error}"[:1000]
+        job.finished_at = utcnow()
+        _set_progress(job, JobStatus.FAILED, job.progress or 0)
+
+
+def jobs_for(organisation_id, limit=20):
+    return db.session.scalars(
+        select(StatementJob)
+        .where(StatementJob.organisation_id == organisation_id)
+        .order_by(StatementJob.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def file_path(job, fmt) -> Path | None:
+    name = {"pdf": job.pdf_name, "xlsx": job.xlsx_name}.get(fmt)
+    if job.status != JobStatus.DONE or not name:
+        return None
+    path = report_root() / name
+    return path if path.is_file() else None

@@ -1,0 +1,42 @@
+from datetime import date
+
+from portal.billing.models import StatementJob
+from portal.extensions import db
+from portal.organisations.models import Power
+from tests.access import Case
+from tests.factories import make_user
+from tests.metering.access_cases import the_organisation
+
+
+def a_job(organisation):
+    user = make_user(organisation)
+    job = StatementJob(
+        organisation_id=organisation.id,
+        requested_by_id=user.id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        fingerprint="0" * 64,
+    )
+    db.session.add(job)
+    db.session.commit()
+    return {"job_id": job.id}
+
+
+def a_job_download(organisation):
+    return {**a_job(organisation), "fmt": "pdf"}
+
+
+CASES = {
+    "billing.show_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.job_status": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.retry_job": Case(a_job, power=Power.VIEW_FINANCE),
+    "billing.download": Case(a_job_download, power=Power.VIEW_FINANCE),
+}
+CASES.update(
+    {
+        "billing.staff_enter_payment": Case(the_organisation, staff=True, curated=True, kind="gas"),
+        "billing.staff_enter_adjustment": Case(
+            the_organisation, staff=True, curated=True, kind="gas"
+        ),
+    }
+)

@@ -1,0 +1,175 @@
+import io
+import re
+import subprocess
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from portal.billing import rendering
+from portal.billing.ledger import post_payment
+from portal.billing.models import StatementJob
+from portal.extensions import db
+from tests.documents.files import download
+
+
+def request(client, start="2026-01-01", end="2026-03-31", contract=""):
+    return client.post(
+        "/statements/", data={"period_start": start, "period_end": end, "contract_id": contract}
+    )
+
+
+def jobs():
+    return db.session.scalars(select(StatementJob)).all()
+
+
+def pdf_text(data: bytes) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return result.stdout.decode()
+
+
+def xlsx_rows(data: bytes):
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+def row_named(rows, label):
+    return next(row for row in rows if label in row)
+
+
+def test_end_before_start_is_refused(login_as, buyer, queue):
+    client = login_as(buyer)
+    response = request(client, start="2026-03-01", end="2026-02-01")
+    assert response.status_code == 422
+    assert "Конец периода раньше его начала" in response.get_data(as_text=True)
+    assert jobs() == [] and queue.pending() == 0
+
+
+def test_statement_is_made_in_background_with_identical_pdf_and_xlsx(
+    login_as, buyer, ledger, queue
+):
+    client = login_as(buyer)
+    response = request(client)
+    assert response.status_code == 302
+    [job] = jobs()
+    # The request only queued the work.
+    status = client.get(f"/statements/{job.id}/status").get_json()
+    assert status["status"] == "queued" and status["pdf_url"] is None
+    assert download(client, f"/statements/{job.id}/statement.pdf").status_code == 404
+    assert queue.pending() == 1
+
+    assert queue.run_pending() == 1
+    status = client.get(f"/statements/{job.id}/status").get_json()
+    assert status["status"] == "done" and status["progress"] == 100
+
+    pdf = download(client, status["pdf_url"])
+    assert pdf.headers["Content-Disposition"].startswith("attachment")
+    text = pdf_text(pdf.data)
+    rows = xlsx_rows(download(client, status["xlsx_url"]).data)
+
+    # Opening 600.00 (1000 - 400), turnover 12 596.17 / 5 000.00, closing 8 196.17.
+    expected = {
+        "Сальдо начальное": (Decimal("600.00"), None),
+        "Обороты за период": (Decimal("12596.17"), Decimal("5000.00")),
+        "Сальдо конечное": (Decimal("8196.17"), None),
+    }
+    for label, (debit, credit) in expected.items():
+        row = row_named(rows, label)
+        assert Decimal(str(row[4])).quantize(Decimal("0.01")) == debit
+        assert (Decimal(str(row[5])).quantize(Decimal("0.01")) if row[5] else None) == credit
+        line = next(line for line in text.splitlines() if label in line)
+        assert rendering.amount(debit) in line
+        if credit:
+            assert rendering.amount(credit) in line
+    for number in ("УПД-0002", "ПП-0002", "СЧ-77"):
+        assert number in text
+        assert any(number in row for row in rows)
+    assert "УПД-0001" not in text and "УПД-0099" not in text
+    assert "Акт сверки взаимных расчётов" in text
+    assert buyer.memberships[0].organisation.inn in text and "7729012342" in text
+    assert "От поставщика" in text and "От покупателя" in text
+    assert "Восемь тысяч сто девяносто шесть рублей 17 копеек" in text
+
+
+def test_unchanged_request_reuses_the_files_until_the_ledger_changes(
+    login_as, buyer, pharmacy, ledger, queue
+):
+    client = login_as(buyer)
+    request(client)
+    queue.run_pending()
+    [first] = jobs()
+    again = request(client)
+    assert again.headers["Location"].endswith(f"/statements/{first.id}")
+    assert len(jobs()) == 1 and queue.pending() == 0
+
+    post_payment(
+        pharmacy.id,
+        "100.00",
+        entry_date=date(2026, 3, 1),
+        description="Оплата",
+        document_number="ПП-0003",
+    )
+    db.session.commit()
+    request(client)
+    assert len(jobs()) == 2 and queue.pending() == 1
+
+
+def test_contract_scope(login_as, buyer, ledger, queue):
+    client = login_as(buyer)
+    page = client.get("/statements/").get_data(as_text=True)
+    assert 'value="7"' in page
+    request(client, contract="7")
+    queue.run_pending()
+    [job] = jobs()
+    text = pdf_text(download(client, f"/statements/{job.id}/statement.pdf").data)
+    assert "СЧ-77" in text and "УПД-0002" not in text
+    refused = request(client, contract="8")
+    assert refused.status_code == 422 and len(jobs()) == 1
+
+
+def test_failed_job_is_shown_and_can_be_retried(login_as, buyer, ledger, queue, monkeypatch):
+    client = login_as(buyer)
+
+    def broken(statement):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(rendering, "statement_pdf", broken)
+    request(client)
+    queue.run_pending()
+    [job] = jobs()
+    assert job.status == "failed"
+    assert client.get(f"/statements/{job.id}/status").get_json()["status"] == "failed"
+    assert "Не удалось подготовить акт" in client.get(f"/statements/{job.id}").get_data(
+        as_text=True
+    )
+    monkeypatch.undo()
+    monkeypatch.setitem(client.application.extensions, "statements_queue", queue)
+    client.post(f"/statements/{job.id}/retry")
+    assert db.session.get(StatementJob, job.id).status == "queued"
+    queue.run_pending()
+    assert db.session.get(StatementJob, job.id).status == "done"
+
+
+def test_job_page_polls_with_a_local_script(login_as, buyer, ledger, queue):
+    client = login_as(buyer)
+    request(client)
+    [job] = jobs()
+    page = client.get(f"/statements/{job.id}").get_data(as_text=True)
+    assert '<script src="/static/js/statements.js"></script>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert 'data-status-url="/statements/' in page
+
+
+def test_statements_need_the_finance_power(client, pharmacy, queue):
+    from portal.organisations.models import ALL_POWERS, Power
+    from tests.factories import login, make_user
+
+    login(client, make_user(pharmacy, ALL_POWERS - {Power.VIEW_FINANCE}))
+    assert client.get("/statements/").status_code == 403
+    assert request(client).status_code == 403
+    assert jobs() == []
