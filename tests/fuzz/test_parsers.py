@@ -179,7 +179,7 @@ def test_csv_round_trip_or_a_refusal(rows, delimiter, encoding):
 
 @given(st.text(max_size=40))
 def test_bank_statement_dates_are_dates_or_refused(text):
-    from portal.metering.services import _parse_date
+    from portal.billing.bank_import import _parse_date
 
     try:
         value = _parse_date(text)
