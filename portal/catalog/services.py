@@ -579,7 +579,9 @@ def active_promotions(limit=None, on: date | None = None):
 
 def items_by_code(codes) -> dict[str, Item]:
     """Map each given SKU or EAN-13 barcode (as typed) to an active item."""
-    wanted = {str(c).strip() for c in codes if str(c).strip()}
+    # A code with a NUL byte is no item's code, and PostgreSQL refuses it in a query (a 500):
+    # it stays unmatched and its line is reported like any unknown code.
+    wanted = {str(c).strip() for c in codes if str(c).strip() and "\x00" not in str(c)}
     if not wanted:
         return {}
     found: dict[str, Item] = {}

@@ -44,6 +44,16 @@ def test_quick_order_reports_odd_quantities_and_separator_lines(login_as, buyer)
     assert cart_count() == 0
 
 
+def test_quick_order_code_with_a_nul_byte_is_an_unknown_code(login_as, buyer):
+    """Found by the property-based test on PostgreSQL, which refuses NUL in a query (a 500)."""
+    make_item("Нурофен", sku="F1", stock=10_000)
+    response = login_as(buyer).post("/cart/quick", data={"lines": "F1\x00 2\n\x00"})
+    assert response.status_code == 200
+    unknown = "Товар с таким кодом или штрихкодом не найден."
+    assert response.get_data(as_text=True).count(unknown) == 2
+    assert cart_count() == 0
+
+
 def test_order_file_with_arabic_indic_digits_is_reported(login_as, buyer):
     make_item("Нурофен", sku="F1", stock=10_000)
     data = "Код;Количество\nF1;٣\n".encode()
