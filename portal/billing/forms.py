@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class StatementForm(FlaskForm):
@@ -21,6 +21,10 @@ class PaymentForm(FlaskForm):
         _l("Payment order number"), validators=[DataRequired(), Length(max=64)]
     )
     contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+    purpose = StringField(
+        _l("Purpose of payment (names the contract or invoice it pays)"),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class AdjustmentForm(FlaskForm):
@@ -35,3 +39,20 @@ class AdjustmentForm(FlaskForm):
 
 class BankStatementForm(FlaskForm):
     file = FileField(_l("Bank statement (CSV)"), validators=[FileRequired()])
+
+
+class AccountFilterForm(FlaskForm):
+    """The period and contract of the settlement account page (a GET form: no token)."""
+
+    class Meta:
+        csrf = False
+
+    period_start = DateField(_l("From"), validators=[Optional()])
+    period_end = DateField(_l("To"), validators=[Optional()])
+    contract_id = SelectField(_l("Contract"), validate_choice=False)
+
+
+class AllocationForm(FlaskForm):
+    """A manager's allocation of one payment; the amounts come as share-<charge id> fields."""
+
+    submit = SubmitField(_l("Save the allocation"))
