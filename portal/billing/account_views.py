@@ -62,8 +62,10 @@ def _filters(organisation):
     return form, start, end, contract_id
 
 
-@bp.route("/settlements/")
+# Decorators apply bottom-up: /settlements/ is registered first, so url_for builds it;
+# the old address of the gas account page keeps working.
 @bp.route("/metering/account")
+@bp.route("/settlements/")
 @access.power(Power.VIEW_FINANCE)
 def account():
     organisation = current_organisation()
