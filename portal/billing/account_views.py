@@ -71,6 +71,9 @@ def account():
     organisation = current_organisation()
     form, start, end, contract_id = _filters(organisation)
     period = settlement(organisation.id, start, end, contract_id)
+    today = date.today()
+    # The balance at the top is today's, whatever period the table shows.
+    current = period if end == today else settlement(organisation.id, today, today, contract_id)
     page = LinePage(period.lines, request.args.get("page", 1, type=int))
     arguments = {
         "period_start": start.isoformat(),
@@ -84,7 +87,7 @@ def account():
         period=period,
         page=page,
         arguments=arguments,
-        balance=period.closing,
+        balance=current.closing,
         unallocated_now=allocation.unallocated_total(organisation.id, contract_id=contract_id),
     )
 
@@ -251,5 +254,6 @@ def staff_allocate_payment(entry_id):
         current=current,
         describe=primary_document,
         manual=allocation.has_manual_allocation(payment.id),
+        contracts=dict(organisation_contracts(payment.organisation_id)),
         unallocated=payment.credit - sum(current.values()),
     ), status

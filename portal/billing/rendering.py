@@ -109,6 +109,12 @@ def between_text(statement) -> str:
     return f"между {statement.supplier['name']} и {statement.organisation.legal_name}"
 
 
+def contract_text(statement) -> str | None:
+    if statement.contract_id is None:
+        return None
+    return f"по договору № {statement.contract_number or statement.contract_label}"
+
+
 def supplier_requisites_text(supplier) -> str:
     parts = [supplier["name"], f"ИНН {supplier['inn']}", f"КПП {supplier['kpp']}"]
     if supplier.get("ogrn"):
@@ -167,6 +173,7 @@ def statement_pdf(statement) -> bytes:
         rows=act_rows(statement),
         period=period_text(statement),
         between=between_text(statement),
+        contract=contract_text(statement),
         parties=parties_text(statement),
         conclusion=conclusion(statement),
         unallocated=unallocated_text(statement),
@@ -188,8 +195,8 @@ def statement_xlsx(statement) -> bytes:
     sheet.append([c(sheet, TITLE, bold=True)])
     sheet.append([c(sheet, period_text(statement))])
     sheet.append([c(sheet, between_text(statement))])
-    if statement.contract_label:
-        sheet.append([c(sheet, f"по договору: {statement.contract_label}")])
+    if statement.contract_id is not None:
+        sheet.append([c(sheet, contract_text(statement))])
     sheet.append([c(sheet, parties_text(statement))])
     sheet.append([])
     sheet.append(

@@ -22,6 +22,7 @@ from portal.billing.settlements import settlement
 from portal.database import utcnow
 from portal.documents.subjects import SubjectError, is_registered, resolve_subject
 from portal.extensions import db
+from portal.metering.models import Contract
 from portal.money import to_money
 from portal.organisations.models import Organisation
 
@@ -55,6 +56,7 @@ class Statement:
     contract_label: str | None
     opening: Decimal
     lines: list[StatementLine] = field(default_factory=list)
+    contract_number: str | None = None  # as the act prints it: «по договору № …»
     # Payments not yet applied to a charge at the end of the period (see settlements).
     unallocated: Decimal = Decimal("0.00")
     unallocated_elsewhere: Decimal = Decimal("0.00")
@@ -103,6 +105,7 @@ class Statement:
             self.end,
             self.contract_id,
             self.contract_label,
+            self.contract_number,
             self.opening,
             self.unallocated,
             self.unallocated_elsewhere,
@@ -156,6 +159,7 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
         end=end,
         contract_id=contract_id,
         contract_label=contract_label(organisation_id, contract_id) if contract_id else None,
+        contract_number=_contract_number(contract_id),
         opening=period.opening,
         unallocated=period.unallocated,
         unallocated_elsewhere=period.unallocated_elsewhere,
@@ -165,6 +169,13 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
         for line in period.lines
     ]
     return statement
+
+
+def _contract_number(contract_id) -> str | None:
+    if contract_id is None:
+        return None
+    contract = db.session.get(Contract, contract_id)
+    return contract.number if contract is not None else str(contract_id)
 
 
 # The signatories of the supplier: settings SUPPLIER_DIRECTOR_NAME, SUPPLIER_DIRECTOR_POSITION,
