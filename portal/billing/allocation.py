@@ -241,11 +241,16 @@ def _allocate(payment, charge, amount, user=None) -> PaymentAllocation:
 def allocate_to_named(payment: LedgerEntry, charge: LedgerEntry) -> PaymentAllocation | None:
     """Apply a payment first to the document its purpose names."""
     _lock_organisation(payment.organisation_id)
-    [(_, open_now)] = [
-        item
-        for item in open_charges(payment.organisation_id, contract_id=charge.contract_id)
-        if item[0].id == charge.id
-    ] or [(None, ZERO)]
+    open_now = next(
+        (
+            still_open
+            for entry, still_open in open_charges(
+                payment.organisation_id, contract_id=charge.contract_id
+            )
+            if entry.id == charge.id
+        ),
+        ZERO,
+    )
     amount = min(open_now, payment.credit)
     if amount <= 0:
         return None
