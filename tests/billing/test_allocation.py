@@ -193,3 +193,31 @@ def test_allocate_payments_command_allocates_old_payments_once(app, gas_org):
     assert payment.contract_id == contract.id
     assert allocation.unallocated_total(gas_org.id) == 0
     assert db.session.scalar(select(func.sum(PaymentAllocation.amount))) == Decimal("1000.00")
+
+
+def test_staff_payment_form_refuses_a_purpose_naming_what_the_payer_lacks(
+    app, gas_org, manager, today
+):
+    two_contracts(gas_org)
+    db.session.commit()
+    staff = app.test_client()
+    login(staff, manager)
+    url = f"/metering/staff/organisations/{gas_org.id}/payments"
+    data = {
+        "amount": "100",
+        "entry_date": "2026-11-10",
+        "document_number": "90",
+        "contract_id": 0,
+        "purpose": "Оплата по договору ГП-00-0000/00",
+    }
+    refused = staff.post(url, data=data)
+    assert refused.status_code == 400
+    assert "которого у плательщика нет" in refused.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.kind == "payment"))
+        == 0
+    )
+    data["purpose"] = "Оплата по договору ГП-52-0200/24"
+    assert staff.post(url, data=data).status_code == 302
+    payment = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "payment"))
+    assert shares(payment) == {"A-01": Decimal("100.00")}
