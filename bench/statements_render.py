@@ -1,6 +1,12 @@
 """A 1,000-line reconciliation statement: PDF vs WeasyPrint on the bare table, and XLSX.
 
     .venv/bin/python bench/statements_render.py [--lines 1000] [--repeat 3]
+    .venv/bin/python bench/statements_render.py --contract-years 10 [--repeat 3]
+
+The second form builds one gas contract with N years of monthly charges and monthly payments
+naming the contract (allocated as the portal allocates them), then times the per-contract act
+for its last year (the opening balance comes from the years before) and for the longest period
+a statement may cover (five years).
 
 Builds the statement from a real (throwaway SQLite) ledger through the same services the worker
 uses, then times, in the same run: the statement PDF, WeasyPrint rendering only the same table
@@ -26,15 +32,9 @@ from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.reports.pdf import html_to_pdf
 
-TABLE_ONLY = """{% extends "reports/_pdf_base.html" %}{% block body %}
-<table><thead><tr><th>№</th><th>Дата</th><th>Документ</th><th>Дебет</th><th>Кредит</th>
-<th>Дебет</th><th>Кредит</th></tr></thead><tbody>
-{% for line in s.lines %}<tr><td>{{ loop.index }}</td>
-<td>{{ line.entry_date.strftime("%d.%m.%Y") }}</td>
-<td>{{ line.document_number }} {{ line.description }}</td>
-<td class="num">{{ amount(line.debit) }}</td>
-<td class="num">{{ amount(line.credit) }}</td><td></td><td></td></tr>{% endfor %}
-</tbody></table>{% endblock %}"""
+# The act's own table and stylesheet, without the title, sentences, signatures and requisites.
+TABLE_ONLY = """{% extends "billing/statement_pdf.html" %}
+{% block body %}{% include "billing/_act_table.html" %}{% endblock %}"""
 
 
 def timed(function, repeat):
@@ -57,7 +57,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--contract-years", type=int, default=0)
     args = parser.parse_args()
+    if args.contract_years:
+        return contract_bench(args.contract_years, args.repeat)
     workdir = Path(tempfile.mkdtemp(prefix="bench-statements-"))
     app = create_app(
         {
@@ -105,7 +108,14 @@ def main():
             pdf = rendering.statement_pdf(statement)
             pdf_times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            html_to_pdf(render_template_string(TABLE_ONLY, s=statement, amount=rendering.amount))
+            html_to_pdf(
+                render_template_string(
+                    TABLE_ONLY,
+                    s=statement,
+                    amount=rendering.amount,
+                    rows=rendering.act_rows(statement),
+                )
+            )
             table_times.append(time.perf_counter() - started)
         # Memory is measured in a separate run: tracing slows WeasyPrint down several times.
         tracemalloc.start()
@@ -125,6 +135,73 @@ def main():
     print(f"{'PDF / table-alone ratio':<28} {ratio:7.3f}")
     print(describe("statement XLSX", xlsx_times) + f"   {len(xlsx) / 1024:.0f} KiB")
     print(f"peak Python memory: PDF {pdf_peak / 2**20:.0f} MiB, XLSX {xlsx_peak / 2**20:.1f} MiB")
+
+
+def contract_bench(years, repeat):
+    from portal.metering.models import Contract
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-contract-"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.db'}",
+            "SECRET_KEY": "bench",
+            "REPORT_DIR": str(workdir),
+        }
+    )
+    with app.test_request_context():
+        db.create_all()
+        organisation = Organisation(legal_name='АО "Бенчмарк"', inn="7707083893", kind="gas")
+        db.session.add(organisation)
+        db.session.flush()
+        first_year = 2026 - years + 1
+        contract = Contract(
+            organisation_id=organisation.id,
+            number="ГП-52-0118/23",
+            start_date=date(first_year, 1, 1),
+        )
+        db.session.add(contract)
+        db.session.flush()
+        posting = []
+        for year in range(first_year, 2027):
+            for month in range(1, 13):
+                end = date(year, month, 28)
+                started = time.perf_counter()
+                post_charge(
+                    organisation.id,
+                    Decimal("812345.67") + month,
+                    entry_date=end,
+                    description="Газ",
+                    document_number=f"{contract.number}/{year}-{month:02d}",
+                    vat_amount=Decimal("135390.95"),
+                    contract_id=contract.id,
+                    source_type="gas_charge",
+                )
+                post_payment(
+                    organisation.id,
+                    Decimal("812345.67") + month,
+                    entry_date=end + timedelta(days=10),
+                    description="Оплата",
+                    document_number=f"{year % 100}{month:02d}1",
+                    purpose=f"Оплата за газ по договору {contract.number}",
+                )
+                posting.append(time.perf_counter() - started)
+        db.session.commit()
+        print(f"{years} years: {len(posting)} monthly charges and {len(posting)} payments")
+        print(describe("post charge + payment", posting))
+        for label, start in (("last year", date(2026, 1, 1)), ("five years", date(2022, 1, 1))):
+            build_times, statement = timed(
+                lambda start=start: build_statement(
+                    organisation.id, start, date(2026, 12, 31), contract.id
+                ),
+                repeat,
+            )
+            rendering.statement_pdf(statement)  # warm-up
+            pdf_times, pdf = timed(lambda s=statement: rendering.statement_pdf(s), repeat)
+            xlsx_times, xlsx = timed(lambda s=statement: rendering.statement_xlsx(s), repeat)
+            print(f"-- per-contract act, {label}: {len(statement.lines)} lines")
+            print(describe("build (SQL + allocation)", build_times))
+            print(describe("act PDF", pdf_times) + f"   {len(pdf) / 1024:.0f} KiB")
+            print(describe("act XLSX", xlsx_times) + f"   {len(xlsx) / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

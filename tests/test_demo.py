@@ -59,3 +59,31 @@ def test_seed_demo_works_while_its_new_objects_are_still_in_memory(app):
     finally:
         gc.enable()
     assert result.exception is None and "Demo data loaded" in result.output
+
+
+def test_demo_gas_payments_name_their_contract_and_appear_on_its_statement(app):
+    from datetime import date
+
+    from portal.billing import allocation
+    from portal.billing.ledger import LedgerEntry
+    from portal.billing.statements import build_statement
+    from portal.metering.demo import DEMO_INN
+    from portal.metering.models import Contract
+    from portal.organisations.models import Organisation
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    plant = db.session.scalar(select(Organisation).where(Organisation.inn == DEMO_INN))
+    payments = db.session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.organisation_id == plant.id, LedgerEntry.kind == "payment"
+        )
+    ).all()
+    assert payments and all(payment.contract_id is not None for payment in payments)
+    contract = db.session.scalar(select(Contract).where(Contract.organisation_id == plant.id))
+    assert all(contract.number in p.purpose for p in payments if p.contract_id == contract.id)
+    # The plant pays every month: its contract's statement shows the payments, no made-up debt.
+    last = max(payment.entry_date for payment in payments)
+    statement = build_statement(plant.id, date(last.year, 1, 1), last, contract.id)
+    assert any(line.document.startswith("Оплата, платёжное поручение") for line in statement.lines)
+    assert allocation.unallocated_total(plant.id) == 0
+    assert statement.closing < max(line.debit for line in statement.lines) * 2

@@ -97,9 +97,8 @@ def _statement_panel(membership):
 
 
 register_menu(
-    MenuItem(
-        _l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, kinds=GAS, order=320
-    )
+    # Both kinds of customer: a pharmacy's shipments and payments, a plant's gas months.
+    MenuItem(_l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, order=75)
 )
 register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
 register_menu(

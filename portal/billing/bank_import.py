@@ -1,4 +1,8 @@
-"""The bank statement import: a CSV of payments, posted all together or not at all."""
+"""The bank statement import: a CSV of payments, posted all together or not at all.
+
+The payer is found by INN; the contract or invoice paid is read from the optional purpose
+column. A line with an unknown INN or a purpose naming a contract or document the payer does
+not have is listed in the report, and nothing of the file is posted."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
+from portal.billing import allocation
 from portal.billing.errors import BillingError, StatementRejected
 from portal.billing.payments import enter_payment, payment_exists
 from portal.extensions import db
 from portal.files import tables
+from portal.metering.models import Contract
 from portal.money import MoneyError, to_money
 from portal.organisations.models import Organisation
 from portal.security import can_manage_organisation
@@ -23,6 +29,8 @@ STATEMENT_COLUMNS = {
     "date": ("date", "дата"),
     "document_number": ("document_number", "номер документа", "номер"),
 }
+# Optional: the purpose of payment, from which the contract or invoice paid is read.
+PURPOSE_COLUMN = ("purpose", "назначение платежа", "назначение")
 
 
 @dataclass
@@ -32,6 +40,8 @@ class StatementLine:
     amount: Decimal | None = None
     entry_date: date | None = None
     document_number: str = ""
+    purpose: str = ""
+    contract_label: str = ""  # what the purpose was read as, for the report
     organisation: Organisation | None = None
     error: str | None = None
 
@@ -64,6 +74,7 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
                 )
             )
         columns[key] = found
+    purpose_column = next((i for i, name in enumerate(names) if name in PURPOSE_COLUMN), None)
     today = clock.local_today()
     lines, seen = [], set()
     for number, row in enumerate(reader, start=2):
@@ -77,6 +88,8 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
             line.error = _("The line has fewer columns than the header.")
             continue
         line.payer_inn, line.document_number = cells["payer_inn"], cells["document_number"]
+        if purpose_column is not None and purpose_column < len(row):
+            line.purpose = row[purpose_column].strip()
         try:
             line.amount = to_money(cells["amount"])
         except MoneyError:
@@ -107,6 +120,11 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
                 "Customer with INN %(inn)s is curated by another manager.", inn=line.payer_inn
             )
             continue
+        named = allocation.read_purpose(line.organisation.id, line.purpose)
+        if named.error:
+            line.error = named.error
+            continue
+        line.contract_label = _describe(named)
         key = (line.organisation.id, line.document_number, line.entry_date)
         if key in seen or payment_exists(*key):
             line.error = _("This payment is already recorded.")
@@ -117,5 +135,21 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
     if any(line.error for line in lines):
         raise StatementRejected(lines)
     for line in lines:
-        enter_payment(line.organisation, line.amount, line.entry_date, line.document_number, user)
+        enter_payment(
+            line.organisation,
+            line.amount,
+            line.entry_date,
+            line.document_number,
+            user,
+            purpose=line.purpose,
+        )
     return lines
+
+
+def _describe(named) -> str:
+    if named.charge is not None:
+        return _("document %(number)s", number=named.charge.document_number)
+    if named.contract_id is not None:
+        contract = db.session.get(Contract, named.contract_id)
+        return _("contract %(number)s", number=contract.number)
+    return _("the oldest open charges")

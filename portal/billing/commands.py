@@ -1,4 +1,5 @@
-"""flask post-gas-charges: run monthly by cron (safe to run again)."""
+"""flask post-gas-charges (monthly by cron) and flask allocate-payments (once after the
+upgrade to 0017, for payments recorded before allocation existed); both safe to run again."""
 
 from datetime import datetime
 
@@ -62,6 +63,19 @@ def correct_vat(since, until, dry_run):
         click.echo(f"  - {line.document} ({line.organisation}): {line.reason}")
 
 
+@click.command("allocate-payments")
+def allocate_payments():
+    """Allocate every payment's unallocated money to open charges (safe to run again)."""
+    from portal.billing import allocation
+
+    made = allocation.allocate_all()
+    db.session.commit()
+    for organisation_id, count in made.items():
+        click.echo(f"organisation {organisation_id}: {count} allocation(s) made")
+    click.echo(f"allocations made: {sum(made.values())}")
+
+
 def register(app):
     app.cli.add_command(post_gas_charges)
     app.cli.add_command(correct_vat)
+    app.cli.add_command(allocate_payments)

@@ -21,6 +21,10 @@ class PaymentForm(FlaskForm):
         _l("Payment order number"), validators=[DataRequired(), Length(max=64)]
     )
     contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+    purpose = StringField(
+        _l("Purpose of payment (names the contract or invoice it pays)"),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class AdjustmentForm(FlaskForm):
@@ -42,3 +46,20 @@ class VatRateForm(FlaskForm):
     rate = StringField(_l("Rate, %"), validators=[DataRequired(), Length(max=8)])
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
     valid_to = DateField(_l("Valid to (leave empty if open-ended)"), validators=[Optional()])
+
+
+class AccountFilterForm(FlaskForm):
+    """The period and contract of the settlement account page (a GET form: no token)."""
+
+    class Meta:
+        csrf = False
+
+    period_start = DateField(_l("From"), validators=[Optional()])
+    period_end = DateField(_l("To"), validators=[Optional()])
+    contract_id = SelectField(_l("Contract"), validate_choice=False)
+
+
+class AllocationForm(FlaskForm):
+    """A manager's allocation of one payment; the amounts come as share-<charge id> fields."""
+
+    submit = SubmitField(_l("Save the allocation"))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal import audit
+from portal.billing import allocation
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.extensions import db
 from portal.money import to_money
@@ -39,10 +40,12 @@ def _post(organisation_id, kind, *, entry_date, description, debit=0, credit=0, 
 
 
 def post_charge(organisation_id, amount, *, entry_date, description, **fields) -> LedgerEntry:
-    """Debit the customer: a shipment or a monthly gas charge (amount includes VAT)."""
+    """Debit the customer: a shipment or a monthly gas charge (amount includes VAT).
+
+    Money the customer paid in advance is applied to the new charge at once."""
     if to_money(amount) < 0:
         raise LedgerError("a charge cannot be negative")
-    return _post(
+    entry = _post(
         organisation_id,
         EntryKind.CHARGE,
         entry_date=entry_date,
@@ -50,21 +53,34 @@ def post_charge(organisation_id, amount, *, entry_date, description, **fields) -
         debit=amount,
         **fields,
     )
+    allocation.allocate_open(organisation_id)
+    return entry
 
 
-def post_payment(organisation_id, amount, *, entry_date, description, **fields) -> LedgerEntry:
-    """Credit the customer with a payment received."""
+def post_payment(
+    organisation_id, amount, *, entry_date, description, purpose=None, **fields
+) -> LedgerEntry:
+    """Credit the customer with a payment received, and allocate it (see allocation).
+
+    Without an explicit contract, the contract or document named in `purpose` decides."""
     if to_money(amount) <= 0:
         raise LedgerError("a payment must be positive")
+    named = allocation.read_purpose(organisation_id, purpose) if purpose else None
+    if named and fields.get("contract_id") is None and named.contract_id is not None:
+        fields["contract_id"] = named.contract_id
     entry = _post(
         organisation_id,
         EntryKind.PAYMENT,
         entry_date=entry_date,
         description=description,
         credit=amount,
+        purpose=(purpose or "").strip()[:500] or None,
         **fields,
     )
     audit.record("ledger.payment", target=entry, amount=str(entry.credit))
+    if named and named.charge is not None:
+        allocation.allocate_to_named(entry, named.charge)
+    allocation.allocate_open(organisation_id)
     return entry
 
 
@@ -85,6 +101,8 @@ def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) ->
         **fields,
     )
     audit.record("ledger.adjustment", target=entry, amount=str(amount), reason=reason)
+    if entry.debit > 0:
+        allocation.allocate_open(organisation_id)
     return entry
 
 

@@ -86,6 +86,8 @@ class LedgerEntry(db.Model):
     entry_date: Mapped[date] = mapped_column(Date)
     document_number: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500))
+    # A payment's purpose as the payer wrote it («Оплата по договору ГП-52-0118/23 …»).
+    purpose: Mapped[str | None] = mapped_column(String(500))
     debit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     credit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     vat_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -100,6 +102,33 @@ class LedgerEntry(db.Model):
     @property
     def amount(self) -> Decimal:
         return self.debit - self.credit
+
+
+class PaymentAllocation(db.Model):
+    """Part of a payment applied to a charge (or a debit adjustment) from a date on.
+
+    The open amount of a charge on a day is its debit less the allocations dated on or before
+    that day; a payment's unallocated money is its credit less its allocations.
+    """
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = (
+        Index("ix_payment_allocations_payment", "payment_entry_id"),
+        Index("ix_payment_allocations_charge", "charge_entry_id"),
+        CheckConstraint("amount > 0", name="positive_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    charge_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    allocation_date: Mapped[date] = mapped_column(Date)
+    # None: made automatically (FIFO); a user: a manager's re-allocation.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payment = relationship("LedgerEntry", foreign_keys=[payment_entry_id])
+    charge = relationship("LedgerEntry", foreign_keys=[charge_entry_id])
 
 
 class GasCharge(db.Model):

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import ledger
+from portal.billing import allocation, ledger
 from portal.billing.errors import BillingError
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.extensions import db
@@ -28,9 +28,12 @@ def _organisation_contract(organisation, contract_id):
 
 
 def enter_payment(
-    organisation, amount, entry_date: date, document_number, user, *, contract_id=None
+    organisation, amount, entry_date: date, document_number, user, *, contract_id=None, purpose=None
 ):
-    """Staff record a payment received; a document number is accepted once per organisation."""
+    """Staff record a payment received; a document number is accepted once per organisation.
+
+    The payment is allocated at once (see allocation): to the contract chosen, or else to the
+    contract or document its purpose names, or else to the organisation's oldest charges."""
     if entry_date > clock.local_today():
         raise BillingError(_l("The payment date cannot be in the future."), "entry_date")
     try:
@@ -46,6 +49,11 @@ def enter_payment(
             "document_number",
         )
     contract = _organisation_contract(organisation, contract_id)
+    purpose = (purpose or "").strip()
+    if purpose:
+        named = allocation.read_purpose(organisation.id, purpose)
+        if named.error:
+            raise BillingError(named.error, "purpose")
     with force_locale("ru"):
         description = _("Payment, document %(number)s", number=document_number)
     return ledger.post_payment(
@@ -55,6 +63,7 @@ def enter_payment(
         description=description,
         document_number=document_number,
         contract_id=contract,
+        purpose=purpose or None,
         source_type="payment",
         created_by_id=getattr(user, "id", None),
     )

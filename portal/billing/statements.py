@@ -16,17 +16,19 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.billing.ledger import LedgerEntry, balance
+from portal.billing.ledger import LedgerEntry
 from portal.billing.models import JobStatus, StatementJob
+from portal.billing.settlements import settlement
 from portal.database import utcnow
 from portal.documents.subjects import SubjectError, is_registered, resolve_subject
 from portal.extensions import db
+from portal.metering.models import Contract
 from portal.money import to_money
 from portal.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
 # Bump when the layout of the files changes, so old files are not reused.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 
 class StatementError(ValueError):
@@ -39,8 +41,7 @@ class StatementError(ValueError):
 @dataclass
 class StatementLine:
     entry_date: date
-    document_number: str
-    description: str
+    document: str
     debit: Decimal
     credit: Decimal
 
@@ -55,6 +56,10 @@ class Statement:
     contract_label: str | None
     opening: Decimal
     lines: list[StatementLine] = field(default_factory=list)
+    contract_number: str | None = None  # as the act prints it: «по договору № …»
+    # Payments not yet applied to a charge at the end of the period (see settlements).
+    unallocated: Decimal = Decimal("0.00")
+    unallocated_elsewhere: Decimal = Decimal("0.00")
 
     @property
     def turnover_debit(self) -> Decimal:
@@ -100,21 +105,14 @@ class Statement:
             self.end,
             self.contract_id,
             self.contract_label,
+            self.contract_number,
             self.opening,
+            self.unallocated,
+            self.unallocated_elsewhere,
         ):
             digest.update(repr(part).encode() + b"\x1f")
         for line in self.lines:
-            digest.update(
-                repr(
-                    (
-                        line.entry_date,
-                        line.document_number,
-                        line.description,
-                        line.debit,
-                        line.credit,
-                    )
-                ).encode()
-            )
+            digest.update(repr((line.entry_date, line.document, line.debit, line.credit)).encode())
         return digest.hexdigest()
 
 
@@ -153,37 +151,51 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
     organisation = db.session.get(Organisation, organisation_id)
     if contract_id is not None and contract_id not in dict(organisation_contracts(organisation_id)):
         raise StatementError(_l("Your organisation has no such contract."), "contract_id")
+    period = settlement(organisation_id, start, end, contract_id)
     statement = Statement(
         organisation=organisation,
-        supplier=dict(current_app.config["SUPPLIER"]),
+        supplier=supplier_requisites(),
         start=start,
         end=end,
         contract_id=contract_id,
         contract_label=contract_label(organisation_id, contract_id) if contract_id else None,
-        opening=balance(organisation_id, before=start, contract_id=contract_id),
+        contract_number=_contract_number(contract_id),
+        opening=period.opening,
+        unallocated=period.unallocated,
+        unallocated_elsewhere=period.unallocated_elsewhere,
     )
-    query = (
-        select(
-            LedgerEntry.entry_date,
-            LedgerEntry.document_number,
-            LedgerEntry.description,
-            LedgerEntry.debit,
-            LedgerEntry.credit,
-        )
-        .where(
-            LedgerEntry.organisation_id == organisation_id,
-            LedgerEntry.entry_date >= start,
-            LedgerEntry.entry_date <= end,
-        )
-        .order_by(LedgerEntry.entry_date, LedgerEntry.id)
-    )
-    if contract_id is not None:
-        query = query.where(LedgerEntry.contract_id == contract_id)
     statement.lines = [
-        StatementLine(row[0], row[1] or "", row[2], to_money(row[3]), to_money(row[4]))
-        for row in db.session.execute(query)
+        StatementLine(line.entry_date, line.document, line.debit, line.credit)
+        for line in period.lines
     ]
     return statement
+
+
+def _contract_number(contract_id) -> str | None:
+    if contract_id is None:
+        return None
+    contract = db.session.get(Contract, contract_id)
+    return contract.number if contract is not None else str(contract_id)
+
+
+# The signatories of the supplier: settings SUPPLIER_DIRECTOR_NAME, SUPPLIER_DIRECTOR_POSITION,
+# SUPPLIER_ACCOUNTANT_NAME, SUPPLIER_ACCOUNTANT_POSITION (or the same keys, lower case without
+# the prefix, in the SUPPLIER dictionary); OGRN from SUPPLIER_OGRN likewise.
+SIGNATORY_DEFAULTS = {
+    "director_position": "Генеральный директор",
+    "director_name": "",
+    "accountant_position": "Главный бухгалтер",
+    "accountant_name": "",
+    "ogrn": "",
+}
+
+
+def supplier_requisites() -> dict:
+    supplier = dict(current_app.config["SUPPLIER"])
+    for key, default in SIGNATORY_DEFAULTS.items():
+        if not supplier.get(key):
+            supplier[key] = current_app.config.get(f"SUPPLIER_{key.upper()}") or default
+    return supplier
 
 
 # --- jobs -----------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from portal.billing.errors import BillingError, StatementRejected
 from portal.billing.forms import AdjustmentForm, BankStatementForm, PaymentForm, VatRateForm
 from portal.billing.models import LedgerEntry, VatCategory
 from portal.extensions import db
-from portal.organisations.models import Organisation, OrganisationKind, Power
-from portal.security import access, current_organisation, require_manage_organisation
+from portal.organisations.models import Organisation, OrganisationKind
+from portal.security import access, require_manage_organisation
 
 
 def _staff_organisation_page():
@@ -25,16 +25,6 @@ def _staff_organisation_page():
     )
 
     return contract_choices, gas_organisation_or_404, render_staff_organisation
-
-
-@bp.route("/metering/account")
-@access.power(Power.VIEW_FINANCE)
-def account():
-    organisation = current_organisation()
-    operations, balance = payments.account_operations(organisation.id)
-    return render_template(
-        "billing/account.html", operations=operations, balance=balance, organisation=organisation
-    )
 
 
 @bp.route("/metering/staff/organisations/<int:organisation_id>/payments", methods=["POST"])
@@ -56,6 +46,7 @@ def staff_enter_payment(organisation_id):
                 form.document_number.data,
                 current_user,
                 contract_id=form.contract_id.data,
+                purpose=form.purpose.data,
             )
         except BillingError as error:
             db.session.rollback()
@@ -168,5 +159,5 @@ def vat_rates():
     ), status
 
 
-# The statement pages share the blueprint.
-from portal.billing import statement_views  # noqa: E402, F401
+# The statement, account and allocation pages share the blueprint.
+from portal.billing import account_views, statement_views  # noqa: E402, F401

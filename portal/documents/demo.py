@@ -103,6 +103,7 @@ def _ledger(organisation_id, prefix, base, contract_id=None):
             entry_date=day + timedelta(days=10),
             description="Оплата",
             document_number=f"ПП-{organisation_id}{month + 1:03d}",
+            purpose=f"Оплата по УПД № {prefix}-{month + 1:04d}",
             contract_id=contract_id,
             source_type="demo",
             source_id=100 + month,

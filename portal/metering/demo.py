@@ -104,19 +104,32 @@ def seed():
     db.session.flush()
     for period in months[1:]:
         gas.post_gas_charges(period)
+    contracts = db.session.scalars(
+        select(Contract).where(Contract.organisation_id == organisation.id).order_by(Contract.id)
+    ).all()
     for period in months[1:-1]:
-        charged = sum(
-            entry.debit
-            for entry in ledger.entries(
-                organisation.id, start=period, end=services.day_in_month(period, 31)
+        paid_on = services.day_in_month(services.month_start(period + timedelta(days=32)), 10)
+        for contract in contracts:
+            # One payment order per contract and month, naming the contract it pays.
+            charged = sum(
+                entry.debit
+                for entry in ledger.entries(
+                    organisation.id,
+                    start=period,
+                    end=services.day_in_month(period, 31),
+                    contract_id=contract.id,
+                )
+                if entry.kind == ledger.EntryKind.CHARGE
             )
-            if entry.kind == ledger.EntryKind.CHARGE
-        )
-        payments.enter_payment(
-            organisation,
-            charged,
-            services.day_in_month(services.month_start(period + timedelta(days=32)), 10),
-            f"{rng.randint(1000, 9999)}",
-            None,
-        )
+            if not charged:
+                continue
+            payments.enter_payment(
+                organisation,
+                charged,
+                paid_on,
+                f"{rng.randint(1000, 9999)}",
+                None,
+                purpose=f"Оплата за газ за {period:%m.%Y} по договору {contract.number}, "
+                "в т.ч. НДС",
+            )
     db.session.flush()

@@ -22,6 +22,20 @@ def a_job(organisation):
     return {"job_id": job.id}
 
 
+def a_payment(organisation):
+    from portal.billing.ledger import post_payment
+
+    payment = post_payment(
+        organisation.id,
+        "10.00",
+        entry_date=date(2026, 1, 10),
+        description="Оплата",
+        document_number="1",
+    )
+    db.session.commit()
+    return {"entry_id": payment.id}
+
+
 def a_job_download(organisation):
     return {**a_job(organisation), "fmt": "pdf"}
 
@@ -38,5 +52,6 @@ CASES.update(
         "billing.staff_enter_adjustment": Case(
             the_organisation, staff=True, curated=True, kind="gas"
         ),
+        "billing.staff_allocate_payment": Case(a_payment, staff=True, curated=True),
     }
 )

@@ -24,9 +24,12 @@ def jobs():
     return db.session.scalars(select(StatementJob)).all()
 
 
-def pdf_text(data: bytes) -> str:
+def pdf_text(data: bytes, layout=True) -> str:
     result = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+        ["pdftotext", *(["-layout"] if layout else []), "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
     )
     return result.stdout.decode()
 
@@ -73,27 +76,72 @@ def test_statement_is_made_in_background_with_identical_pdf_and_xlsx(
     rows = xlsx_rows(download(client, status["xlsx_url"]).data)
 
     # Opening 600.00 (1000 - 400), turnover 12 596.17 / 5 000.00, closing 8 196.17.
-    expected = {
-        "Сальдо начальное": (Decimal("600.00"), None),
-        "Обороты за период": (Decimal("12596.17"), Decimal("5000.00")),
-        "Сальдо конечное": (Decimal("8196.17"), None),
-    }
-    for label, (debit, credit) in expected.items():
-        row = row_named(rows, label)
-        assert Decimal(str(row[4])).quantize(Decimal("0.01")) == debit
-        assert (Decimal(str(row[5])).quantize(Decimal("0.01")) if row[5] else None) == credit
-        line = next(line for line in text.splitlines() if label in line)
-        assert rendering.amount(debit) in line
-        if credit:
-            assert rendering.amount(credit) in line
-    for number in ("УПД-0002", "ПП-0002", "СЧ-77"):
-        assert number in text
-        assert any(number in row for row in rows)
+    table = act_table(rows)
+    assert table[0] == (None, "Сальдо начальное", Decimal("600.00"), None)
+    assert table[-2] == (None, "Обороты за период", Decimal("12596.17"), Decimal("5000.00"))
+    assert table[-1] == (None, "Сальдо конечное", Decimal("8196.17"), None)
+    assert table[1:-2] == [
+        ("10.01.2026", "Отгрузка (УПД) № УПД-0002 от 10.01.2026", Decimal("12345.67"), None),
+        (
+            "01.02.2026",
+            "Оплата, платёжное поручение № ПП-0002 от 01.02.2026",
+            None,
+            Decimal("5000.00"),
+        ),
+        ("05.03.2026", "Отгрузка (УПД) № СЧ-77 от 05.03.2026", Decimal("250.50"), None),
+    ]
+    # The PDF prints the same rows, line by line, in the same order.
+    assert pdf_table(text) == [expected_pdf_line(row) for row in table]
     assert "УПД-0001" not in text and "УПД-0099" not in text
     assert "Акт сверки взаимных расчётов" in text
     assert buyer.memberships[0].organisation.inn in text and "7729012342" in text
-    assert "От поставщика" in text and "От покупателя" in text
-    assert "Восемь тысяч сто девяносто шесть рублей 17 копеек" in text
+    for document in (text, "\n".join(str(cell) for row in rows for cell in row if cell)):
+        half = " ".join(document.split())
+        assert "По данным ООО" in half and "Дата" in half and "Кредит" in half
+        assert 'От ООО "Фарма-Газ Снабжение"' in half and 'От ООО "Аптека Тест"' in half
+        assert "Генеральный директор" in half and "Главный бухгалтер" in half
+        assert half.count("М.П.") == 2
+        assert "к/с 30101810900000000987" in half
+    closing = (
+        'По данным ООО "Фарма-Газ Снабжение" на 31.03.2026 задолженность в пользу '
+        'ООО "Фарма-Газ Снабжение" составляет 8 196,17 руб. '
+        "(Восемь тысяч сто девяносто шесть рублей 17 копеек)."
+    )
+    # Without -layout, pdftotext reads the two halves below the table one after the other.
+    assert closing in " ".join(pdf_text(pdf.data, layout=False).split())
+    assert any(closing in str(cell) for row in rows for cell in row if cell)
+
+
+def money_cell(value):
+    return Decimal(str(value)).quantize(Decimal("0.01")) if value not in (None, "") else None
+
+
+def act_table(rows):
+    """The supplier's half of the XLSX act: (date, document, debit, credit) per row."""
+    start = next(index for index, row in enumerate(rows) if row[:2] == ["Дата", "Документ"]) + 1
+    table = []
+    for row in rows[start:]:
+        row = row + [None] * 4
+        if not any(row[:4]):
+            break
+        day = row[0].strftime("%d.%m.%Y") if row[0] else None
+        table.append((day, row[1], money_cell(row[2]), money_cell(row[3])))
+    return table
+
+
+def expected_pdf_line(row):
+    day, document, debit, credit = row
+    parts = [day or "", document, rendering.amount(debit), rendering.amount(credit)]
+    if day is None:  # the counterparty's half repeats the label of a total, to be filled in
+        parts.append(document)
+    return " ".join(" ".join(parts).split())
+
+
+def pdf_table(text):
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    start = next(index for index, line in enumerate(lines) if line.startswith("Дата Документ")) + 1
+    end = next(index for index, line in enumerate(lines) if line.startswith("Сальдо конечное"))
+    return [line for line in lines[start : end + 1] if line]
 
 
 def test_unchanged_request_reuses_the_files_until_the_ledger_changes(
@@ -128,6 +176,8 @@ def test_contract_scope(login_as, buyer, ledger, queue):
     [job] = jobs()
     text = pdf_text(download(client, f"/statements/{job.id}/statement.pdf").data)
     assert "СЧ-77" in text and "УПД-0002" not in text
+    # The payments of the organisation named no contract: the act says what is unallocated.
+    assert "Оплаты по договору, не распределённые по документам, на 31.03.2026: 0,00 руб." in text
     refused = request(client, contract="8")
     assert refused.status_code == 422 and len(jobs()) == 1
 

@@ -1,0 +1,259 @@
+"""The settlement account page of both kinds of customer, its XLSX, and a manager's
+re-allocation of a payment."""
+
+import io
+import math
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.billing import allocation, bp
+from portal.billing.errors import BillingError
+from portal.billing.forms import AccountFilterForm, AllocationForm
+from portal.billing.models import EntryKind, LedgerEntry
+from portal.billing.settlements import primary_document, settlement
+from portal.billing.statements import organisation_contracts
+from portal.extensions import db
+from portal.form_fields import choices
+from portal.organisations.models import Power
+from portal.reports import xlsx
+from portal.security import access, current_organisation, require_manage_organisation
+
+PER_PAGE = 50
+
+
+class LinePage:
+    """One page of a period's lines, shaped like Flask-SQLAlchemy's pagination."""
+
+    def __init__(self, items, page, per_page=PER_PAGE):
+        self.total = len(items)
+        self.pages = max(1, math.ceil(self.total / per_page))
+        self.page = min(max(page, 1), self.pages)
+        start = (self.page - 1) * per_page
+        self.items = items[start : start + per_page]
+
+    def iter_pages(self):
+        return range(1, self.pages + 1)
+
+
+def _filters(organisation):
+    """The period (default: this year to today) and the contract asked for, or a 404."""
+    form = AccountFilterForm(request.args)
+    contracts = organisation_contracts(organisation.id)
+    form.contract_id.choices = choices([("", _("All contracts"))] + contracts)
+    form.validate()
+    today = date.today()
+    start = form.period_start.data or date(today.year, 1, 1)
+    end = form.period_end.data or today
+    if end < start:
+        form.period_end.errors = [_("The end of the period is before its start.")]
+        end = start
+    contract_id = None
+    if form.contract_id.data:
+        try:
+            contract_id = int(form.contract_id.data)
+        except ValueError:
+            abort(404)
+        if contract_id not in dict(contracts):
+            abort(404)
+    form.period_start.data, form.period_end.data = start, end
+    return form, start, end, contract_id
+
+
+# Decorators apply bottom-up: /settlements/ is registered first, so url_for builds it;
+# the old address of the gas account page keeps working.
+@bp.route("/metering/account")
+@bp.route("/settlements/")
+@access.power(Power.VIEW_FINANCE)
+def account():
+    organisation = current_organisation()
+    form, start, end, contract_id = _filters(organisation)
+    period = settlement(organisation.id, start, end, contract_id)
+    today = date.today()
+    # The balance at the top is today's, whatever period the table shows.
+    current = period if end == today else settlement(organisation.id, today, today, contract_id)
+    page = LinePage(period.lines, request.args.get("page", 1, type=int))
+    arguments = {
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "contract_id": contract_id or "",
+    }
+    return render_template(
+        "billing/account.html",
+        organisation=organisation,
+        form=form,
+        period=period,
+        page=page,
+        arguments=arguments,
+        balance=current.closing,
+        unallocated_now=allocation.unallocated_total(organisation.id, contract_id=contract_id),
+    )
+
+
+@bp.route("/settlements/account.xlsx")
+@access.power(Power.VIEW_FINANCE)
+def account_xlsx():
+    organisation = current_organisation()
+    _form, start, end, contract_id = _filters(organisation)
+    period = settlement(organisation.id, start, end, contract_id)
+    content = account_workbook(organisation, period)
+    response = send_file(
+        io.BytesIO(content),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"settlements-{start:%Y%m%d}-{end:%Y%m%d}.xlsx",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def account_workbook(organisation, period) -> bytes:
+    workbook, sheet = xlsx.new_write_only(
+        _("Settlement account"), column_widths=(12, 58, 15, 15, 15, 15, 15, 15)
+    )
+    c = xlsx.cell
+    sheet.append([c(sheet, organisation.legal_name, bold=True)])
+    sheet.append(
+        [
+            c(
+                sheet,
+                _(
+                    "Period: %(start)s — %(end)s",
+                    start=f"{period.start:%d.%m.%Y}",
+                    end=f"{period.end:%d.%m.%Y}",
+                ),
+            )
+        ]
+    )
+    sheet.append([])
+    header = [
+        _("Date"),
+        _("Document"),
+        _("Net"),
+        _("VAT"),
+        _("Charged"),
+        _("Paid"),
+        _("Balance"),
+        _("Unallocated"),
+    ]
+    sheet.append([c(sheet, text, bold=True) for text in header])
+    sheet.append(
+        [
+            None,
+            c(sheet, _("Opening balance"), bold=True),
+            None,
+            None,
+            None,
+            None,
+            c(sheet, period.opening, bold=True),
+        ]
+    )
+    for line in period.lines:
+        sheet.append(
+            [
+                c(sheet, line.entry_date, number_format=xlsx.DATE_FORMAT),
+                line.document,
+                c(sheet, line.net) if line.debit else None,
+                c(sheet, line.vat) if line.debit else None,
+                c(sheet, line.debit) if line.debit else None,
+                c(sheet, line.credit) if line.credit else None,
+                c(sheet, line.balance),
+                c(sheet, line.unallocated) if line.unallocated else None,
+            ]
+        )
+    sheet.append(
+        [
+            None,
+            c(sheet, _("Turnover"), bold=True),
+            c(sheet, period.turnover_debit - period.turnover_vat, bold=True),
+            c(sheet, period.turnover_vat, bold=True),
+            c(sheet, period.turnover_debit, bold=True),
+            c(sheet, period.turnover_credit, bold=True),
+            None,
+            None,
+        ]
+    )
+    sheet.append(
+        [
+            None,
+            c(sheet, _("Closing balance"), bold=True),
+            None,
+            None,
+            None,
+            None,
+            c(sheet, period.closing, bold=True),
+        ]
+    )
+    sheet.append(
+        [
+            None,
+            c(sheet, _("Payments not yet allocated to documents")),
+            None,
+            None,
+            None,
+            None,
+            None,
+            c(sheet, period.unallocated),
+        ]
+    )
+    return xlsx.to_bytes(workbook)
+
+
+# --- staff: one payment's allocation ------------------------------------------------------
+
+
+def _payment_or_404(entry_id):
+    payment = db.session.get(LedgerEntry, entry_id)
+    if payment is None or payment.kind != EntryKind.PAYMENT:
+        abort(404)
+    require_manage_organisation(payment.organisation)
+    return payment
+
+
+@bp.route("/backoffice/billing/payments/<int:entry_id>", methods=["GET", "POST"])
+@access.curator(LedgerEntry, "entry_id")
+def staff_allocate_payment(entry_id):
+    payment = _payment_or_404(entry_id)
+    form = AllocationForm()
+    status = 200
+    if form.validate_on_submit():
+        shares = {
+            key.removeprefix("share-"): value.strip()
+            for key, value in request.form.items()
+            if key.startswith("share-")
+        }
+        try:
+            allocation.reallocate(payment, shares, current_user)
+        except (BillingError, ValueError) as error:
+            db.session.rollback()
+            flash(str(getattr(error, "message", error)), "danger")
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("The allocation has been saved."), "success")
+            return redirect(url_for("billing.staff_allocate_payment", entry_id=payment.id))
+    current = {a.charge_entry_id: a.amount for a in allocation.allocations_of(payment)}
+    candidates = allocation.open_charges(payment.organisation_id, exclude_payment=payment.id)
+    shown = {entry.id for entry, _ in candidates}
+    allocated = [db.session.get(LedgerEntry, charge_id) for charge_id in current]
+    rows = [(entry, amount) for entry, amount in candidates]
+    rows += [
+        (entry, allocation.open_amount(entry) + current[entry.id])
+        for entry in allocated
+        if entry.id not in shown
+    ]
+    rows.sort(key=lambda item: (item[0].entry_date, item[0].id))
+    return render_template(
+        "billing/staff_allocation.html",
+        payment=payment,
+        document=primary_document(payment),
+        form=form,
+        rows=rows,
+        current=current,
+        describe=primary_document,
+        manual=allocation.has_manual_allocation(payment.id),
+        contracts=dict(organisation_contracts(payment.organisation_id)),
+        unallocated=payment.credit - sum(current.values()),
+    ), status
