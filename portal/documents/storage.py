@@ -46,8 +46,9 @@ NAME_EXTENSIONS = {
     TIFF: {".tif", ".tiff"},
 }
 # Characters never kept in a file name: controls (Cc), format characters such as the
-# right-to-left override that makes "invoice<U+202E>fdp.exe" look like "invoiceexe.pdf" (Cf), line and
-# paragraph separators, surrogates, private-use and unassigned code points.
+# right-to-left override (U+202E) that makes "invoice<U+202E>fdp.exe" look like
+# "invoiceexe.pdf" (Cf), line and paragraph separators, surrogates, private-use and unassigned
+# code points.
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 # A PDF is refused when it can act on its own: scripts, actions run on opening or on events,
