@@ -49,6 +49,7 @@ migrate: install
 ## Serve the portal on http://127.0.0.1:5000 with demo data (SQLite in instance/),
 ## with the background worker (statements) running alongside and stopped with the server.
 PORT ?= 5000
+export PORT
 run: migrate
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask demo-logins --port $(PORT)

@@ -114,7 +114,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "PORTAL_HTTPS": https,
-        "PORTAL_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        # Links in e-mails: without PORTAL_BASE_URL they point at the port `make run` serves on.
+        "PORTAL_BASE_URL": _env("BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}"),
         "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
         # Login throttling: N failures per account within the window lock it for the window.

@@ -6,6 +6,7 @@ header and attached to every log line written while handling it, plus one access
 
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -31,6 +32,27 @@ def _logged_user_id():
 class RequestContextFilter(logging.Filter):
     def filter(self, record):
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# werkzeug formats the request line itself: '127.0.0.1 - - [date] "GET / HTTP/1.1" 200 -'
+_WERKZEUG_REQUEST_LINE = re.compile(r'\] "[A-Z]+ \S* HTTP/[0-9.]+" ')
+
+
+class DevServerFilter(logging.Filter):
+    """The development server's own lines: no colour codes, and no second access line.
+
+    Werkzeug writes each request once more (coloured) after our `portal.access` line; that one
+    already has the method, path, status, duration and user, so werkzeug's copy is dropped.
+    """
+
+    def filter(self, record):
+        message = _ANSI_ESCAPE.sub("", record.getMessage())
+        if _WERKZEUG_REQUEST_LINE.search(message):
+            return False
+        record.msg = message
+        record.args = ()
         return True
 
 
@@ -63,6 +85,9 @@ def configure(app, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, DevServerFilter) for f in werkzeug.filters):
+        werkzeug.addFilter(DevServerFilter())
     for chatty in ("weasyprint", "fontTools"):  # per-document progress lines are noise
         logging.getLogger(chatty).setLevel(logging.WARNING)
     access = logging.getLogger("portal.access")
