@@ -181,10 +181,13 @@ def _register_template_helpers(app):
             return {"supplier": app.config["SUPPLIER"], "locale": str(get_locale() or "ru")}
         user = current_user._get_current_object()  # not the proxy: the menu asks it a lot
         membership = security.current_membership() if user.is_authenticated else None
+        menu = navigation.menu_for(user, membership)
         return {
             "current_membership": membership,
             "current_organisation": membership.organisation if membership else None,
-            "menu": navigation.menu_for(user, membership),
+            "menu": menu,
+            "menu_groups": lambda: navigation.grouped(menu),
+            "menu_badges": lambda: navigation.badges_for(menu, membership),
             "has_power": security.has_power,
             "unread_notifications": unread_count(user) if user.is_authenticated else 0,
             "supplier": app.config["SUPPLIER"],

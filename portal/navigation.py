@@ -2,13 +2,15 @@
 
 A domain adds its menu entry with `register_menu(...)` when its blueprint is imported, and a
 dashboard panel with `register_panel(...)`; base.html and the dashboard show only what the
-current user's role, organisation kind and powers allow.
+current user's role, organisation kind and powers allow. The side menu shows the entries
+under task headings: an entry names its `group`, one of GROUPS.
 """
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 if TYPE_CHECKING:  # a runtime import would make a cycle: organisations registers menu items
     from portal.organisations.models import Power
@@ -24,6 +26,9 @@ class MenuItem:
     kinds: tuple[str, ...] = ()  # organisation kinds; empty means all
     order: int = 100
     in_user_menu: bool = False  # account matters go under the user's name, not the main bar
+    group: str = "other"  # the heading it sits under in the side menu (a key of GROUPS)
+    icon: str = ""  # a Bootstrap icon: the entry is also a button in the top bar
+    badge: "Callable[[object], int] | None" = None  # membership -> a count shown beside it
 
     @property
     def url(self):
@@ -43,11 +48,27 @@ class Panel:
     extra: dict = field(default_factory=dict)
 
 
+# The side menu's headings, in the order they appear; a user sees only those with entries.
+GROUPS = {
+    "clients": _l("Clients"),
+    "purchasing": _l("Purchasing"),
+    "sales": _l("Sales"),
+    "gas": _l("Gas"),
+    "finance": _l("Finance"),
+    "documents": _l("Documents"),
+    "catalogue": _l("Catalogue"),
+    "service": _l("Support"),
+    "other": _l("Other"),
+}
+_GROUP_RANK = {key: rank for rank, key in enumerate(GROUPS)}
+
 MENU: list[MenuItem] = []
 PANELS: list[Panel] = []
 
 
 def register_menu(item: MenuItem) -> None:
+    if item.group not in GROUPS:
+        raise ValueError(f"menu group {item.group!r} is not one of {sorted(GROUPS)}")
     if item not in MENU:
         MENU.append(item)
         MENU.sort(key=lambda i: i.order)
@@ -73,6 +94,23 @@ def menu_for(user, membership):
     if not user.is_authenticated:
         return []
     return [item for item in MENU if _visible(item, user, membership)]
+
+
+def grouped(items) -> list[tuple[object, list[MenuItem]]]:
+    """The main (not user-menu) entries under their headings: [(heading, entries)]."""
+    groups: dict[str, list[MenuItem]] = {}
+    for item in items:
+        if not item.in_user_menu:
+            groups.setdefault(item.group, []).append(item)
+    keys = sorted(groups, key=_GROUP_RANK.__getitem__)
+    return [(GROUPS[key], groups[key]) for key in keys]
+
+
+def badges_for(items, membership) -> dict[str, int]:
+    """The counts beside the entries (e.g. the lines in the cart), each asked once per page."""
+    if membership is None:
+        return {}
+    return {item.endpoint: item.badge(membership) for item in items if item.badge is not None}
 
 
 def panels_for(user, membership):

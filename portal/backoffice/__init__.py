@@ -5,7 +5,11 @@ from portal.navigation import MenuItem, register_menu
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 
-register_menu(MenuItem(_l("Organisations"), "backoffice.list_organisations", staff=True, order=20))
+register_menu(
+    MenuItem(
+        _l("Organisations"), "backoffice.list_organisations", staff=True, order=20, group="clients"
+    )
+)
 register_menu(
     MenuItem(
         _l("Staff"),

@@ -98,11 +98,25 @@ def _statement_panel(membership):
 
 register_menu(
     # Both kinds of customer: a pharmacy's shipments and payments, a plant's gas months.
-    MenuItem(_l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, order=75)
+    MenuItem(
+        _l("Settlement account"),
+        "billing.account",
+        power=Power.VIEW_FINANCE,
+        order=75,
+        group="finance",
+    )
 )
-register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
 register_menu(
-    MenuItem(_l("Reconciliation"), "billing.request_statement", power=Power.VIEW_FINANCE, order=80)
+    MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310, group="finance")
+)
+register_menu(
+    MenuItem(
+        _l("Reconciliation"),
+        "billing.request_statement",
+        power=Power.VIEW_FINANCE,
+        order=80,
+        group="finance",
+    )
 )
 register_menu(
     MenuItem(

@@ -8,14 +8,39 @@ bp = Blueprint("catalog", __name__, cli_group=None)
 
 PHARMACY_KINDS = ("pharmacy", "medical")
 
-register_menu(MenuItem(_l("Catalogue"), "catalog.list_items", kinds=PHARMACY_KINDS, order=30))
-register_menu(MenuItem(_l("Promotions"), "catalog.list_promotions", kinds=PHARMACY_KINDS, order=35))
 register_menu(
     MenuItem(
-        _l("Catalogue import"), "catalog.import_catalog", staff=True, admin_only=True, order=60
+        _l("Catalogue"), "catalog.list_items", kinds=PHARMACY_KINDS, order=30, group="purchasing"
     )
 )
-register_menu(MenuItem(_l("Item certificates"), "catalog.certificate_items", staff=True, order=61))
+register_menu(
+    MenuItem(
+        _l("Promotions"),
+        "catalog.list_promotions",
+        kinds=PHARMACY_KINDS,
+        order=35,
+        group="purchasing",
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Catalogue import"),
+        "catalog.import_catalog",
+        staff=True,
+        admin_only=True,
+        order=60,
+        group="catalogue",
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Item certificates"),
+        "catalog.certificate_items",
+        staff=True,
+        order=61,
+        group="catalogue",
+    )
+)
 
 
 def _promotions_panel(_membership):

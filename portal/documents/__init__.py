@@ -25,12 +25,30 @@ def _uploads_to_review_panel(_membership):
     return {"count": pending_upload_count()}
 
 
-register_menu(MenuItem(_l("Documents"), "documents.list_documents", order=60))
+register_menu(MenuItem(_l("Documents"), "documents.list_documents", order=60, group="documents"))
 register_menu(
-    MenuItem(_l("My scans"), "documents.list_uploads", power=Power.UPLOAD_DOCUMENTS, order=61)
+    MenuItem(
+        _l("My scans"),
+        "documents.list_uploads",
+        power=Power.UPLOAD_DOCUMENTS,
+        order=61,
+        group="documents",
+    )
 )
-register_menu(MenuItem(_l("Scans to review"), "documents.review_queue", staff=True, order=40))
-register_menu(MenuItem(_l("Supplier documents"), "documents.staff_documents", staff=True, order=41))
+register_menu(
+    MenuItem(
+        _l("Scans to review"), "documents.review_queue", staff=True, order=40, group="documents"
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Supplier documents"),
+        "documents.staff_documents",
+        staff=True,
+        order=41,
+        group="documents",
+    )
+)
 register_panel(
     Panel(template="documents/panel_new_documents.html", context=_new_documents_panel, order=40)
 )

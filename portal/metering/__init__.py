@@ -39,14 +39,22 @@ register_menu(
         power=Power.SUBMIT_READINGS,
         kinds=GAS,
         order=300,
+        group="gas",
     )
 )
 register_menu(
     MenuItem(
-        _l("Meters"), "metering.list_meters", power=Power.SUBMIT_READINGS, kinds=GAS, order=310
+        _l("Meters"),
+        "metering.list_meters",
+        power=Power.SUBMIT_READINGS,
+        kinds=GAS,
+        order=310,
+        group="gas",
     )
 )
-register_menu(MenuItem(_l("Gas readings"), "metering.staff_review", staff=True, order=300))
+register_menu(
+    MenuItem(_l("Gas readings"), "metering.staff_review", staff=True, order=300, group="gas")
+)
 register_panel(
     Panel(template="metering/panel_customer.html", context=_customer_panel, kinds=GAS, order=50)
 )

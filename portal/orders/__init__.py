@@ -9,13 +9,36 @@ bp = Blueprint("orders", __name__)
 
 PHARMACY_KINDS = ("pharmacy", "medical")
 
+
+def _cart_lines(membership) -> int:
+    from portal.orders.services import cart_count
+
+    return cart_count(membership.user_id, membership.organisation_id)
+
+
 register_menu(
-    MenuItem(_l("Cart"), "orders.show_cart", power=Power.ORDER, kinds=PHARMACY_KINDS, order=40)
+    MenuItem(
+        _l("Cart"),
+        "orders.show_cart",
+        power=Power.ORDER,
+        kinds=PHARMACY_KINDS,
+        order=40,
+        group="purchasing",
+        icon="cart3",
+        badge=_cart_lines,
+    )
 )
 register_menu(
-    MenuItem(_l("Orders"), "orders.list_orders", power=Power.ORDER, kinds=PHARMACY_KINDS, order=45)
+    MenuItem(
+        _l("Orders"),
+        "orders.list_orders",
+        power=Power.ORDER,
+        kinds=PHARMACY_KINDS,
+        order=45,
+        group="purchasing",
+    )
 )
-register_menu(MenuItem(_l("Orders"), "orders.staff_orders", staff=True, order=25))
+register_menu(MenuItem(_l("Orders"), "orders.staff_orders", staff=True, order=25, group="sales"))
 
 
 def _open_orders_panel(membership):

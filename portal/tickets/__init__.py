@@ -41,9 +41,17 @@ def _staff_tickets_panel(_membership):
 
 register_subject("ticket", _ticket_label, _l("Request"))
 register_menu(
-    MenuItem(_l("Requests"), "tickets.list_tickets", power=Power.CREATE_REQUESTS, order=70)
+    MenuItem(
+        _l("Requests"),
+        "tickets.list_tickets",
+        power=Power.CREATE_REQUESTS,
+        order=70,
+        group="service",
+    )
 )
-register_menu(MenuItem(_l("Customer requests"), "tickets.staff_queue", staff=True, order=42))
+register_menu(
+    MenuItem(_l("Customer requests"), "tickets.staff_queue", staff=True, order=42, group="clients")
+)
 register_panel(
     Panel(
         template="tickets/panel_open.html",
