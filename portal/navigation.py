@@ -6,8 +6,9 @@ current user's role, organisation kind and powers allow. The side menu shows the
 under task headings: an entry names its `group`, one of GROUPS.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
