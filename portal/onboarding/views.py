@@ -32,7 +32,6 @@ def _application_rate_limit():
 @limiter.limit(_application_rate_limit, methods=["POST"])
 def apply():
     form = ApplicationForm()
-    status = 200
     if form.validate_on_submit():
         try:
             application = services.submit_application(
@@ -46,16 +45,13 @@ def apply():
             getattr(form, error.field, form.inn).errors.append(str(error))
             if error.field == "consent":
                 form.consent.data = False  # a newer text: to be read and ticked again
-            status = 422
         else:
             db.session.commit()
             session["submitted_application"] = application.reference
             return redirect(url_for("onboarding.application_submitted"))
-    elif request.method == "POST":
-        status = 422
     consent = consents.current_version(ConsentPurpose.APPLICATION)
     form.consent_version.data = consent.number if consent else ""
-    return render_template("onboarding/apply.html", form=form, consent=consent), status
+    return render_template("onboarding/apply.html", form=form, consent=consent)
 
 
 @bp.route("/apply/done")
