@@ -32,6 +32,7 @@ BLUEPRINT_MODULES = [
     "portal.documents",
     "portal.tickets",
     "portal.billing",
+    "portal.privacy",
 ]
 
 
@@ -85,6 +86,7 @@ def _import_models():
     import portal.onboarding.models
     import portal.orders.models
     import portal.organisations.models
+    import portal.privacy.models
     import portal.tickets.models  # noqa: F401
 
 

@@ -123,6 +123,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_MINUTES": int(_env("LOGIN_LOCK_MINUTES", "15")),
         # Every page checks the current offer version; processes re-read it this often.
         "OFFER_CACHE_SECONDS": int(_env("OFFER_CACHE_SECONDS", "30")),
+        # Likewise the current version of the consent to processing for using the portal.
+        "CONSENT_CACHE_SECONDS": int(_env("CONSENT_CACHE_SECONDS", "30")),
         "PASSWORD_TOKEN_MAX_AGE": int(_env("PASSWORD_TOKEN_HOURS", "48")) * 3600,
         # An applicant's answer link ("ask for more information") expires after this.
         "APPLICATION_REPLY_MAX_AGE": int(_env("APPLICATION_REPLY_DAYS", "14")) * 86400,

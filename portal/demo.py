@@ -8,6 +8,8 @@ from portal.accounts.models import OfferVersion, StaffRole, User
 from portal.extensions import db
 from portal.onboarding.models import Application
 from portal.organisations.models import ALL_POWERS, DeliveryAddress, Membership, Organisation, Power
+from portal.privacy.consents import accept, current_version, ensure_initial_versions
+from portal.privacy.models import ConsentPurpose
 
 OFFER_TEXT = """1. Общие положения
 1.1. Настоящая оферта определяет условия использования личного кабинета партнёра и порядок
@@ -18,9 +20,6 @@ OFFER_TEXT = """1. Общие положения
 2.1. Поставщик обеспечивает доступ к личному кабинету, актуальность каталога и цен.
 2.2. Покупатель обеспечивает достоверность передаваемых данных (заказы, показания приборов
 учёта) и сохранность своих учётных данных.
-
-3. Персональные данные
-3.1. Стороны обрабатывают персональные данные в соответствии с Федеральным законом № 152-ФЗ.
 """
 
 
@@ -128,38 +127,44 @@ def seed():
                 published_by_id=admin.id,
             )
         )
+    # The consent texts and the policy (published by the migration; here for a database built
+    # without it). Demo users give the consent at their first sign-in, like the offer.
+    ensure_initial_versions()
     if db.session.scalar(select(Application.id).limit(1)) is None:
-        db.session.add_all(
-            [
-                Application(
-                    representative_name="Орлова Анна Игоревна",
-                    organisation_name='ООО "Аптека на Садовой"',
-                    email="orlova@sadovaya.example",
-                    phone="+78121234567",
-                    region="Санкт-Петербург",
-                    kind="pharmacy",
-                    inn="7802345676",
-                    licence_number="ЛО-78-02-012345",
-                    comment="Сеть из 3 аптек",
-                ),
-                Application(
-                    representative_name="Фёдоров Павел Олегович",
-                    organisation_name='ООО "Уралметалл"',
-                    email="fedorov@uralmetal.example",
-                    phone="+73432123456",
-                    region="Свердловская область",
-                    kind="gas",
-                    inn="6670123457",
-                ),
-                Application(
-                    representative_name="Никитина Елена Васильевна",
-                    organisation_name="ИП Никитина Е. В.",
-                    email="nikitina@mail.example",
-                    phone="+79221234567",
-                    region="Казань",
-                    kind="pharmacy",
-                    inn="165012345680",
-                ),
-            ]
-        )
+        applications = [
+            Application(
+                representative_name="Орлова Анна Игоревна",
+                organisation_name='ООО "Аптека на Садовой"',
+                email="orlova@sadovaya.example",
+                phone="+78121234567",
+                region="Санкт-Петербург",
+                kind="pharmacy",
+                inn="7802345676",
+                licence_number="ЛО-78-02-012345",
+                comment="Сеть из 3 аптек",
+            ),
+            Application(
+                representative_name="Фёдоров Павел Олегович",
+                organisation_name='ООО "Уралметалл"',
+                email="fedorov@uralmetal.example",
+                phone="+73432123456",
+                region="Свердловская область",
+                kind="gas",
+                inn="6670123457",
+            ),
+            Application(
+                representative_name="Никитина Елена Васильевна",
+                organisation_name="ИП Никитина Е. В.",
+                email="nikitina@mail.example",
+                phone="+79221234567",
+                region="Казань",
+                kind="pharmacy",
+                inn="165012345680",
+            ),
+        ]
+        db.session.add_all(applications)
+        db.session.flush()
+        consent = current_version(ConsentPurpose.APPLICATION)
+        for application in applications:  # each applicant ticked the consent on the form
+            accept(consent, application=application)
     db.session.flush()

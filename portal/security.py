@@ -205,7 +205,8 @@ def require_manage_organisation(organisation) -> None:
 
 # --- the gate run before every request ------------------------------------------------------
 
-# Endpoints a signed-in user may reach before finishing set-up (password, offer acceptance).
+# Endpoints a signed-in user may reach before finishing set-up (password, offer acceptance,
+# the consent to personal data processing and the texts it links to).
 SETUP_ENDPOINTS = {
     "static",
     "bootstrap.static",
@@ -213,6 +214,9 @@ SETUP_ENDPOINTS = {
     "accounts.login_second_factor",
     "accounts.change_password",
     "accounts.accept_offer",
+    "privacy.accept_portal_consent",
+    "privacy.show_policy",
+    "privacy.show_text",
     "accounts.set_language",
     "system.healthz",
 }
@@ -240,6 +244,11 @@ def enforce_access_declarations_and_setup():
 
         if needs_offer_acceptance(current_user):
             return redirect(url_for("accounts.accept_offer", next=request.full_path))
+        from portal.privacy.consents import needs_portal_consent
+
+        # After the offer, never inside it: the consent is a separate document (152-ФЗ art. 9).
+        if needs_portal_consent(current_user):
+            return redirect(url_for("privacy.accept_portal_consent", next=request.full_path))
     return None
 
 

@@ -21,11 +21,13 @@ class Case:
     kind: str = "pharmacy"
 
 
-# Public routes whose argument is a signed token or a language code, not an object id.
+# Public routes whose argument is a signed token, a language code or a consent's purpose, not an
+# object id.
 TOKEN_ROUTES = {
     "accounts.set_password",
     "onboarding.reply",
     "onboarding.renew_reply_link",
     "organisations.show_invitation",
     "accounts.set_language",
+    "privacy.show_text",
 }

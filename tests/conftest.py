@@ -94,6 +94,7 @@ def app(database_url, tmp_path_factory):
             "PORTAL_BASE_URL": "http://portal.test",
             "SERVER_NAME": None,
             "OFFER_CACHE_SECONDS": 0,  # tests publish offers and expect them at once
+            "CONSENT_CACHE_SECONDS": 0,  # and consent texts
             "CATALOG_CACHE_SECONDS": 0,  # tests change the catalogue and search at once
         }
     )
@@ -114,6 +115,9 @@ def _clean_state(app):
     from portal.billing.tax import ensure_statutory_rates
 
     ensure_statutory_rates()  # the dated VAT rates a migrated database starts with
+    from portal.privacy.consents import ensure_initial_versions
+
+    ensure_initial_versions()  # and the consent texts and policy of migration 0019
     db.session.commit()
     yield
     db.session.rollback()

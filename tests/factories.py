@@ -8,6 +8,8 @@ from stdnum.ru import inn as inn_number
 from portal.accounts.models import OfferAcceptance, OfferVersion, StaffRole, User
 from portal.extensions import db
 from portal.organisations.models import ALL_POWERS, DeliveryAddress, Membership, Organisation
+from portal.privacy.consents import current_version
+from portal.privacy.models import ConsentAcceptance, ConsentPurpose
 
 PASSWORD = "Correct-horse-42"
 _counter = itertools.count(1)
@@ -44,6 +46,7 @@ def make_user(
     staff_role=None,
     password=PASSWORD,
     accept_offer=True,
+    accept_consents=True,
     email=None,
 ):
     n = next(_counter)
@@ -65,6 +68,18 @@ def make_user(
     if accept_offer:
         for offer in db.session.scalars(db.select(OfferVersion)):
             db.session.add(OfferAcceptance(user_id=user.id, offer_version_id=offer.id))
+    if accept_consents and not staff_role:
+        # As if accepted at the first sign-in: the current consent for using the portal.
+        version = current_version(ConsentPurpose.PORTAL)
+        if version is not None:
+            db.session.add(
+                ConsentAcceptance(
+                    user_id=user.id,
+                    purpose=version.purpose,
+                    version_id=version.id,
+                    digest=version.digest,
+                )
+            )
     db.session.commit()
     return user
 

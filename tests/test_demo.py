@@ -43,6 +43,7 @@ def test_demo_buyer_has_an_order_history_in_every_stage(app):
     client = app.test_client()
     login(client, "buyer", "demo-portal-2026")
     client.post("/offer", data={"accept": "y"})
+    client.post("/privacy/consent", data={"version": "1", "accept": "y"})  # like the offer
     response = client.get("/orders")
     assert response.status_code == 200, response.headers.get("Location")
     page = response.get_data(as_text=True)

@@ -52,7 +52,6 @@ class ProfileForm(FlaskForm):
         _l("E-mail me when a request is answered or a scan reviewed")
     )
     notify_reading_reminders = BooleanField(_l("Remind me to submit meter readings"))
-    notify_news = BooleanField(_l("News and promotions"))
     submit = SubmitField(_l("Save"))
 
 

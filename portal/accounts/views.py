@@ -332,7 +332,11 @@ def profile():
             db.session.commit()
             flash(_("Profile saved."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, confirm=ConfirmForm())
+    from portal.privacy.views import promotions_opt_in
+
+    return render_template(
+        "accounts/profile.html", form=form, confirm=ConfirmForm(), **promotions_opt_in()
+    )
 
 
 @bp.route("/language/<code>", methods=["POST"])

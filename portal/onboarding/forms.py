@@ -1,13 +1,21 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import validators
 from portal.form_fields import choices
 from portal.onboarding.models import ApplicationStatus
 from portal.organisations.forms import KIND_LABELS, LOGIN_PATTERN
+from portal.privacy.forms import APPLICATION_CONSENT_LABEL
 
 KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 KIND_CHOICES = choices(KIND_PAIRS)
@@ -37,6 +45,19 @@ class ApplicationForm(FlaskForm):
         _l("Pharmacy licence number (optional)"), validators=[Optional(), Length(max=64)]
     )
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+    # A separate consent (152-ФЗ art. 9), never pre-ticked; the version shown is the one given.
+    consent = BooleanField(
+        APPLICATION_CONSENT_LABEL,
+        validators=[
+            DataRequired(
+                message=_l(
+                    "Without your consent to the processing of personal data we cannot "
+                    "review the application."
+                )
+            )
+        ],
+    )
+    consent_version = HiddenField()
     submit = SubmitField(_l("Send the application"))
 
     def application_data(self) -> dict:

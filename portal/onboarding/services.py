@@ -21,10 +21,14 @@ from portal.onboarding.models import (
 )
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
+from portal.privacy import consents
+from portal.privacy.models import ConsentPurpose
 
 
 class ApplicationError(AccountError):
-    pass
+    def __init__(self, message, field="inn"):
+        super().__init__(message)
+        self.field = field  # the form field the message belongs next to
 
 
 def _event(application, action, actor=None, message=None):
@@ -33,8 +37,16 @@ def _event(application, action, actor=None, message=None):
     )
 
 
-def submit_application(data: dict, ip: str | None, language: str = "ru") -> Application:
-    """Create an application; refuse a second open one for the same INN or an existing client."""
+def submit_application(
+    data: dict, ip: str | None, language: str = "ru", consent_version=None
+) -> Application:
+    """Create an application with the applicant's consent to processing their data for its
+    review; refuse a second open one for the same INN or an existing client, and a consent
+    to a text that is no longer current."""
+    try:
+        consent = consents.require_current(ConsentPurpose.APPLICATION, consent_version)
+    except consents.ConsentError as error:
+        raise ApplicationError(str(error), field="consent") from error
     inn = data["inn"]
     if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
         raise ApplicationError(
@@ -60,6 +72,7 @@ def submit_application(data: dict, ip: str | None, language: str = "ru") -> Appl
             _l("An application for this INN is already under review. We will contact you.")
         ) from error
     audit.record("application.submitted", actor=None, target=application, inn=inn)
+    consents.accept(consent, application=application)
     send_mail(
         application.email,
         _l("Your application is under review"),

@@ -18,6 +18,8 @@ from portal.onboarding.forms import (
 )
 from portal.onboarding.models import Application
 from portal.organisations.forms import KIND_LABELS
+from portal.privacy import consents
+from portal.privacy.models import ConsentPurpose
 from portal.security import access
 
 
@@ -33,16 +35,23 @@ def apply():
     if form.validate_on_submit():
         try:
             application = services.submit_application(
-                form.application_data(), request.remote_addr, str(get_locale() or "ru")
+                form.application_data(),
+                request.remote_addr,
+                str(get_locale() or "ru"),
+                consent_version=form.consent_version.data,
             )
         except services.ApplicationError as error:
             db.session.rollback()
-            form.inn.errors.append(str(error))
+            getattr(form, error.field, form.inn).errors.append(str(error))
+            if error.field == "consent":
+                form.consent.data = False  # a newer text: to be read and ticked again
         else:
             db.session.commit()
             session["submitted_application"] = application.reference
             return redirect(url_for("onboarding.application_submitted"))
-    return render_template("onboarding/apply.html", form=form)
+    consent = consents.current_version(ConsentPurpose.APPLICATION)
+    form.consent_version.data = consent.number if consent else ""
+    return render_template("onboarding/apply.html", form=form, consent=consent)
 
 
 @bp.route("/apply/done")

@@ -193,6 +193,9 @@ def sign_in(page, server, login, password="demo-portal-2026"):
     if "/offer" in page.url:
         page.check("#accept")
         page.click("input[type=submit]")
+    if "/privacy/consent" in page.url:  # the separate consent to personal data processing
+        page.check("#accept")
+        page.click("input[type=submit]")
 
 
 def open_menu_if_collapsed(page):

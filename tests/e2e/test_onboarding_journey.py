@@ -1,4 +1,5 @@
-"""Apply as a partner → manager approves → set password from the e-mail → accept offer → log in."""
+"""Apply as a partner (refused without the consent, accepted with it) → manager approves → set
+password from the e-mail → accept the offer → give the consent for using the portal → log in."""
 
 import itertools
 
@@ -30,6 +31,16 @@ def test_partner_onboarding_end_to_end(page, live_server):
     assert "контрольное число" in page.inner_text("#inn-errors")
     page.snap("apply-wrong-inn")
     page.fill("#inn", inn)
+    assert not page.is_checked("#consent")  # never pre-ticked
+    page.click("input[type=submit]")
+    assert "без вашего согласия" in page.inner_text("#consent-errors").lower()
+    page.snap("apply-without-consent")
+    consent_text = page.locator("[data-testid=consent-application] a")
+    assert consent_text.get_attribute("href").startswith("/privacy/consents/application")
+    assert page.locator("form [data-testid=policy-link] a").get_attribute("href") == (
+        "/privacy/policy"
+    )
+    page.check("#consent")
     page.click("input[type=submit]")
     assert "рассмотрени" in page.inner_text("[data-testid=submitted-message]")
     page.snap("applied")
@@ -57,6 +68,12 @@ def test_partner_onboarding_end_to_end(page, live_server):
     page.click("input[type=submit]")
     assert "/offer" in page.url
     page.snap("offer")
+    page.check("#accept")
+    page.click("input[type=submit]")
+    assert "/privacy/consent" in page.url  # the consent is its own page, after the offer
+    assert "пользования личным кабинетом" in page.inner_text("h1")
+    assert not page.is_checked("#promotions")  # the opt-in is offered, never required
+    page.snap("consent")
     page.check("#accept")
     page.click("input[type=submit]")
     assert "Добро пожаловать" in page.inner_text("main")

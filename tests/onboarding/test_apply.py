@@ -15,6 +15,9 @@ VALID = {
     "ogrn": "1027700132195",
     "licence_number": "ЛО-78-02-012345",
     "comment": "Сеть из трёх аптек",
+    # The separate consent to processing for reviewing the application, version 1 as shown.
+    "consent": "y",
+    "consent_version": "1",
 }
 
 

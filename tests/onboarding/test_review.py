@@ -70,6 +70,9 @@ def test_full_onboarding_path(app, client, manager, admin, outbox):
         select(OfferAcceptance).where(OfferAcceptance.user_id == user.id)
     )
     assert acceptance.offer_version.version == "2026-01" and acceptance.accepted_at is not None
+    # Then, separately, the consent to processing personal data for using the portal.
+    assert client.get("/").headers["Location"].startswith("/privacy/consent")
+    client.post("/privacy/consent", data={"version": "1", "accept": "y"})
     assert client.get("/").status_code == 200
 
     # The organisation administrator adds a colleague who may only see prices.
@@ -90,6 +93,9 @@ def test_full_onboarding_path(app, client, manager, admin, outbox):
     )
     login(colleague, "sidorov", NEW_PASSWORD + "x")
     colleague.post("/offer", data={"accept": "y"})
+    # An invited colleague gives the consent at the first sign-in too.
+    assert colleague.get("/").headers["Location"].startswith("/privacy/consent")
+    colleague.post("/privacy/consent", data={"version": "1", "accept": "y"})
     dashboard = colleague.get("/").get_data(as_text=True)
     assert "/organisation/users" not in dashboard  # the menu hides what powers do not allow
     assert colleague.get("/organisation/users").status_code == 403
@@ -170,6 +176,8 @@ def test_manager_creates_a_client_with_a_one_time_access_code(app, manager):
     assert response.status_code == 302
     assert customer.get("/").headers["Location"].startswith("/password/change")
     customer.post("/password/change", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert customer.get("/").headers["Location"].startswith("/privacy/consent")
+    customer.post("/privacy/consent", data={"version": "1", "accept": "y"})
     assert customer.get("/").status_code == 200
     # The code worked once.
     again = app.test_client().post("/login", data={"login": "tehgaz", "password": code})
