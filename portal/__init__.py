@@ -32,6 +32,7 @@ BLUEPRINT_MODULES = [
     "portal.documents",
     "portal.tickets",
     "portal.billing",
+    "portal.privacy.rights_views",  # a module with its own `bp` (the person's rights)
 ]
 
 
@@ -85,13 +86,14 @@ def _import_models():
     import portal.onboarding.models
     import portal.orders.models
     import portal.organisations.models
+    import portal.privacy.requests
     import portal.tickets.models  # noqa: F401
 
 
 def _register_blueprints(app):
     for name in BLUEPRINT_MODULES:
         package = importlib.import_module(name)
-        if importlib.util.find_spec(f"{name}.views"):
+        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.views"):
             importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
         app.register_blueprint(package.bp)
 
