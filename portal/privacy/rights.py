@@ -448,16 +448,42 @@ SHEETS = [
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM:SS"
 
 
-def _cell_value(key, value, zone):
+UPLOAD_SOURCES = {
+    "document": _l("Document scan"),
+    "request": _l("Request attachment"),
+    "meter_photo": _l("Meter photo"),
+}
+
+
+def _label(section, key, value):
+    """The words for a stored code in the person's language, or None when it is not a code."""
+    from portal.onboarding.forms import STATUS_LABELS
+    from portal.privacy.requests import RequestKind, RequestStatus
+
+    if key == "powers":
+        return "; ".join(str(POWER_LABELS[Power(p)]) for p in value)
+    if section == "privacy_requests" and key == "kind" and value in set(RequestKind):
+        return str(RequestKind(value).label)
+    if section == "privacy_requests" and key == "status" and value in set(RequestStatus):
+        return str(RequestStatus(value).label)
+    if section == "applications" and key == "status" and value in STATUS_LABELS:
+        return str(STATUS_LABELS[value])
+    if key == "kind" and value in KIND_LABELS:
+        return str(KIND_LABELS[value])
+    if key == "source" and value in UPLOAD_SOURCES:
+        return str(UPLOAD_SOURCES[value])
+    return None
+
+
+def _cell_value(key, value, zone, section=""):
     """A value as a spreadsheet shows it: local time, yes/no, labels, lists joined."""
     if isinstance(value, datetime):
         return value.astimezone(zone).replace(tzinfo=None)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if key == "powers":
-        return "; ".join(str(POWER_LABELS[Power(p)]) for p in value)
-    if key == "kind" and value in KIND_LABELS:
-        return str(KIND_LABELS[value])
+    label = _label(section, key, value) if isinstance(value, str | list) else None
+    if label is not None:
+        return label
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if value else ""
     if isinstance(value, list):
@@ -499,7 +525,10 @@ def export_xlsx(user) -> bytes:
         sheet.append([xlsx.cell(sheet, str(label), bold=True) for _key, label in columns])
         for row in data[key]:
             sheet.append(
-                [_write_cell(sheet, _cell_value(name, row.get(name), zone)) for name, _ in columns]
+                [
+                    _write_cell(sheet, _cell_value(name, row.get(name), zone, key))
+                    for name, _ in columns
+                ]
             )
     return xlsx.to_bytes(workbook)
 

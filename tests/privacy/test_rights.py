@@ -103,7 +103,7 @@ def test_the_xlsx_export_holds_the_same_in_readable_sheets(app, person):
     assert organisations[1][0] == 'ООО "Аптека Тест"'
     assert "Управление пользователями" in organisations[1][3]
     uploads = list(workbook["Загруженные файлы"].iter_rows(values_only=True))
-    assert uploads[1][1] == "акт-сверки.pdf" and uploads[1][3] == 35
+    assert uploads[1][:2] == ("Скан документа", "акт-сверки.pdf") and uploads[1][3] == 35
     history = list(workbook["История входов"].iter_rows(values_only=True))
     assert history[1][2] == "127.0.0.1"
     assert audit_count("privacy.exported", actor_id=person.id) == 1
