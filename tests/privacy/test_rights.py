@@ -13,6 +13,7 @@ from portal.audit import AuditEvent
 from portal.billing.ledger import post_charge
 from portal.billing.models import LedgerEntry
 from portal.extensions import db
+from portal.notifications.models import Notification
 from portal.orders.models import Order
 from portal.organisations.models import ALL_POWERS, Power
 from portal.privacy import rights
@@ -163,6 +164,10 @@ def test_a_person_asks_for_erasure_and_staff_see_it_with_its_due_date(
     page = client.get("/profile/personal-data").get_data(as_text=True)
     assert request.reference in page and "17.03.2026" in page
 
+    # Staff hear of it under the bell, with the due date.
+    notice = db.session.scalar(select(Notification).where(Notification.user_id == manager.id))
+    assert request.reference in notice.title and "17.03.2026" in notice.title
+    assert notice.link == f"/backoffice/privacy/requests/{request.id}"
     staff = signed_in(app, manager)
     listing = staff.get("/backoffice/privacy/requests").get_data(as_text=True)
     assert request.reference in listing and "17.03.2026" in listing
@@ -187,6 +192,12 @@ def test_a_second_erasure_request_while_one_is_open_is_the_same_request(person):
     again = open_request(person, RequestKind.ERASURE, "ещё раз")
     assert again.id == first.id
     assert open_request(person, RequestKind.ACCESS).id != first.id
+    # A withdrawn consent opens its own request, by the kind's name as the consents module
+    # passes it.
+    withdrawn = open_request(person, "consent_withdrawn", "Отзываю согласие на рассылку")
+    assert withdrawn.kind == RequestKind.CONSENT_WITHDRAWN and withdrawn.id != first.id
+    with pytest.raises(ValueError):
+        open_request(person, "no_such_kind")
 
 
 def test_customers_cannot_see_the_back_office_list(app, person):
