@@ -33,6 +33,7 @@ BLUEPRINT_MODULES = [
     "portal.tickets",
     "portal.billing",
     "portal.privacy",
+    "portal.privacy.rights_views",  # a module with its own `bp` (the person's rights)
 ]
 
 
@@ -87,13 +88,14 @@ def _import_models():
     import portal.orders.models
     import portal.organisations.models
     import portal.privacy.models
+    import portal.privacy.requests
     import portal.tickets.models  # noqa: F401
 
 
 def _register_blueprints(app):
     for name in BLUEPRINT_MODULES:
         package = importlib.import_module(name)
-        if importlib.util.find_spec(f"{name}.views"):
+        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.views"):
             importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
         app.register_blueprint(package.bp)
 

@@ -170,6 +170,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "READING_WINDOW_END": int(_env("READING_WINDOW_END", "25")),
         "READING_DEVIATION_SHARE": float(_env("READING_DEVIATION_SHARE", "0.5")),
         "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
+        # Retention of personal data, in days (`flask privacy retention`, docs/OPERATIONS.md):
+        # rejected applications from the decision, sign-in attempts with their IP addresses,
+        # meter reading photos from the reading date.
+        "RETENTION_REJECTED_APPLICATION_DAYS": int(
+            _env("RETENTION_REJECTED_APPLICATION_DAYS", "365")
+        ),
+        "RETENTION_LOGIN_ATTEMPT_DAYS": int(_env("RETENTION_LOGIN_ATTEMPT_DAYS", "365")),
+        "RETENTION_READING_PHOTO_DAYS": int(_env("RETENTION_READING_PHOTO_DAYS", "1095")),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         # The supplier's requisites for invoices, УПД and statements. The defaults are a

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import audit
 from portal.accounts.forms import ConfirmForm
 from portal.documents import bp, services, storage
 from portal.documents.forms import (
@@ -187,7 +188,16 @@ def review_upload(upload_id):
 @access.staff()
 def staff_download_upload(upload_id):
     upload = _staff_upload_or_404(upload_id)
-    return storage.send_stored(upload.stored_name, upload.original_name, upload.content_type)
+    response = storage.send_stored(upload.stored_name, upload.original_name, upload.content_type)
+    # A customer's scan carries people's data (signatures, names, passports of attorneys).
+    audit.record(
+        "documents.scan_downloaded_by_staff",
+        target=upload,
+        organisation=upload.organisation_id,
+        file=upload.original_name,
+    )
+    db.session.commit()
+    return response
 
 
 @bp.route("/backoffice/documents")

@@ -293,6 +293,10 @@ def withdraw(acceptance: ConsentAcceptance, user: User) -> None:
 def _on_portal_consent_withdrawn(user: User) -> None:
     """The person withdrew the consent to processing for using the portal: block the account
     (it cannot sign in; every session and remember-me cookie ends) and audit it."""
+    from portal.privacy.requests import RequestKind, open_request
+
     user.is_active_flag = False
     user.rotate_session_token()
     audit.record("account.blocked_consent_withdrawn", actor=user, target=user)
+    # Staff answer it within the legal term: confirm the end of processing or erase the data.
+    open_request(user, RequestKind.CONSENT_WITHDRAWN)

@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import audit
 from portal.accounts.forms import ConfirmForm
 from portal.documents import storage
 from portal.extensions import db
@@ -239,4 +240,14 @@ def assign_ticket(ticket_id):
 @bp.route("/backoffice/tickets/<int:ticket_id>/files/<int:attachment_id>")
 @access.staff()
 def staff_download_attachment(ticket_id, attachment_id):
-    return _send_attachment(db.get_or_404(Ticket, ticket_id), attachment_id)
+    ticket = db.get_or_404(Ticket, ticket_id)
+    response = _send_attachment(ticket, attachment_id)
+    # A customer's attachment may carry people's data: staff downloads are recorded.
+    audit.record(
+        "tickets.attachment_downloaded_by_staff",
+        target=ticket,
+        organisation=ticket.organisation_id,
+        attachment_id=attachment_id,
+    )
+    db.session.commit()
+    return response

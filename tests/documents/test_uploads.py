@@ -209,6 +209,12 @@ def test_manager_accepts(client, buyer, manager, outbox):
     assert db.session.get(CustomerUpload, saved.id).status == "accepted"
     assert outbox.to(buyer.email) == []
     assert download(staff, f"/backoffice/scans/{saved.id}/download").data == PDF_BYTES
+    # A staff download of a customer's scan (people's data) is recorded: who, which file.
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "documents.scan_downloaded_by_staff")
+    ).one()
+    assert event.actor_id == manager.id and event.target_id == str(saved.id)
+    assert event.details == {"file": "a.pdf"}
 
 
 def test_soft_delete_is_audited_and_hides_the_scan(app, login_as, buyer):

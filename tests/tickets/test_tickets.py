@@ -34,6 +34,17 @@ def test_question_is_created_with_history_and_attachment(login_as, buyer, pharma
     got = download(client, f"/tickets/{ticket.id}/files/{attachment.id}")
     assert got.data == PDF_BYTES and got.headers["X-Content-Type-Options"] == "nosniff"
     assert db.session.scalars(select(Notification).where(Notification.user_id == manager.id)).all()
+    # The manager's download of the customer's file is recorded (who, which ticket, which file).
+    staff = client.application.test_client()
+    login(staff, manager)
+    assert (
+        download(staff, f"/backoffice/tickets/{ticket.id}/files/{attachment.id}").data == PDF_BYTES
+    )
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "tickets.attachment_downloaded_by_staff")
+    ).one()
+    assert event.actor_id == manager.id and event.target_id == str(ticket.id)
+    assert event.details == {"attachment_id": attachment.id}
 
 
 def test_type_specific_fields_are_required(login_as, buyer):
