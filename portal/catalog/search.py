@@ -415,40 +415,38 @@ def close_words(token: str, threshold=FUZZY_THRESHOLD, pg_threshold=FUZZY_PG_THR
 # --- «did you mean»: when nothing at all was found --------------------------------------------
 
 # A suggestion may be further from the query than a silent correction: the buyer chooses.
-SUGGEST_THRESHOLD = 0.6
-SUGGEST_PG_THRESHOLD = "0.2"
+_SUGGEST = (0.7, "0.2")  # close_words' thresholds (difflib, pg_trgm)
 SUGGESTIONS = 3
 
 
 def _suggestions(filters, words, today) -> list[str]:
-    """Up to three queries that find items under the same filters: the query with each
-    longer word replaced by the nearest catalogue word (names, МНН, makers), then without
-    the words that still stop it («нурофен 300 мг» -> «нурофен»), then single near words."""
-    options = []  # per query word: its nearest catalogue words, or the word itself
-    for forms in _fuzzy_bases(words):
-        near = []
-        if len(forms[0]) >= FUZZY_MIN_LENGTH:
-            for form in forms:
-                near += close_words(form, SUGGEST_THRESHOLD, SUGGEST_PG_THRESHOLD)
-        options.append(list(dict.fromkeys(near)) or [forms[0]])
-    if not any(option != [word] for option, (word, _typed) in zip(options, words, strict=True)):
-        return []
-    candidates = [[option[0] for option in options]]
-    named = [option for option, (word, _t) in zip(options, words, strict=True) if option != [word]]
-    candidates.append([option[0] for option in named])
-    candidates += [[word] for option in named for word in option[:SUGGESTIONS]]
-    typed = " ".join(word for word, _typed in words)
-    found = []
+    """Up to three queries that find items under the same filters, the likeliest first:
+    the query with each longer word replaced by its nearest catalogue word (names, МНН,
+    makers); the longer words alone, as typed and then replaced («нурофен 300 мг» ->
+    «нурофен», «ибупрофен»); each near word by itself."""
+    typed = [word for word, _typed in words]
+    names = [i for i, word in enumerate(typed) if len(word) >= FUZZY_MIN_LENGTH]
+    near = {}
+    for i, forms in zip(names, [_fuzzy_bases(words)[i] for i in names], strict=True):
+        found = [w for form in forms for w in close_words(form, *_SUGGEST)]
+        near[i] = list(dict.fromkeys(found))
+    replaced = [near[i][0] if near.get(i) else word for i, word in enumerate(typed)]
+    candidates = [
+        replaced,
+        [typed[i] for i in names],
+        [replaced[i] for i in names],
+        *[[word] for i in names for word in near[i][:SUGGESTIONS]],
+    ]
+    suggestions = []
     for candidate in candidates:
         text = " ".join(candidate)
-        if text in found or text == typed:
+        if not candidate or text in suggestions or candidate == typed:
             continue
-        spellings = [[word] for word in candidate]
-        if _search(filters, spellings, 1, None, None, today).total:
-            found.append(text)
-        if len(found) == SUGGESTIONS:
+        if _search(filters, [[word] for word in candidate], 1, None, None, today).total:
+            suggestions.append(text)
+        if len(suggestions) == SUGGESTIONS:
             break
-    return found
+    return suggestions
 
 
 def rebuild_search_words() -> int:

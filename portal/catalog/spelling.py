@@ -18,7 +18,7 @@ import cyrtranslit
 _QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,.~{}:\"<>"
 _JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбюЁХЪЖЭБЮ"
 _TO_CYRILLIC = str.maketrans(_QWERTY, _JCUKEN)
-_TO_LATIN = str.maketrans(_JCUKEN.lower(), _QWERTY[: len(_JCUKEN)].lower())
+_TO_LATIN = str.maketrans(_JCUKEN[:33], _QWERTY[:33])  # the unshifted keys
 _LATIN_KEYS = frozenset(_QWERTY) | frozenset("abcdefghijklmnopqrstuvwxyz")
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _LATIN_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
