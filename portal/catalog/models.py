@@ -1,6 +1,7 @@
 """The catalogue: items, their makers and categories, stock and batches per warehouse, prices."""
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,24 +18,41 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.collation import CREATE_COLLATION, ordered
 from portal.database import Money, Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
 
+# Between two numbers «х», «x», «*» and «×» all mean "by" («бинт 7х14», «7 × 14 см»).
+_BY = re.compile(r"(?<=\d)\s*[xх*×]\s*(?=\d)")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")  # «0,5 г» and «0.5 г» are one number
+# A number and the unit glued to it («200мг», «5ml», «7х14») are two words; a Latin code
+# before digits stays whole (SKU «A00007», «B6», «D3»), a Cyrillic word does not («мг5»).
+_GLUED = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[а-я])(?=\d)")
+
 
 def normalise_search_text(*parts) -> str:
-    """Lower case, «ё» as «е», single spaces: what both the stored column and queries use."""
+    """What both the stored column and queries go through: lower case, «ё» as «е», numbers
+    apart from their units, one decimal mark («.»), «x» for "by", «/» and «%» words of their
+    own («10 мг/мл» as «10 мг / мл»), single spaces. The migration 0026_search_forgiving keeps a
+    frozen copy of this rule: change both (and recompute the column) together."""
     text = " ".join(str(p) for p in parts if p)
-    text = text.lower().replace("ё", "е")
+    text = text.lower().replace("ё", "е").replace("×", " x ")
+    text = _BY.sub(" x ", text)
+    text = _DECIMAL_COMMA.sub(".", text)
+    text = _GLUED.sub(" ", text)
+    text = text.replace("/", " / ").replace("%", " % ")
     return " ".join(text.split())
 
 
 def item_search_text(trade_name, generic_name, dosage_form, strength, maker, sku, barcode) -> str:
     """What a buyer may type to find an item: names, МНН, form and strength («нурофен 200 мг»),
-    maker, codes."""
-    return normalise_search_text(
+    maker, codes. It begins with a space: every word, the first too, follows one, so a short
+    word or a dose is matched from the start of a word (« мл», « 10 »; see search.py)."""
+    return " " + normalise_search_text(
         trade_name, generic_name, dosage_form, strength, maker, sku, barcode
     )
 
@@ -90,7 +108,9 @@ class Item(Timestamped, db.Model):
         ),
         # The default sort (by name): a page is read off this index instead of sorting every
         # matching row (the unfiltered catalogue of 50,000 items: ~50 ms -> ~1 ms).
-        Index("ix_catalog_items_name_order", "trade_name", "id"),
+        # In Russian order (portal/collation.py): the index is built with the collation the
+        # ORDER BY uses, or PostgreSQL would sort instead of reading it.
+        Index("ix_catalog_items_name_order", ordered(literal_column("trade_name")), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +197,7 @@ event.listen(
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
+event.listen(db.metadata, "before_create", DDL(CREATE_COLLATION).execute_if(dialect="postgresql"))
 
 
 class Stock(db.Model):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 from portal.billing import tax
 from portal.catalog import services as catalog
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer
+from portal.collation import ordered
 from portal.extensions import db
 from portal.money import to_money
 from portal.reports import xlsx
@@ -63,7 +64,7 @@ def price_list_workbook(organisation, on: date | None = None):
         .outerjoin(own, and_(own.item_id == Item.id, own.price_list_id == terms.price_list_id))
         .outerjoin(base, and_(base.item_id == Item.id, base.price_list_id == terms.base_list_id))
         .where(Item.is_active.is_(True))
-        .order_by(Item.trade_name, Item.id)
+        .order_by(ordered(Item.trade_name), Item.id)
         .execution_options(yield_per=2000)
     )
     promotions = {

@@ -9,6 +9,7 @@ cached: names, prices, stock and favourites are read for the page on every reque
 
 import functools
 import hashlib
+import re
 from dataclasses import astuple, dataclass
 from datetime import date
 from difflib import SequenceMatcher
@@ -44,6 +45,13 @@ from portal.catalog.models import (
     normalise_search_text,
     search_words,
 )
+from portal.catalog.spelling import (
+    cyrillic_readings,
+    keyboard_swapped,
+    latin_readings,
+    other_spellings,
+)
+from portal.collation import ordered
 from portal.extensions import cache, db, local_cache
 
 PAGE_SIZE = 24
@@ -80,11 +88,14 @@ class SearchFilters:
 @dataclass(frozen=True)
 class Found:
     """One page of a search: the item ids in order, how many match in all, whether the
-    matches are near words (typo-corrected) rather than the words as typed."""
+    matches are other spellings (another layout, alphabet or a typo corrected) rather than
+    the words as typed."""
 
     ids: tuple[int, ...]
     total: int
     fuzzy: bool
+    # When nothing was found: queries close to the one typed that do find items.
+    suggestions: tuple[str, ...] = ()
 
 
 class ResultPage(Pagination):
@@ -130,14 +141,57 @@ def _cache_key(filters, page, terms, warehouse_id, today) -> str:
 
 
 def _find(filters, page, terms, warehouse_id, today) -> Found:
-    tokens = normalise_search_text(filters.text).split()
+    """The words as typed; if they find nothing, the words on the other keyboard layout or
+    in the other alphabet; then the catalogue words close to any of those (typos); if still
+    nothing, «did you mean» queries that do find something."""
+    words = query_words(filters.text)
+    tokens = [word for word, _typed in words]
     found = _search(filters, [[token] for token in tokens], page, terms, warehouse_id, today)
     if found.total or not tokens:
         return found
-    spellings = _near_spellings(tokens)
-    if spellings is None:
-        return Found((), 0, fuzzy=True)
-    return _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=True)
+    alternatives = [[word, *other_spellings(typed)] for word, typed in words]
+    if any(len(spellings) > 1 for spellings in alternatives):
+        found = _search(filters, alternatives, page, terms, warehouse_id, today, fuzzy=True)
+        if found.total:
+            return found
+    spellings = _near_spellings(_fuzzy_bases(words))
+    if spellings is not None:
+        found = _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=True)
+        if found.total:
+            return found
+    return Found((), 0, fuzzy=True, suggestions=tuple(_suggestions(filters, words, today)))
+
+
+# Punctuation typed around a word («нурофен,», «(мазь)») is not part of it.
+_EDGE_PUNCTUATION = ".,;:!?\"'«»()[]{}<>"
+
+
+def query_words(text: str) -> list[tuple[str, str]]:
+    """(word to search, word as typed) for every word of a query, normalised as the stored
+    text is; as typed keeps the punctuation that is a letter on the other layout (»,» is
+    «б», «[» is «х»). Words without a letter or digit («/», «+») are left out."""
+    words = []
+    for typed in normalise_search_text(text).split():
+        word = typed.strip(_EDGE_PUNCTUATION)
+        if any(char.isalnum() for char in word):
+            words.append((word, typed))
+    return words
+
+
+def _fuzzy_bases(words) -> list[list[str]]:
+    """Per query word, the spellings whose typos are looked for: the word itself; for a
+    Latin word also its other layout and its two likeliest Russian readings; for a Cyrillic
+    word its likeliest Latin reading (a maker or brand written in Latin)."""
+    bases = []
+    for word, typed in words:
+        spellings = [word]
+        if word.isascii():
+            swapped = keyboard_swapped(typed)
+            spellings += ([swapped] if swapped else []) + latin_readings(word)[:2]
+        else:
+            spellings += cyrillic_readings(word)[:1]
+        bases.append(list(dict.fromkeys(spellings)))
+    return bases
 
 
 @dataclass(frozen=True)
@@ -174,7 +228,7 @@ def _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=False) -
         filters.vital,
     )
     params = {
-        f"word_{i}_{j}": f"%{word}%"
+        f"word_{i}_{j}": word_pattern(word)
         for i, words in enumerate(spellings)
         for j, word in enumerate(words)
     }
@@ -188,6 +242,8 @@ def _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=False) -
     )
     if sort.startswith("price"):
         params.update(price_list_id=terms.price_list_id, base_list_id=terms.base_list_id)
+    if sort == "name" and spellings:
+        params.update({f"lead_{j}": f" {word}%" for j, word in enumerate(spellings[0])})
     page_statement, count_statement = _statements(shape)
     rows = db.session.execute(page_statement, params).all()
     if not spellings:  # the page alone; the count is skipped when page 1 is not full
@@ -198,6 +254,21 @@ def _search(filters, spellings, page, terms, warehouse_id, today, fuzzy=False) -
     if not rows and page > 1:  # past the last page: the total is still wanted
         return Found((), db.session.scalar(count_statement, params), fuzzy)
     return Found(tuple(row[0] for row in rows), rows[0][1] if rows else 0, fuzzy)
+
+
+_DOSE = re.compile(r"\d{1,4}(?:\.\d+)?")
+
+
+def word_pattern(word: str) -> str:
+    """The LIKE pattern of a query word against the search text (which has a space before
+    every word): a dose or other short number is a whole word («10» is not «100» nor the
+    middle of a barcode), a word of one or two letters begins a word («мл» is not the
+    middle of «амлодипин»), longer words and codes match anywhere («нуроф», «00007»)."""
+    if _DOSE.fullmatch(word):
+        return f"% {word} %"
+    if len(word) < 3:
+        return f"% {word}%"
+    return f"%{word}%"
 
 
 @functools.lru_cache(maxsize=256)  # bounded: a query's word count is the buyer's to choose
@@ -216,13 +287,16 @@ def _statements(shape: _Shape):
     if not shape.spellings:
         selected, item = query.with_only_columns(Item.id), Item
     elif shape.dialect == "postgresql":
-        needed = query.with_only_columns(Item.id, Item.trade_name, Item.created_at)
+        needed = query.with_only_columns(
+            Item.id, Item.trade_name, Item.created_at, Item.search_text
+        )
         item = aliased(Item, needed.cte("matches").prefix_with("MATERIALIZED"))
         selected = select(item.id, func.count().over())
     else:
         selected, item = query.with_only_columns(Item.id, func.count().over()), Item
+    lead = shape.spellings[0] if shape.spellings else 0
     page_statement = (
-        _sorted(selected, shape.sort, item)
+        _sorted(selected, shape.sort, item, lead)
         .limit(bindparam("page_size", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )
@@ -230,8 +304,8 @@ def _statements(shape: _Shape):
 
 
 def _spelling_conditions(spellings: tuple[int, ...]):
-    """Every query word (one of its spellings) somewhere in the item's search text; the
-    trigram index serves LIKE '%word%' on PostgreSQL."""
+    """Every query word (one of its spellings, as `word_pattern`) in the item's search text;
+    the trigram index serves these LIKE patterns on PostgreSQL."""
     return [
         or_(*[Item.search_text.like(bindparam(f"word_{i}_{j}")) for j in range(count)])
         for i, count in enumerate(spellings)
@@ -262,8 +336,12 @@ def _filtered(shape: _Shape):
     return query
 
 
-def _sorted(query, sort, item):
-    """The query in the buyer's order; `item` is Item or an alias of it (the matches CTE)."""
+def _sorted(query, sort, item, lead=0):
+    """The query in the buyer's order; `item` is Item or an alias of it (the matches CTE).
+
+    By name means Russian alphabetical order (portal/collation.py). With search words
+    (`lead`: how many spellings the first has), the items whose name begins with the first
+    word come first: «диклофенак» lists Диклофенак before Вольтарен (МНН диклофенак)."""
     if sort in ("price_asc", "price_desc"):
         own = aliased(ItemPrice)
         base = aliased(ItemPrice)
@@ -275,38 +353,41 @@ def _sorted(query, sort, item):
         price = func.coalesce(own.price, base.price)
         # Items without a price go last either way.
         missing_last = case((price.is_(None), 1), else_=0)
-        ordered = price.asc() if sort == "price_asc" else price.desc()
-        return query.order_by(missing_last, ordered, item.id)
+        by_price = price.asc() if sort == "price_asc" else price.desc()
+        return query.order_by(missing_last, by_price, item.id)
     if sort == "newest":
         return query.order_by(item.created_at.desc(), item.id.desc())
-    return query.order_by(item.trade_name, item.id)
+    if lead:
+        named = or_(*[item.search_text.like(bindparam(f"lead_{j}")) for j in range(lead)])
+        return query.order_by(case((named, 0), else_=1), ordered(item.trade_name), item.id)
+    return query.order_by(ordered(item.trade_name), item.id)
 
 
 # --- typos: the query's words against the catalogue's words -----------------------------------
 
 
-def _near_spellings(tokens) -> list[list[str]] | None:
-    """For every longer query word, that word and the catalogue words close to it; every
-    short word as typed («нурафен 200 мг»: Нурофен, but only 200 mg). None when no word
-    could be corrected (nothing new would be found)."""
+def _near_spellings(bases) -> list[list[str]] | None:
+    """For every query word (as its spellings, see `_fuzzy_bases`), those spellings and the
+    catalogue words close to the longer ones; short words as typed («нурафен 200 мг»:
+    Нурофен, but only 200 mg). None when no word could be corrected (nothing new would be
+    found)."""
     spellings, corrected = [], False
-    for token in tokens:
-        if len(token) < FUZZY_MIN_LENGTH:
-            spellings.append([token])
-            continue
-        words = close_words(token)
+    for forms in bases:
+        words = [w for form in forms if len(form) >= FUZZY_MIN_LENGTH for w in close_words(form)]
         corrected = corrected or bool(words)
-        spellings.append(list(dict.fromkeys([token, *words])))
+        spellings.append(list(dict.fromkeys([forms[0], *words])))
     return spellings if corrected else None
 
 
-def close_words(token: str) -> list[str]:
-    """Catalogue words that differ from the token by a letter or two, closest first."""
+def close_words(token: str, threshold=FUZZY_THRESHOLD, pg_threshold=FUZZY_PG_THRESHOLD):
+    """Catalogue words that differ from the token by a letter or two, closest first
+    (`threshold`: how close, 0..1, by difflib; `pg_threshold`: pg_trgm's similarity bar for
+    the candidates the index proposes)."""
     if db.engine.dialect.name == "postgresql":
         # Transaction-local (a literal true: see portal/transactions.py).
         local = literal_column("true")
         db.session.execute(
-            select(func.set_config("pg_trgm.similarity_threshold", FUZZY_PG_THRESHOLD, local))
+            select(func.set_config("pg_trgm.similarity_threshold", pg_threshold, local))
         )
         candidates = db.session.scalars(
             select(SearchWord.word)
@@ -322,13 +403,50 @@ def close_words(token: str) -> list[str]:
     scored = []
     for word in candidates:
         closeness = SequenceMatcher(None, token, word).ratio()
-        if closeness >= FUZZY_THRESHOLD and word != token:
+        if closeness >= threshold and word != token:
             scored.append((closeness, word))
     if not scored:
         return []
     best = max(closeness for closeness, _word in scored)
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return [word for closeness, word in scored[:FUZZY_KEPT] if closeness >= best - FUZZY_MARGIN]
+
+
+# --- «did you mean»: when nothing at all was found --------------------------------------------
+
+# A suggestion may be further from the query than a silent correction: the buyer chooses.
+_SUGGEST = (0.7, "0.2")  # close_words' thresholds (difflib, pg_trgm)
+SUGGESTIONS = 3
+
+
+def _suggestions(filters, words, today) -> list[str]:
+    """Up to three queries that find items under the same filters, the likeliest first:
+    the query with each longer word replaced by its nearest catalogue word (names, МНН,
+    makers); the longer words alone, as typed and then replaced («нурофен 300 мг» ->
+    «нурофен», «ибупрофен»); each near word by itself."""
+    typed = [word for word, _typed in words]
+    names = [i for i, word in enumerate(typed) if len(word) >= FUZZY_MIN_LENGTH]
+    near = {}
+    for i, forms in zip(names, [_fuzzy_bases(words)[i] for i in names], strict=True):
+        found = [w for form in forms for w in close_words(form, *_SUGGEST)]
+        near[i] = list(dict.fromkeys(found))
+    replaced = [near[i][0] if near.get(i) else word for i, word in enumerate(typed)]
+    candidates = [
+        replaced,
+        [typed[i] for i in names],
+        [replaced[i] for i in names],
+        *[[word] for i in names for word in near[i][:SUGGESTIONS]],
+    ]
+    suggestions = []
+    for candidate in candidates:
+        text = " ".join(candidate)
+        if not candidate or text in suggestions or candidate == typed:
+            continue
+        if _search(filters, [[word] for word in candidate], 1, None, None, today).total:
+            suggestions.append(text)
+        if len(suggestions) == SUGGESTIONS:
+            break
+    return suggestions
 
 
 def rebuild_search_words() -> int:
@@ -381,7 +499,9 @@ def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         choices = tuple(
             [
                 tuple(row)
-                for row in db.session.execute(select(model.id, model.name).order_by(model.name))
+                for row in db.session.execute(
+                    select(model.id, model.name).order_by(ordered(model.name))
+                )
             ]
             for model in (Category, Manufacturer)
         )

@@ -23,6 +23,7 @@ from portal.catalog.models import (
     Warehouse,
     full_item_name,
 )
+from portal.collation import ordered
 from portal.database import utcnow
 from portal.extensions import db, local_cache
 from portal.money import to_money
@@ -501,7 +502,7 @@ def favourite_item_ids(user_id, organisation_id) -> list[int]:
         select(Item.id)
         .join(Favourite, Favourite.item_id == Item.id)
         .where(Favourite.user_id == user_id, Favourite.organisation_id == organisation_id)
-        .order_by(Item.trade_name, Item.id)
+        .order_by(ordered(Item.trade_name), Item.id)
     ).all()
 
 

@@ -16,6 +16,7 @@ from portal.catalog.models import (
     normalise_search_text,
 )
 from portal.catalog.price_list import price_list_workbook
+from portal.collation import ordered
 from portal.documents import storage
 from portal.extensions import db
 from portal.organisations.models import Power
@@ -111,6 +112,7 @@ def list_items():
         filters=filters,
         filter_args=_filter_args(filters),
         fuzzy=found.fuzzy,
+        suggestions=found.suggestions,
         sorts=search.SORTS,
         categories=categories,
         manufacturers=manufacturers,
@@ -284,7 +286,7 @@ def certificate_items():
         items = db.session.scalars(
             select(Item)
             .where(Item.search_text.contains(normalise_search_text(text), autoescape=True))
-            .order_by(Item.trade_name, Item.id)
+            .order_by(ordered(Item.trade_name), Item.id)
             .limit(50)
         ).all()
     recent = db.session.scalars(
