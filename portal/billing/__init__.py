@@ -52,6 +52,20 @@ def shipment_of(order_id):
     return shipments.shipment_of(order_id)
 
 
+def upd_of_order(order_id):
+    """The issued УПД of an order's shipment, or None (see primary.upd_of_order)."""
+    from portal.billing import primary
+
+    return primary.upd_of_order(order_id)
+
+
+def issue_upd(order, staff_user):
+    """Issue the УПД of an order's recorded shipment (see primary.issue_upd)."""
+    from portal.billing import primary
+
+    return primary.issue_upd(order, staff_user)
+
+
 def post_gas_month(contract, period):
     """Charge one gas contract for one month, or post its recalculation (see gas)."""
     from portal.billing import gas
@@ -101,6 +115,14 @@ register_menu(
     MenuItem(_l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, order=75)
 )
 register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
+register_menu(
+    MenuItem(
+        _l("Primary documents"),
+        "billing.primary_documents",
+        power=Power.VIEW_FINANCE,
+        order=77,
+    )
+)
 register_menu(
     MenuItem(_l("Reconciliation"), "billing.request_statement", power=Power.VIEW_FINANCE, order=80)
 )

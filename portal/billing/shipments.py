@@ -8,10 +8,11 @@ is the shipment's total. The invoice for payment keeps the ordered amount.
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import ledger, tax
+from portal.billing import ledger, primary, tax
 from portal.billing.models import Shipment, ShipmentLine, VatCategory
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money
@@ -29,6 +30,7 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     Nothing is issued when nothing shipped. Returns the shipment (None when nothing shipped).
     """
     shipped_on = shipped_on or clock.local_today()
+    primary.check_requisites(current_app.config["SUPPLIER"])
     existing = shipment_of(order.id)
     if existing is not None:
         return existing
@@ -81,6 +83,9 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     )
     shipment.ledger_entry_id = entry.id
     db.session.flush()
+    # The shipment's УПД, numbered on its own (refused, with everything above, when a
+    # supplier requisite is missing or a line ships more than ordered).
+    primary.issue_upd(order, staff_user)
     return shipment
 
 

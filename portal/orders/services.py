@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit, billing, clock
 from portal.billing import tax
+from portal.billing.errors import BillingError
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
@@ -542,7 +543,10 @@ def change_status(order: Order, new_status, staff_user, note=None) -> Order:
             if line.shipped_quantity is None:
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
-        billing.post_shipment(order, staff_user)
+        try:
+            billing.post_shipment(order, staff_user)
+        except BillingError as error:  # the УПД is refused: nothing ships, the reason is shown
+            raise OrderError(error.message, "status") from error
     order.status = new_status
     order.events.append(
         OrderEvent(status=new_status, user_id=staff_user.id, note=(note or "").strip() or None)
