@@ -52,6 +52,10 @@ class DocumentTampered(RuntimeError):
     """A stored snapshot whose SHA-256 does not match: it is never rendered."""
 
 
+class DocumentFrozen(RuntimeError):
+    """Code tried to change an issued document (a correction is a new document, a УКД)."""
+
+
 # --- numbering ----------------------------------------------------------------------------
 
 
@@ -375,7 +379,7 @@ def _issued_documents_never_change(mapper, connection, target):
     changed = [name for name in FROZEN if state.attrs[name].history.has_changes()]
     changed += ["snapshot_sha256"] if state.attrs.snapshot_sha256.history.has_changes() else []
     if changed:
-        raise BillingError(
-            _l("An issued document never changes: a correction is a new document (УКД)."),
-            ",".join(changed),
+        raise DocumentFrozen(
+            f"primary document {target.id} is issued; {', '.join(changed)} cannot change "
+            "(a correction is a new document, a УКД)"
         )
