@@ -38,11 +38,12 @@ def post_charge(organisation_id, amount, **fields):
     return ledger.post_charge(organisation_id, amount, **fields)
 
 
-def post_shipment(order, staff_user):
-    """Charge the customer for what an order shipped (see shipments.post_shipment)."""
+def post_shipment(order, staff_user, shipped_on=None):
+    """Charge the customer for what an order shipped and issue its УПД (see
+    shipments.post_shipment)."""
     from portal.billing import shipments
 
-    return shipments.post_shipment(order, staff_user)
+    return shipments.post_shipment(order, staff_user, shipped_on)
 
 
 def shipment_of(order_id):

@@ -519,8 +519,9 @@ def cancel_order(order: Order, user) -> Order:
     return order
 
 
-def change_status(order: Order, new_status, staff_user, note=None) -> Order:
-    """Staff move an order along its workflow; shipping posts the charge to the ledger."""
+def change_status(order: Order, new_status, staff_user, note=None, shipped_on=None) -> Order:
+    """Staff move an order along its workflow; shipping posts the charge to the ledger and
+    issues the shipment's УПД (dated `shipped_on`, today by default)."""
     _locked(order)
     try:
         new_status = OrderStatus(new_status)
@@ -544,7 +545,7 @@ def change_status(order: Order, new_status, staff_user, note=None) -> Order:
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
         try:
-            billing.post_shipment(order, staff_user)
+            billing.post_shipment(order, staff_user, shipped_on)
         except BillingError as error:  # the УПД is refused: nothing ships, the reason is shown
             raise OrderError(error.message, "status") from error
     order.status = new_status

@@ -427,3 +427,23 @@ def test_a_gas_organisation_sees_an_empty_list(app, gas_org):
     login(client, make_user(gas_org))
     page = client.get("/settlements/documents")
     assert page.status_code == 200 and 'data-testid="no-documents"' in page.get_data(as_text=True)
+
+
+def test_the_import_sets_the_unit_and_country_and_refuses_unknown_codes(app, admin):
+    from portal.catalog.importer import import_catalog
+    from portal.catalog.models import Item
+
+    header = "sku;trade_name;окей;код страны\n"
+    report = import_catalog(
+        "items.csv", (header + "U1;Шприц;796;156\nU2;Бинт;;\n").encode(), on=SHIP_DAY
+    )
+    assert not report.rejected and report.created == 2
+    codes = {
+        row.sku: (row.okei_code, row.origin_country_code)
+        for row in db.session.scalars(select(Item))
+    }
+    assert codes == {"U1": ("796", "156"), "U2": ("778", "643")}  # empty cells: the defaults
+    bad = import_catalog("items.csv", (header + "U3;Вата;999;12a\n").encode(), on=SHIP_DAY)
+    with app.test_request_context():
+        assert "ОКЕИ" in str(bad.rejected[0].reason)
+    assert db.session.scalar(select(func.count(Item.id))) == 2
