@@ -2,7 +2,8 @@
 
 The shipment's lines are the shipped quantities at the order's prices (VAT included), each
 taxed at its category's rate on the shipment date (the tax date for goods); the ledger charge
-is the shipment's total. The invoice for payment keeps the ordered amount.
+is the shipment's total. The invoice for payment keeps the ordered amount. Recording a
+shipment issues its УПД with a number of its own (portal.billing.primary).
 """
 
 from datetime import date
@@ -16,6 +17,9 @@ from portal.billing import ledger, primary, tax
 from portal.billing.models import Shipment, ShipmentLine, VatCategory
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money
+
+# How the ledger (and the «Акт сверки») names a shipment's charge.
+UPD_LINE = "Отгрузка (УПД)"
 
 
 def shipment_number(order) -> str:
@@ -69,11 +73,18 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     shipment.net_amount, shipment.vat_amount, shipment.total = net, vat, total
     db.session.add(shipment)
     db.session.flush()
+    # The shipment's УПД, numbered on its own (refused, with everything here, when a line
+    # ships more than ordered). The charge keeps the order's number as its document number:
+    # a payment's purpose names the order; its description names the УПД.
+    document = primary.issue_upd(order, staff_user)
     entry = ledger.post_charge(
         order.organisation_id,
         total,
         entry_date=shipped_on,
-        description=f"Отгрузка по УПД № {shipment.number} от {shipped_on:%d.%m.%Y}",
+        description=(
+            f"{UPD_LINE} № {document.printed_number} от {shipped_on:%d.%m.%Y}, "
+            f"заказ № {order.number}"
+        ),
         document_number=shipment.number,
         vat_amount=vat,
         # The source stays the order (as before shipments were documents of their own).
@@ -83,9 +94,6 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     )
     shipment.ledger_entry_id = entry.id
     db.session.flush()
-    # The shipment's УПД, numbered on its own (refused, with everything above, when a
-    # supplier requisite is missing or a line ships more than ordered).
-    primary.issue_upd(order, staff_user)
     return shipment
 
 

@@ -83,6 +83,15 @@ def test_shipping_issues_a_upd_with_its_own_number_and_a_frozen_snapshot(mixed_o
     assert primary.digest(document.snapshot) == document.snapshot_sha256
     assert snapshot["totals"]["total"] == "580.00"
     assert [line["code"] for line in snapshot["lines"]] == [line.sku for line in order.lines]
+    # The ledger (and so the settlement account and the «Акт сверки») names the УПД's own
+    # number; the charge's document number stays the order's (payments name the order).
+    from portal.billing.settlements import primary_document
+
+    entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.source_id == order.id))
+    assert entry.document_number == order.number
+    assert primary_document(entry) == (
+        f"Отгрузка (УПД) № {document.printed_number} от 10.03.2026, заказ № {order.number}"
+    )
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "billing.document_issued")
     )
