@@ -38,11 +38,12 @@ def post_charge(organisation_id, amount, **fields):
     return ledger.post_charge(organisation_id, amount, **fields)
 
 
-def post_shipment(order, staff_user):
-    """Charge the customer for what an order shipped (see shipments.post_shipment)."""
+def post_shipment(order, staff_user, shipped_on=None):
+    """Charge the customer for what an order shipped and issue its УПД (see
+    shipments.post_shipment)."""
     from portal.billing import shipments
 
-    return shipments.post_shipment(order, staff_user)
+    return shipments.post_shipment(order, staff_user, shipped_on)
 
 
 def shipment_of(order_id):
@@ -50,6 +51,20 @@ def shipment_of(order_id):
     from portal.billing import shipments
 
     return shipments.shipment_of(order_id)
+
+
+def upd_of_order(order_id):
+    """The issued УПД of an order's shipment, or None (see primary.upd_of_order)."""
+    from portal.billing import primary
+
+    return primary.upd_of_order(order_id)
+
+
+def issue_upd(order, staff_user):
+    """Issue the УПД of an order's recorded shipment (see primary.issue_upd)."""
+    from portal.billing import primary
+
+    return primary.issue_upd(order, staff_user)
 
 
 def post_gas_month(contract, period):
@@ -108,6 +123,15 @@ register_menu(
 )
 register_menu(
     MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310, group="finance")
+)
+register_menu(
+    MenuItem(
+        _l("Primary documents"),
+        "billing.primary_documents",
+        power=Power.VIEW_FINANCE,
+        order=77,
+        group="documents",
+    )
 )
 register_menu(
     MenuItem(

@@ -244,3 +244,60 @@ class StatementJob(Timestamped, db.Model):
 
     organisation = relationship("Organisation")
     requested_by = relationship("User")
+
+
+class DocumentKind(enum.StrEnum):
+    """Primary documents the portal issues (each numbered on its own per series and year)."""
+
+    UPD = "upd"  # универсальный передаточный документ, status 1
+    UKD = "ukd"  # универсальный корректировочный документ
+
+
+class DocumentCounter(db.Model):
+    """The last number issued of a kind, series and year: the row a new number locks."""
+
+    __tablename__ = "document_counters"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class PrimaryDocument(db.Model):
+    """An issued УПД (or УКД): its number and a frozen snapshot of everything it prints.
+
+    The snapshot is canonical JSON (sorted keys, amounts as strings) and its SHA-256 is kept
+    beside it: every PDF, XLSX or later XML is rendered from the snapshot alone, never from
+    the catalogue or the order, so an issued document prints the same figures for ever.
+    """
+
+    __tablename__ = "primary_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "series", "year", "number", name="uq_primary_documents_number"),
+        Index("ix_primary_documents_org_date", "organisation_id", "document_date"),
+        CheckConstraint("number > 0", name="positive_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    series: Mapped[str] = mapped_column(String(16), default="")
+    year: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # What the document is of: a shipment (goods), later a gas charge; a УКД names the
+    # document it corrects.
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
+    gas_charge_id: Mapped[int | None] = mapped_column(ForeignKey("gas_charges.id"), index=True)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("primary_documents.id"))
+    document_date: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+
+    shipment = relationship("Shipment")
+
+    @property
+    def printed_number(self) -> str:
+        return f"{self.series}-{self.number}" if self.series else str(self.number)

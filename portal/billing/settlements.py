@@ -47,6 +47,8 @@ def primary_document(entry: LedgerEntry, day: date | None = None) -> str:
         month = f"{MONTHS[entry.entry_date.month - 1]} {entry.entry_date.year}"
         return f"Газ за {month}, УПД № {number} от {day_text}"
     if entry.kind == EntryKind.CHARGE:
+        if entry.source_type == "order" and entry.description.startswith("Отгрузка (УПД) № "):
+            return entry.description  # the УПД's own number and the order's (shipments)
         return f"Отгрузка (УПД) № {number} от {day_text}"
     if entry.source_type == "gas_charge_recalc":
         return f"Корректировка (УКД) от {day_text}: {entry.description}"

@@ -2,19 +2,24 @@
 
 The shipment's lines are the shipped quantities at the order's prices (VAT included), each
 taxed at its category's rate on the shipment date (the tax date for goods); the ledger charge
-is the shipment's total. The invoice for payment keeps the ordered amount.
+is the shipment's total. The invoice for payment keeps the ordered amount. Recording a
+shipment issues its УПД with a number of its own (portal.billing.primary).
 """
 
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import ledger, tax
+from portal.billing import ledger, primary, tax
 from portal.billing.models import Shipment, ShipmentLine, VatCategory
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money
+
+# How the ledger (and the «Акт сверки») names a shipment's charge.
+UPD_LINE = "Отгрузка (УПД)"
 
 
 def shipment_number(order) -> str:
@@ -29,6 +34,7 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     Nothing is issued when nothing shipped. Returns the shipment (None when nothing shipped).
     """
     shipped_on = shipped_on or clock.local_today()
+    primary.check_requisites(current_app.config["SUPPLIER"])
     existing = shipment_of(order.id)
     if existing is not None:
         return existing
@@ -67,11 +73,18 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
     shipment.net_amount, shipment.vat_amount, shipment.total = net, vat, total
     db.session.add(shipment)
     db.session.flush()
+    # The shipment's УПД, numbered on its own (refused, with everything here, when a line
+    # ships more than ordered). The charge keeps the order's number as its document number:
+    # a payment's purpose names the order; its description names the УПД.
+    document = primary.issue_upd(order, staff_user)
     entry = ledger.post_charge(
         order.organisation_id,
         total,
         entry_date=shipped_on,
-        description=f"Отгрузка по УПД № {shipment.number} от {shipped_on:%d.%m.%Y}",
+        description=(
+            f"{UPD_LINE} № {document.printed_number} от {shipped_on:%d.%m.%Y}, "
+            f"заказ № {order.number}"
+        ),
         document_number=shipment.number,
         vat_amount=vat,
         # The source stays the order (as before shipments were documents of their own).

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from stdnum import ean
 
 from portal import audit, clock
-from portal.billing import tax
+from portal.billing import okei, tax
 from portal.billing.models import VatCategory
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer, PriceList
 from portal.extensions import db
@@ -37,6 +37,8 @@ COLUMNS = {
     "order_multiple": ("multiple", "кратность"),
     "description": ("description", "описание"),
     "price": ("price", "цена"),
+    "okei_code": ("okei", "окей", "код окей", "единица измерения"),
+    "origin_country_code": ("origin_country", "код страны", "страна происхождения"),
 }
 TRUE_WORDS = {"1", "да", "yes", "true", "y", "д", "+"}
 FALSE_WORDS = {"", "0", "нет", "no", "false", "n", "н", "-"}
@@ -150,7 +152,11 @@ def _clean_row(values: dict, line: int, on: date):
             price = None
         if price is None or price <= 0:
             return None, _l("Price «%(value)s» is not a positive amount.", value=values["price"])
+    document_fields, reason = _document_fields(values)
+    if reason is not None:
+        return None, reason
     return {
+        **document_fields,
         "sku": sku,
         "trade_name": values["trade_name"].strip()[:255],
         "generic_name": values.get("generic_name", "").strip()[:255] or None,
@@ -169,6 +175,31 @@ def _clean_row(values: dict, line: int, on: date):
         "price": price,
         **flags,
     }, None
+
+
+def _document_fields(values: dict):
+    """The unit (ОКЕИ) and the country of origin (ОКСМ) the УПД prints, when the file has them
+    (an empty cell keeps what the item has)."""
+    fields = {}
+    unit = values.get("okei_code", "").strip().removesuffix(".0")
+    if unit:
+        unit = unit.zfill(3)
+        if unit not in okei.UNITS:
+            return None, _l(
+                "Unit code «%(value)s» is not an ОКЕИ code the documents know (778 «упак», "
+                "796 «шт», …).",
+                value=unit,
+            )
+        fields["okei_code"] = unit
+    country = values.get("origin_country_code", "").strip().removesuffix(".0")
+    if country:
+        if not (country.isdigit() and len(country) <= 3):
+            return None, _l(
+                "Country of origin «%(value)s» is not a 3-digit ОКСМ code (643 for Russia).",
+                value=country,
+            )
+        fields["origin_country_code"] = country.zfill(3)
+    return fields, None
 
 
 def import_catalog(

@@ -132,6 +132,12 @@ class Item(Timestamped, db.Model):
     # The VAT category (billing.models.VatCategory); the rate is the one in force on the
     # document's tax date (billing.tax.rate_on).
     vat_category: Mapped[str] = mapped_column(String(16), default="reduced")
+    # What the УПД prints: the unit by ОКЕИ (778 «упак», 796 «шт») and the country of
+    # origin by ОКСМ (643 «РОССИЯ»); the import may set both (portal.billing.okei).
+    okei_code: Mapped[str] = mapped_column(String(4), default="778", server_default="778")
+    origin_country_code: Mapped[str | None] = mapped_column(
+        String(3), default="643", server_default="643"
+    )
     description: Mapped[str | None] = mapped_column(Text)
     min_quantity: Mapped[int] = mapped_column(Integer, default=1)
     order_multiple: Mapped[int] = mapped_column(Integer, default=1)

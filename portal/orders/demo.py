@@ -70,8 +70,13 @@ def _seed():
             comment=comment,
             idempotency_key=secrets.token_hex(16),
         )
+        # Dated back before it moves on: the shipment's УПД prints the order's date and is
+        # dated with the day the order shipped (its number and figures never change later).
+        placed = _placed(days_ago)
+        order.created_at = placed
+        shipped_on = min(placed + timedelta(days=3, hours=2), _now()).date()
         for step in PATH[: PATH.index(status) + 1] if status != OrderStatus.NEW else []:
-            services.change_status(order, step, manager)
+            services.change_status(order, step, manager, shipped_on=shipped_on)
         _date_back(order, days_ago)
     # The buyer has read about the older orders; the last few notices are still new.
     seeded = db.session.scalars(
@@ -86,9 +91,7 @@ def _seed():
 
 def _date_back(order: Order, days_ago: int) -> None:
     """Placed `days_ago` at 10:00 Moscow time, each later step a day after the previous."""
-    placed = datetime.combine(
-        date.today() - timedelta(days=days_ago), datetime.min.time(), timezone.utc
-    ) + timedelta(hours=7)
+    placed = _placed(days_ago)
     order.created_at = placed
     for step, event in enumerate(sorted(order.events, key=lambda e: e.id)):
         event.at = min(placed + timedelta(days=step, hours=step and 2), _now())
@@ -102,6 +105,12 @@ def _date_back(order: Order, days_ago: int) -> None:
             )
         ):
             entry.entry_date = shipped_on
+
+
+def _placed(days_ago: int) -> datetime:
+    return datetime.combine(
+        date.today() - timedelta(days=days_ago), datetime.min.time(), timezone.utc
+    ) + timedelta(hours=7)
 
 
 def _now() -> datetime:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit, billing, clock
 from portal.billing import tax
+from portal.billing.errors import BillingError
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
@@ -518,8 +519,9 @@ def cancel_order(order: Order, user) -> Order:
     return order
 
 
-def change_status(order: Order, new_status, staff_user, note=None) -> Order:
-    """Staff move an order along its workflow; shipping posts the charge to the ledger."""
+def change_status(order: Order, new_status, staff_user, note=None, shipped_on=None) -> Order:
+    """Staff move an order along its workflow; shipping posts the charge to the ledger and
+    issues the shipment's УПД (dated `shipped_on`, today by default)."""
     _locked(order)
     try:
         new_status = OrderStatus(new_status)
@@ -542,7 +544,10 @@ def change_status(order: Order, new_status, staff_user, note=None) -> Order:
             if line.shipped_quantity is None:
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
-        billing.post_shipment(order, staff_user)
+        try:
+            billing.post_shipment(order, staff_user, shipped_on)
+        except BillingError as error:  # the УПД is refused: nothing ships, the reason is shown
+            raise OrderError(error.message, "status") from error
     order.status = new_status
     order.events.append(
         OrderEvent(status=new_status, user_id=staff_user.id, note=(note or "").strip() or None)

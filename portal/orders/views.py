@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from portal import billing
 from portal.accounts.forms import ConfirmForm
+from portal.billing.errors import BillingError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.orders import PHARMACY_KINDS, bp, documents
@@ -281,6 +282,28 @@ def show_order(order_id):
     )
 
 
+@bp.route("/orders/<int:order_id>/documents")
+@access.power(Power.ORDER)
+def order_documents(order_id):
+    """The order's «Документы» tab: invoice, УПД (PDF, XLSX) and the order as XLSX."""
+    order = get_scoped_or_404(Order, order_id)
+    upd = billing.upd_of_order(order.id)
+    upd_total = None
+    if upd is not None:
+        from portal.billing.primary import snapshot_of
+
+        upd_total = snapshot_of(upd)["totals"]["total"]
+    return render_template(
+        "orders/documents.html",
+        order=order,
+        shipment=billing.shipment_of(order.id),
+        upd=upd,
+        upd_total=upd_total,
+        labels=orders.STATUS_LABELS,
+        show_prices=has_power(Power.VIEW_PRICES),
+    )
+
+
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
 @access.power(Power.ORDER)
 def cancel_order(order_id):
@@ -388,6 +411,7 @@ def _staff_page(order, status_form=None, note_form=None):
         "orders/staff_order.html",
         order=order,
         shipment=billing.shipment_of(order.id),
+        upd=billing.upd_of_order(order.id),
         labels=orders.STATUS_LABELS,
         payment_labels=orders.PAYMENT_LABELS,
         status_form=status_form,
@@ -445,6 +469,25 @@ def staff_shipped_quantities(order_id):
     else:
         db.session.commit()
         flash(_("Shipped quantities are saved."), "success")
+    return redirect(url_for("orders.staff_order", order_id=order_id))
+
+
+@bp.route("/backoffice/orders/<int:order_id>/upd", methods=["POST"])
+@access.curator(Order, "order_id")
+def staff_issue_upd(order_id):
+    """Issue the УПД of a shipment recorded before documents were numbered on their own."""
+    order = db.get_or_404(Order, order_id)
+    require_manage_organisation(order.organisation)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        document = billing.issue_upd(order, current_user)
+    except BillingError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orders.staff_order", order_id=order_id))
+    db.session.commit()
+    flash(_("УПД № %(number)s is issued.", number=document.printed_number), "success")
     return redirect(url_for("orders.staff_order", order_id=order_id))
 
 

@@ -40,7 +40,32 @@ def a_job_download(organisation):
     return {**a_job(organisation), "fmt": "pdf"}
 
 
+def a_upd(organisation):
+    """An issued УПД of the organisation (its snapshot is never read: access comes first)."""
+    from portal.billing.models import PrimaryDocument
+    from portal.billing.primary import digest
+
+    year = 2026
+    number = (db.session.query(PrimaryDocument).count() or 0) + 1
+    document = PrimaryDocument(
+        kind="upd",
+        series="",
+        year=year,
+        number=number,
+        organisation_id=organisation.id,
+        document_date=date(year, 3, 10),
+        snapshot="{}",
+        snapshot_sha256=digest("{}"),
+    )
+    db.session.add(document)
+    db.session.commit()
+    return {"document_id": document.id}
+
+
 CASES = {
+    "billing.upd_pdf": Case(a_upd),
+    "billing.upd_xlsx": Case(a_upd),
+    "billing.staff_upd_pdf": Case(a_upd, staff=True),
     "billing.show_job": Case(a_job, power=Power.VIEW_FINANCE),
     "billing.job_status": Case(a_job, power=Power.VIEW_FINANCE),
     "billing.retry_job": Case(a_job, power=Power.VIEW_FINANCE),

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from portal.audit import AuditEvent
-from portal.billing import ledger, tax
+from portal.billing import ledger, primary, tax
 from portal.billing.errors import BillingError
 from portal.billing.models import GasCharge, LedgerEntry, Shipment, ShipmentLine, VatRate
 from portal.billing.requisites import requisite_problems
@@ -128,7 +128,11 @@ def test_order_and_shipment_vat_in_2025_and_2026(
     assert [line.vat_amount for line in shipment.lines] == [Decimal("20.00"), general_vat]
     entry = ledger.entries(pharmacy.id)[0]
     assert entry.debit == Decimal("340.00") and entry.vat_amount == total_vat
-    assert entry.entry_date == day and f"УПД № {shipment.number}" in entry.description
+    upd = primary.upd_of_order(order.id)
+    assert entry.entry_date == day and entry.document_number == order.number
+    assert entry.description == (
+        f"Отгрузка (УПД) № {upd.printed_number} от {day:%d.%m.%Y}, заказ № {order.number}"
+    )
 
 
 def test_partial_shipment_charges_what_shipped_and_the_invoice_stays_ordered(

@@ -1,0 +1,136 @@
+"""Primary documents for the customer: the list of a month, each УПД as PDF or XLSX, and all
+УПД of a month in one ZIP; the back office downloads any УПД."""
+
+import re
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from portal import clock
+from portal.billing import bp, primary, upd_render
+from portal.billing.models import DocumentKind, PrimaryDocument
+from portal.extensions import db
+from portal.organisations.models import Power
+from portal.security import access, current_organisation, get_scoped_or_404, has_power
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def parse_month(text: str | None) -> date | None:
+    """«2026-03» -> 1 March 2026; None when it is not a month of the years documents have."""
+    match = MONTH.match((text or "").strip())
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return None
+    return date(year, month, 1)
+
+
+def _may_see_figures() -> None:
+    # The accountant (finance) or a buyer who sees prices: the УПД carries every price.
+    if not (has_power(Power.VIEW_FINANCE) or has_power(Power.VIEW_PRICES)):
+        abort(403)
+
+
+def _pdf_response(document):
+    return current_app.response_class(
+        upd_render.upd_pdf(document),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{upd_render.file_stem(document)}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _xlsx_response(document):
+    response = send_file(
+        upd_render.upd_xlsx(document),
+        mimetype=XLSX_TYPE,
+        as_attachment=True,
+        download_name=f"{upd_render.file_stem(document)}.xlsx",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/settlements/documents")
+@access.power(Power.VIEW_FINANCE)
+def primary_documents():
+    organisation = current_organisation()
+    raw = request.args.get("month")
+    month = parse_month(raw) if raw else clock.month_start(clock.local_today())
+    error = None
+    status = 200
+    if month is None:
+        error = _("Choose a month as YYYY-MM, e.g. 2026-03.")
+        month = clock.month_start(clock.local_today())
+        status = 422
+    documents = primary.documents_of_month(organisation.id, month)
+    orders = {}
+    for document in documents:
+        if document.shipment is not None:
+            orders[document.id] = document.shipment.order
+    return render_template(
+        "billing/primary_documents.html",
+        documents=documents,
+        snapshots={d.id: primary.snapshot_of(d) for d in documents},
+        orders=orders,
+        month=month,
+        month_text=raw if error else f"{month:%Y-%m}",
+        error=error,
+    ), status
+
+
+@bp.route("/settlements/documents/upd-month.zip")
+@access.power(Power.VIEW_FINANCE)
+def upd_month_zip():
+    organisation = current_organisation()
+    month = parse_month(request.args.get("month"))
+    if month is None:
+        flash(_("Choose a month as YYYY-MM, e.g. 2026-03."), "error")
+        return redirect(url_for("billing.primary_documents"))
+    documents = primary.documents_of_month(organisation.id, month)
+    if not documents:
+        flash(_("There are no УПД dated %(month)s.", month=f"{month:%m.%Y}"), "warning")
+        return redirect(url_for("billing.primary_documents", month=f"{month:%Y-%m}"))
+    response = send_file(
+        upd_render.month_zip(documents),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"upd-{month:%Y-%m}.zip",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/settlements/documents/<int:document_id>/upd.pdf")
+@access.customer
+def upd_pdf(document_id):
+    document = get_scoped_or_404(PrimaryDocument, document_id)
+    _may_see_figures()
+    if document.kind != DocumentKind.UPD:
+        abort(404)
+    return _pdf_response(document)
+
+
+@bp.route("/settlements/documents/<int:document_id>/upd.xlsx")
+@access.customer
+def upd_xlsx(document_id):
+    document = get_scoped_or_404(PrimaryDocument, document_id)
+    _may_see_figures()
+    if document.kind != DocumentKind.UPD:
+        abort(404)
+    return _xlsx_response(document)
+
+
+@bp.route("/backoffice/documents/<int:document_id>/upd.pdf")
+@access.staff()
+def staff_upd_pdf(document_id):
+    document = db.get_or_404(PrimaryDocument, document_id)
+    if document.kind != DocumentKind.UPD:
+        abort(404)
+    return _pdf_response(document)

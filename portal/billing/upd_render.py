@@ -1,0 +1,245 @@
+"""The УПД as PDF (landscape A4, the layout of the official form), XLSX and a month's ZIP.
+
+Every renderer reads the document's frozen snapshot only (portal.billing.primary.snapshot_of):
+the catalogue, the order or a rate changed later never reach an issued document.
+"""
+
+import copy
+import tempfile
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app, render_template
+
+from portal.billing.primary import snapshot_of
+from portal.reports import xlsx
+
+MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+NBSP = "\u00a0"
+
+
+def amount_text(value: str) -> str:
+    """'1234567.50' -> '1 234 567,50' (as the form prints money: no currency sign)."""
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""
+    whole, _, fraction = f"{abs(amount):.2f}".partition(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{NBSP.join(groups)},{fraction}"
+
+
+def _day(iso: str) -> str:
+    return "" if not iso else date.fromisoformat(iso).strftime("%d.%m.%Y")
+
+
+def _day_in_words(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"«{day.day:02d}» {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
+
+
+def display(snapshot: dict) -> dict:
+    """The snapshot with dates as dd.mm.yyyy and amounts as the form prints them."""
+    doc = copy.deepcopy(snapshot)
+    doc["date"] = _day(doc["date"])
+    doc["shipment_document"]["date"] = _day(doc["shipment_document"]["date"])
+    doc["order"]["date"] = _day(doc["order"]["date"])
+    for line in doc["lines"]:
+        for key in ("price", "net", "vat", "total"):
+            line[key] = amount_text(line[key])
+    for key in ("net", "vat", "total"):
+        doc["totals"][key] = amount_text(doc["totals"][key])
+    return doc
+
+
+def file_stem(document) -> str:
+    return f"upd-{document.year}-{document.printed_number}"
+
+
+def upd_pdf(document) -> bytes:
+    from weasyprint import HTML  # ~25 MB, loaded on first use
+
+    from portal.reports.pdf import STATIC_SCHEME, make_url_fetcher
+
+    snapshot = snapshot_of(document)
+    context = {
+        "doc": display(snapshot),
+        "shipped_on_words": _day_in_words(snapshot["shipped_on"]),
+    }
+    fetcher = make_url_fetcher(Path(current_app.static_folder))
+
+    def render(sheets):
+        html = render_template("billing/upd_pdf.html", sheets=sheets, **context)
+        return HTML(string=html, url_fetcher=fetcher, base_url=STATIC_SCHEME).render()
+
+    # «Документ составлен на N листах»: a second pass only when it is more than one sheet.
+    rendered = render(1)
+    if len(rendered.pages) != 1:
+        rendered = render(len(rendered.pages))
+    return rendered.write_pdf()
+
+
+XLSX_HEADERS = (
+    "№ п/п",
+    "Код товара",
+    "Наименование товара",
+    "Код вида товара",
+    "Единица измерения: код",
+    "Единица измерения: условное обозначение",
+    "Количество (объем)",
+    "Цена (тариф) за единицу измерения",
+    "Стоимость без налога — всего",
+    "В том числе сумма акциза",
+    "Налоговая ставка",
+    "Сумма налога, предъявляемая покупателю",
+    "Стоимость с налогом — всего",
+    "Страна происхождения: цифровой код",
+    "Страна происхождения: краткое наименование",
+    "Регистрационный номер декларации или партии",
+    "Серия",
+    "Срок годности",
+)
+HEADER_NUMBERS = (
+    "А",
+    "Б",
+    "1",
+    "1а",
+    "2",
+    "2а",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+    "10а",
+    "11",
+    "—",
+    "—",
+)
+
+
+def upd_xlsx(document):
+    """The same figures as the PDF: amounts as numbers (to the kopeck), text as text."""
+    doc = snapshot_of(document)
+    widths = (6, 12, 48, 8, 8, 10, 10, 14, 16, 12, 9, 14, 16, 9, 14, 18, 12, 12)
+    workbook, sheet = xlsx.new_write_only(f"УПД {document.printed_number}", widths)
+    title = f"Универсальный передаточный документ. Счет-фактура № {doc['number']} от "
+    sheet.append([xlsx.cell(sheet, title + _day(doc["date"]), bold=True)])
+    sheet.append(["Статус", doc["status"]])
+    seller, buyer = doc["seller"], doc["buyer"]
+    consignor, consignee = doc["consignor"], doc["consignee"]
+    shipment = doc["shipment_document"]
+    rows = (
+        ("Продавец (2)", seller["name"]),
+        ("Адрес (2а)", seller["address"]),
+        ("ИНН/КПП продавца (2б)", f"{seller['inn']}/{seller['kpp']}"),
+        (
+            "Грузоотправитель и его адрес (3)",
+            f"{consignor['note']}: {consignor['name']}, {consignor['address']}",
+        ),
+        ("Грузополучатель и его адрес (4)", f"{consignee['name']}, {consignee['address']}"),
+        (
+            "Документ об отгрузке (5а)",
+            f"№ п/п {shipment['positions']} № {shipment['number']} от "
+            f"{_day(shipment['date'])}; {doc['basis']}",
+        ),
+        ("Покупатель (6)", buyer["name"]),
+        ("Адрес (6а)", buyer["address"]),
+        ("ИНН/КПП покупателя (6б)", f"{buyer['inn']}/{buyer['kpp'] or '—'}"),
+        ("Валюта: наименование, код (7)", f"{doc['currency']['name']}, {doc['currency']['code']}"),
+    )
+    for label, value in rows:
+        sheet.append([label, "", value])
+    sheet.append([])
+    sheet.append([xlsx.cell(sheet, header, bold=True, wrap=True) for header in XLSX_HEADERS])
+    sheet.append(list(HEADER_NUMBERS))
+    for line in doc["lines"]:
+        sheet.append(
+            [
+                line["position"],
+                line["code"],
+                line["name"],
+                line["kind_code"] or "--",
+                line["unit_code"],
+                line["unit_name"],
+                int(line["quantity"]),
+                xlsx.cell(sheet, Decimal(line["price"])),
+                xlsx.cell(sheet, Decimal(line["net"])),
+                line["excise"],
+                line["vat_text"],
+                xlsx.cell(sheet, Decimal(line["vat"])),
+                xlsx.cell(sheet, Decimal(line["total"])),
+                line["country_code"] or "--",
+                line["country_name"] or "--",
+                line["declaration"] or "--",
+                line["series"],
+                line["expires_on"],
+            ]
+        )
+    totals = doc["totals"]
+    sheet.append(
+        [xlsx.cell(sheet, "Всего к оплате (9)", bold=True)]
+        + [""] * 7
+        + [
+            xlsx.cell(sheet, Decimal(totals["net"]), bold=True),
+            "Х",
+            "Х",
+            xlsx.cell(sheet, Decimal(totals["vat"]), bold=True),
+            xlsx.cell(sheet, Decimal(totals["total"]), bold=True),
+        ]
+    )
+    sheet.append([])
+    signatures = doc["signatures"]
+    sheet.append(
+        ["Основание передачи (сдачи) / получения (приемки) [8]", "", doc["basis"]],
+    )
+    sheet.append(
+        [
+            "Товар (груз) передал [10]",
+            "",
+            f"{signatures['handed_over']['position']} {signatures['handed_over']['name']}",
+        ]
+    )
+    sheet.append(["Дата отгрузки, передачи (сдачи) [11]", "", _day(doc["shipped_on"])])
+    sheet.append(
+        [
+            "Ответственный за правильность оформления [13]",
+            "",
+            f"{signatures['responsible']['position']} {signatures['responsible']['name']}",
+        ]
+    )
+    sheet.append(["Товар (груз) получил [15]", "", signatures["received"]["name"]])
+    sheet.append(
+        ["Руководитель организации", "", signatures["director"]["name"]],
+    )
+    sheet.append(["Главный бухгалтер", "", signatures["accountant"]["name"]])
+    return xlsx.to_temporary_file(workbook)
+
+
+def month_zip(documents):
+    """Every document's PDF in one ZIP (a temporary file, rewound), named by number."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams and closes it
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for document in documents:
+            archive.writestr(f"{file_stem(document)}.pdf", upd_pdf(document))
+    handle.seek(0)
+    return handle
