@@ -59,6 +59,13 @@ def post_gas_month(contract, period):
     return gas.post_gas_month(contract, period)
 
 
+def deferred_order_refusal(organisation_id):
+    """Why a new deferred-payment order is refused now (credit hold), or None."""
+    from portal.billing import receivables
+
+    return receivables.deferred_order_refusal(organisation_id)
+
+
 @bp.app_template_global("vat_rate_today")
 def vat_rate_today(category) -> str:
     """The VAT of a category as printed today («22 %», «Без НДС»), for catalogue pages."""
@@ -101,6 +108,7 @@ register_menu(
     MenuItem(_l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, order=75)
 )
 register_menu(MenuItem(_l("Gas payments"), "billing.staff_payments", staff=True, order=310))
+register_menu(MenuItem(_l("Receivables"), "billing.receivables_report", staff=True, order=320))
 register_menu(
     MenuItem(_l("Reconciliation"), "billing.request_statement", power=Power.VIEW_FINANCE, order=80)
 )
