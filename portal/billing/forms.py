@@ -67,7 +67,7 @@ class AllocationForm(FlaskForm):
 
 class CreditHoldForm(FlaskForm):
     threshold = StringField(
-        _l("Overdue debt allowed, ₽ (0: any overdue debt stops deferred orders)"),
+        _l("Overdue debt allowed, ₽"),
         validators=[DataRequired(message=_l("Enter an amount."))],
         default="0.00",
     )
