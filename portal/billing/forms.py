@@ -79,6 +79,7 @@ class CreditHoldForm(FlaskForm):
 
 class ClearCreditHoldForm(FlaskForm):
     clear_reason = TextAreaField(
-        _l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)]
+        _l("Why the hold is lifted"),
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)],
     )
     submit = SubmitField(_l("Lift the credit hold"))

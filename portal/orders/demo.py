@@ -112,6 +112,12 @@ def _date_back(order: Order, days_ago: int) -> None:
             entry.entry_date = shipped_on
             entry.document_number = number
             entry.description = f"Отгрузка по УПД № {number} от {shipped_on:%d.%m.%Y}"
+    if order.number != number:
+        # The notices sent while the order moved name it by the number it had then.
+        for notice in db.session.scalars(
+            select(Notification).where(Notification.title.contains(order.number))
+        ):
+            notice.title = notice.title.replace(order.number, number)
     order.number = number
 
 
