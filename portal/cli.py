@@ -25,6 +25,7 @@ DEMO_SEEDERS = [
     "portal.metering.demo:seed",
     "portal.documents.demo:seed",
     "portal.tickets.demo:seed",
+    "portal.billing.demo:send_reminders",  # last: reminds of the demo documents now overdue
 ]
 
 

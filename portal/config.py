@@ -178,6 +178,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ),
         "RETENTION_LOGIN_ATTEMPT_DAYS": int(_env("RETENTION_LOGIN_ATTEMPT_DAYS", "365")),
         "RETENTION_READING_PHOTO_DAYS": int(_env("RETENTION_READING_PHOTO_DAYS", "1095")),
+        # Payment terms: a deferred-payment shipment is due this many calendar days after it
+        # ships (a prepayment one on its shipment day); a gas month on this day of the next
+        # month. Reminders go this many days before a due date and on the listed days after.
+        "DEFERRED_PAYMENT_DAYS": int(_env("DEFERRED_PAYMENT_DAYS", "30")),
+        "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "10")),
+        "REMINDER_DAYS_BEFORE": int(_env("REMINDER_DAYS_BEFORE", "3")),
+        "REMINDER_DAYS_AFTER": _env("REMINDER_DAYS_AFTER", "1,7,14,30"),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         # The supplier's requisites for invoices, УПД and statements. The defaults are a

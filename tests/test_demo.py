@@ -33,7 +33,17 @@ def test_demo_buyer_has_an_order_history_in_every_stage(app):
     statuses = [o.status for o in orders]
     for status in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SHIPPED):
         assert status.value in statuses
-    assert statuses.count(OrderStatus.DELIVERED.value) == 2
+    assert statuses.count(OrderStatus.DELIVERED.value) == 3
+    # One deferred shipment is a week overdue: on the receivables report and reminded today.
+    from portal.billing.models import PaymentReminder
+    from portal.billing.receivables import open_documents
+
+    pharmacy_id = orders[0].organisation_id
+    overdue = [d for d in open_documents(pharmacy_id) if d.is_overdue]
+    assert any(d.order_id == orders[0].id and d.days_overdue == 7 for d in overdue)
+    reminder = db.session.scalar(select(PaymentReminder))
+    assert reminder.organisation_id == pharmacy_id
+    assert orders[0].number in [d["number"] for d in reminder.documents]
     # Made through the real services: every shipped order is charged on the account once.
     charged = db.session.scalars(
         select(LedgerEntry.source_id).where(LedgerEntry.source_type == "order")

@@ -52,6 +52,9 @@ class ProfileForm(FlaskForm):
         _l("E-mail me when a request is answered or a scan reviewed")
     )
     notify_reading_reminders = BooleanField(_l("Remind me to submit meter readings"))
+    notify_payment_reminders = BooleanField(
+        _l("Remind me of invoices falling due and overdue (members with finance access)")
+    )
     submit = SubmitField(_l("Save"))
 
 

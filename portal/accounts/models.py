@@ -5,7 +5,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, func
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from portal.database import Timestamped, UTCDateTime, utcnow
@@ -52,6 +52,9 @@ class User(UserMixin, Timestamped, db.Model):
     notify_order_status: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_request_answers: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_reading_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_payment_reminders: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     notify_news: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships = relationship(

@@ -74,6 +74,13 @@ def post_gas_month(contract, period):
     return gas.post_gas_month(contract, period)
 
 
+def deferred_order_refusal(organisation_id):
+    """Why a new deferred-payment order is refused now (credit hold), or None."""
+    from portal.billing import receivables
+
+    return receivables.deferred_order_refusal(organisation_id)
+
+
 @bp.app_template_global("vat_rate_today")
 def vat_rate_today(category) -> str:
     """The VAT of a category as printed today («22 %», «Без НДС»), for catalogue pages."""
@@ -118,6 +125,15 @@ register_menu(
         "billing.account",
         power=Power.VIEW_FINANCE,
         order=75,
+        group="finance",
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Receivables"),
+        "billing.receivables_report",
+        staff=True,
+        order=320,
         group="finance",
     )
 )

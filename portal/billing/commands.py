@@ -1,9 +1,11 @@
-"""flask post-gas-charges (monthly by cron) and flask allocate-payments (once after the
-upgrade to 0017, for payments recorded before allocation existed); both safe to run again."""
+"""flask post-gas-charges (monthly by cron), flask allocate-payments (once after the
+upgrade to 0017, for payments recorded before allocation existed) and flask billing remind
+(daily by cron); all safe to run again."""
 
 from datetime import datetime
 
 import click
+from flask import current_app
 
 from portal.billing.errors import BillingError
 from portal.extensions import db
@@ -75,7 +77,37 @@ def allocate_payments():
     click.echo(f"allocations made: {sum(made.values())}")
 
 
+@click.group("billing")
+def billing_group():
+    """Receivables: payment reminders."""
+
+
+@billing_group.command("remind")
+@click.option("--dry-run", is_flag=True, help="List the digests that would go out; send nothing.")
+@click.option("--on", "on_date", default=None, help="Run as if today were YYYY-MM-DD.")
+def remind(dry_run, on_date):
+    """Send today's payment reminder digests (daily by cron; safe to run again)."""
+    from portal.billing.reminders import send_payment_reminders
+
+    today = _day(on_date) if on_date else None
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        digests = send_payment_reminders(today, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    heading = "Would send" if dry_run else "Sent"
+    click.echo(f"{heading}: {len(digests)} digest(s)")
+    for digest in digests:
+        emails = ", ".join(user.email for user in digest.recipients)
+        click.echo(
+            f"  {digest.organisation.legal_name}: {len(digest.documents)} document(s), "
+            f"overdue {digest.overdue_total}, open {digest.open_total} -> {emails}"
+        )
+
+
 def register(app):
+    app.cli.add_command(billing_group)
     app.cli.add_command(post_gas_charges)
     app.cli.add_command(correct_vat)
     app.cli.add_command(allocate_payments)

@@ -63,3 +63,23 @@ class AllocationForm(FlaskForm):
     """A manager's allocation of one payment; the amounts come as share-<charge id> fields."""
 
     submit = SubmitField(_l("Save the allocation"))
+
+
+class CreditHoldForm(FlaskForm):
+    threshold = StringField(
+        _l("Overdue debt allowed, ₽"),
+        validators=[DataRequired(message=_l("Enter an amount."))],
+        default="0.00",
+    )
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)]
+    )
+    submit = SubmitField(_l("Put on credit hold"))
+
+
+class ClearCreditHoldForm(FlaskForm):
+    clear_reason = TextAreaField(
+        _l("Why the hold is lifted"),
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=500)],
+    )
+    submit = SubmitField(_l("Lift the credit hold"))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -301,3 +302,46 @@ class PrimaryDocument(db.Model):
     @property
     def printed_number(self) -> str:
         return f"{self.series}-{self.number}" if self.series else str(self.number)
+
+
+class CreditHold(db.Model):
+    """Staff stopped new deferred-payment orders of an organisation while its overdue debt
+    exceeds `threshold` (prepayment orders stay open). Clearing the hold deletes the row; both
+    are in the audit log with the reason."""
+
+    __tablename__ = "credit_holds"
+    __table_args__ = (CheckConstraint("threshold >= 0", name="threshold_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+    )
+    threshold: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(String(500))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation = relationship("Organisation")
+    set_by = relationship("User")
+
+
+class PaymentReminder(db.Model):
+    """The payment reminder digest an organisation got on a day: what it listed and to whom.
+
+    One row per organisation and day (unique): a second run on the same day sends nothing.
+    """
+
+    __tablename__ = "payment_reminders"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "sent_on", name="uq_payment_reminders_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    sent_on: Mapped[date] = mapped_column(Date)
+    # [{"entry_id", "number", "open", "due", "days_overdue"}] and [user id, ...]
+    documents: Mapped[list] = mapped_column(JSON, default=list)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,5 @@
-"""The background queue for statements: Huey on SQLite (instance/) or on Redis when configured.
+"""The background queue for statements and payment reminders: Huey on SQLite (instance/) or
+on Redis when configured.
 
 SqliteHuey needs no extra server for development; with REDIS_URL set (production) the same
 task runs through RedisHuey. `flask worker` runs the consumer. Immediate mode (the task runs
@@ -8,7 +9,7 @@ inside the calling process) is for tests only: STATEMENTS_QUEUE_IMMEDIATE.
 import os
 from dataclasses import dataclass
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from redis import ConnectionPool
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -20,6 +21,7 @@ QUEUE_NAME = "portal-statements"
 class StatementQueue:
     huey: Huey
     generate: object  # the Huey task: generate(job_id) enqueues
+    remind: object = None  # the Huey task: remind(day or None) sends the payment reminders
 
     def enqueue(self, job_id: int):
         return self.generate(job_id)
@@ -57,7 +59,24 @@ def build_queue(app, huey: Huey) -> StatementQueue:
         with app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
             run_job(job_id)
 
-    return StatementQueue(huey, generate_statement)
+    @huey.task(retries=0, context=False)
+    def send_payment_reminders(day_iso=None):
+        from datetime import date
+
+        from portal.billing.reminders import send_payment_reminders as send
+        from portal.extensions import db
+
+        with app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
+            send(date.fromisoformat(day_iso) if day_iso else None)
+            db.session.commit()
+
+    # The worker sends the day's reminders every morning (09:00 Moscow); a cron run of
+    # `flask billing remind` as well sends nothing twice (what was sent is stored).
+    @huey.periodic_task(crontab(minute="0", hour="6"), retries=0, context=False)
+    def daily_payment_reminders():
+        send_payment_reminders.call_local()
+
+    return StatementQueue(huey, generate_statement, send_payment_reminders)
 
 
 def init_queue(app) -> None:

@@ -160,4 +160,9 @@ def vat_rates():
 
 
 # The statement, account and allocation pages share the blueprint.
-from portal.billing import account_views, document_views, statement_views  # noqa: E402, F401
+from portal.billing import (  # noqa: E402, F401
+    account_views,
+    document_views,
+    receivable_views,
+    statement_views,
+)

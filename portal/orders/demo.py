@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.billing.ledger import LedgerEntry
+from portal.billing.models import Shipment
 from portal.catalog.models import Item, Stock
 from portal.extensions import db
 from portal.notifications.models import Notification
@@ -18,6 +19,9 @@ from portal.orders.models import Order, OrderStatus, PaymentTerms
 
 # (days ago, status reached, payment terms, packs per line, comment)
 ORDERS = [
+    # Shipped 37 days ago on deferred payment: a week overdue (30 days of deferral), so the
+    # receivables report and a payment reminder have something to show.
+    (40, OrderStatus.DELIVERED, PaymentTerms.DEFERRED, [6, 12], ""),
     (24, OrderStatus.DELIVERED, PaymentTerms.DEFERRED, [20, 10, 30], ""),
     (9, OrderStatus.DELIVERED, PaymentTerms.PREPAYMENT, [12, 6], ""),
     (4, OrderStatus.SHIPPED, PaymentTerms.DEFERRED, [15, 10, 4], "Доставка до 14:00"),
@@ -57,8 +61,6 @@ def _seed():
     )
     first_notification = db.session.scalar(select(func.max(Notification.id))) or 0
     for days_ago, status, terms, lines, comment in ORDERS:
-        # Within this month, so that order numbers (year and month first) match their dates.
-        days_ago = min(days_ago, date.today().day - 1)
         services.clear_cart(buyer.id, pharmacy.id)
         for packs, item in zip(lines, items, strict=False):
             services.add_to_cart(buyer.id, pharmacy, item.id, packs)
@@ -95,16 +97,31 @@ def _date_back(order: Order, days_ago: int) -> None:
     order.created_at = placed
     for step, event in enumerate(sorted(order.events, key=lambda e: e.id)):
         event.at = min(placed + timedelta(days=step, hours=step and 2), _now())
+    # Order numbers begin with the year and month the order was placed in; the УПД and its
+    # ledger charge carry the same number.
+    number = f"{placed:%y%m}-{order.id:06d}"
     shipped_on = next(
         (e.at.date() for e in order.events if e.status == OrderStatus.SHIPPED.value), None
     )
     if shipped_on:
+        shipment = db.session.scalar(select(Shipment).where(Shipment.order_id == order.id))
+        if shipment is not None:
+            shipment.number, shipment.shipment_date = number, shipped_on
         for entry in db.session.scalars(
             select(LedgerEntry).where(
                 LedgerEntry.source_type == "order", LedgerEntry.source_id == order.id
             )
         ):
             entry.entry_date = shipped_on
+            entry.document_number = number
+            entry.description = f"Отгрузка по УПД № {number} от {shipped_on:%d.%m.%Y}"
+    if order.number != number:
+        # The notices sent while the order moved name it by the number it had then.
+        for notice in db.session.scalars(
+            select(Notification).where(Notification.title.contains(order.number))
+        ):
+            notice.title = notice.title.replace(order.number, number)
+    order.number = number
 
 
 def _placed(days_ago: int) -> datetime:

@@ -388,6 +388,9 @@ def place_order(
         db.session.execute(
             select(Organisation.id).where(Organisation.id == organisation.id).with_for_update()
         )
+        refusal = billing.deferred_order_refusal(organisation.id)
+        if refusal is not None:
+            raise OrderError(refusal, "payment_terms")
         credit = available_credit(organisation)
         if summary.total > credit:
             raise OrderError(

@@ -80,3 +80,10 @@ CASES.update(
         "billing.staff_allocate_payment": Case(a_payment, staff=True, curated=True),
     }
 )
+CASES.update(
+    {
+        "billing.receivables_organisation": Case(the_organisation, staff=True),
+        "billing.set_credit_hold": Case(the_organisation, staff=True, curated=True),
+        "billing.clear_credit_hold": Case(the_organisation, staff=True, curated=True),
+    }
+)
