@@ -1,7 +1,7 @@
 """privacy: the person's requests about their data (erasure, access, a withdrawn consent)
 
 Revision ID: 0020_privacy_requests
-Revises: 0018_merge_billing_hardening
+Revises: 0019_consents
 Create Date: 2026-12-03 14:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.database
 
 revision = "0020_privacy_requests"
-down_revision = "0018_merge_billing_hardening"
+down_revision = "0019_consents"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 users' payment reminder preference
 
 Revision ID: 0022_dunning_credit_hold
-Revises: 0018_merge_billing_hardening
+Revises: 0020_privacy_requests
 Create Date: 2026-12-03 14:10:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import portal.database
 
 revision = "0022_dunning_credit_hold"
-down_revision = "0018_merge_billing_hardening"
+down_revision = "0020_privacy_requests"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ the last number per kind, series and year (locked row: numbers without gaps). It
 unit code by ОКЕИ (778 «упак») and the country of origin by ОКСМ (643 «РОССИЯ»).
 
 Revision ID: 0023_primary_documents
-Revises: 0018_merge_billing_hardening
+Revises: 0022_dunning_credit_hold
 Create Date: 2026-12-03 14:00:30.170688
 
 """
@@ -18,7 +18,7 @@ import portal.database  # noqa: F401 - custom column types used by revisions
 
 # revision identifiers, used by Alembic.
 revision = '0023_primary_documents'
-down_revision = '0018_merge_billing_hardening'
+down_revision = "0022_dunning_credit_hold"
 branch_labels = None
 depends_on = None
 

@@ -60,10 +60,10 @@ def _consents_of(user) -> list[dict]:
     ).all()
     return [
         {
-            "purpose": acceptance.purpose,
-            "version": version.number,
+            "kind": acceptance.purpose,
             "title": version.title,
-            "digest": acceptance.digest,
+            "version": version.number,
+            "text_sha256": acceptance.digest,
             "accepted_at": _iso(acceptance.accepted_at),
             "ip": acceptance.ip,
             "user_agent": acceptance.user_agent,

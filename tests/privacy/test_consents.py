@@ -322,6 +322,11 @@ def test_withdrawing_the_portal_consent_needs_confirmation_then_blocks(client, b
     again = client.post("/login", data={"login": "buyer", "password": PASSWORD})
     assert again.status_code != 302
     assert len(audited("account.blocked_consent_withdrawn")) == 1
+    # Staff get a request to answer within the legal term.
+    from portal.privacy.requests import RequestKind, open_requests_of
+
+    (opened,) = open_requests_of(user, RequestKind.CONSENT_WITHDRAWN)
+    assert opened.due_on > opened.received_on
 
 
 def test_portal_withdrawal_calls_the_single_hook(client, buyer, monkeypatch):

@@ -82,7 +82,10 @@ def test_a_person_downloads_what_the_portal_holds_about_them_as_json(app, person
     assert upload["name"] == "акт-сверки.pdf" and upload["size"] == 35
     assert len(upload["sha256"]) == 64 and "content" not in upload
     assert any(entry["action"] == "auth.login" for entry in data["audit_entries"])
-    assert data["consents"] == []
+    # The consent given at the first sign-in, with its version and the digest of its text.
+    (consent,) = [row for row in data["consents"] if row["kind"] == "portal"]
+    assert consent["version"] == 1 and len(consent["text_sha256"]) == 64
+    assert consent["accepted_at"] and consent["withdrawn_at"] is None
     # The download itself is recorded, with who and which format.
     event = last_audit("privacy.exported")
     assert event.actor_id == person.id and event.details == {"format": "json"}
