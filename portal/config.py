@@ -168,6 +168,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "READING_WINDOW_END": int(_env("READING_WINDOW_END", "25")),
         "READING_DEVIATION_SHARE": float(_env("READING_DEVIATION_SHARE", "0.5")),
         "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
+        # The invoice for payment: a prepayment order is due this many banking days after the
+        # order date (weekends and the holidays of portal.calendar_ru skipped); a deferred one
+        # the organisation's contract deferral (or this default) in calendar days after shipment.
+        "PREPAYMENT_BANKING_DAYS": int(_env("PREPAYMENT_BANKING_DAYS", "3")),
+        "DEFERRED_PAYMENT_DAYS": int(_env("DEFERRED_PAYMENT_DAYS", "30")),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         # The supplier's requisites for invoices, УПД and statements. The defaults are a
@@ -181,6 +186,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "address": _env(
                 "SUPPLIER_ADDRESS", "119415, г. Москва, пр-т Вернадского, д. 41, стр. 1, оф. 305"
             ),
+            "phone": _env("SUPPLIER_PHONE", "+7 (495) 120-45-67"),
             "bank": _env("SUPPLIER_BANK", 'АО "Банк Примерный", г. Москва'),
             "bik": _env("SUPPLIER_BIK", "044525987"),
             "account": _env("SUPPLIER_ACCOUNT", "40702810238000012345"),
