@@ -415,3 +415,22 @@ def test_the_approval_form_refuses_a_bad_contract_date_next_to_the_field(
     errors = page.split('id="contract_date-errors"', 1)
     assert len(errors) == 2 and "03.01.2027" in errors[1].split("</div>", 1)[0]
     assert db.session.scalar(select(Organisation.id).where(Organisation.inn == INN_3)) is None
+
+
+@needs_pdftotext
+def test_a_shipped_deferred_order_is_due_from_the_shipment_date(
+    app, login_as, buyer, contracted, manager, tax_day, tmp_path
+):
+    from tests.billing.test_vat import ship
+
+    tax_day(date(2026, 6, 1))
+    contracted.payment_deferral_days = 11
+    db.session.commit()
+    client = login_as(buyer)
+    order = mixed_order(client, contracted, terms="deferred")
+    ship(app, manager, order)
+    words = flat(pdf_text(client.get(f"/orders/{order.id}/invoice.pdf").data, tmp_path))
+    # Shipped 1 June + 11 days = 12 June (Russia Day), then the weekend: due Monday 15 June.
+    assert "с даты отгрузки 01.06.2026" in words
+    assert "Оплатить не позднее 15.06.2026" in words
+    assert "УПД №" in words
