@@ -172,9 +172,9 @@ def test_a_deferred_order_is_due_after_the_contract_deferral_without_the_prepaym
 
 @needs_pdftotext
 def test_the_default_deferral_applies_when_the_contract_names_none(
-    app, login_as, buyer, contracted, tmp_path
+    app, login_as, buyer, contracted, tmp_path, monkeypatch
 ):
-    app.config["DEFERRED_PAYMENT_DAYS"] = 14
+    monkeypatch.setitem(app.config, "DEFERRED_PAYMENT_DAYS", 14)
     client = login_as(buyer)
     order = mixed_order(client, contracted, terms="deferred")
     order.delivery_date = date(2026, 12, 17)
@@ -187,9 +187,9 @@ def test_the_default_deferral_applies_when_the_contract_names_none(
 
 @needs_pdftotext
 def test_the_prepayment_banking_days_come_from_the_config(
-    app, login_as, buyer, contracted, tmp_path
+    app, login_as, buyer, contracted, tmp_path, monkeypatch
 ):
-    app.config["PREPAYMENT_BANKING_DAYS"] = 5
+    monkeypatch.setitem(app.config, "PREPAYMENT_BANKING_DAYS", 5)
     client = login_as(buyer)
     order = mixed_order(client, contracted)
     # 22:30 UTC on 30 April is 1:30 on 1 May in Moscow: the invoice is dated 1 May.
@@ -200,16 +200,17 @@ def test_the_prepayment_banking_days_come_from_the_config(
 
 
 def test_a_missing_supplier_requisite_refuses_the_invoice_naming_the_field(
-    app, login_as, buyer, contracted
+    app, login_as, buyer, contracted, monkeypatch
 ):
     client = login_as(buyer)
     order = mixed_order(client, contracted)
-    app.config["SUPPLIER"] = {**app.config["SUPPLIER"], "bik": "  "}
+    supplier = app.config["SUPPLIER"]
+    monkeypatch.setitem(app.config, "SUPPLIER", {**supplier, "bik": "  "})
     response = client.get(f"/orders/{order.id}/invoice.pdf")
     assert response.status_code == 302 and response.mimetype != "application/pdf"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Счёт не может быть сформирован" in page and "БИК" in page
-    app.config["SUPPLIER"] = {**app.config["SUPPLIER"], "bik": "044525987", "account": "4070"}
+    monkeypatch.setitem(app.config, "SUPPLIER", {**supplier, "account": "4070"})
     page = client.get(f"/orders/{order.id}/invoice.pdf", follow_redirects=True)
     assert "расчётный счёт" in page.get_data(as_text=True)
 
