@@ -185,6 +185,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "10")),
         "REMINDER_DAYS_BEFORE": int(_env("REMINDER_DAYS_BEFORE", "3")),
         "REMINDER_DAYS_AFTER": _env("REMINDER_DAYS_AFTER", "1,7,14,30"),
+        # The invoice for payment: a prepayment order is due this many banking days after the
+        # order date (weekends and the holidays of portal.calendar_ru skipped).
+        "PREPAYMENT_BANKING_DAYS": int(_env("PREPAYMENT_BANKING_DAYS", "3")),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         # The supplier's requisites for invoices, УПД and statements. The defaults are a
@@ -198,6 +201,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "address": _env(
                 "SUPPLIER_ADDRESS", "119415, г. Москва, пр-т Вернадского, д. 41, стр. 1, оф. 305"
             ),
+            "phone": _env("SUPPLIER_PHONE", "+7 (495) 120-45-67"),
             "bank": _env("SUPPLIER_BANK", 'АО "Банк Примерный", г. Москва'),
             "bik": _env("SUPPLIER_BIK", "044525987"),
             "account": _env("SUPPLIER_ACCOUNT", "40702810238000012345"),

@@ -1,5 +1,6 @@
 """Demo data for development and screenshots (`flask seed-demo`). Idempotent."""
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -88,6 +89,11 @@ def seed():
         credit_limit=Decimal("500000.00"),
         manager_id=manager.id,
     )
+    if pharmacy.supply_contract_number is None:
+        # The contract the invoices name as their basis; 30 days of deferral under it.
+        pharmacy.supply_contract_number = "П-2026-0001"
+        pharmacy.supply_contract_date = date(2026, 1, 12)
+        pharmacy.payment_deferral_days = 30
     if len(pharmacy.addresses) == 1:
         pharmacy.addresses.append(
             DeliveryAddress(

@@ -13,6 +13,11 @@ def money(value):
     return "—" if value is None else format_rub(value)
 
 
+def amount(value):
+    """Money as a document's column prints it: '1 234,50' (the column says the currency)."""
+    return "—" if value is None else format_rub(value).removesuffix("\u00a0₽")
+
+
 def local_datetime(value, fmt="dd.MM.yyyy HH:mm"):
     return "" if value is None else format_datetime(value, fmt)
 
@@ -45,6 +50,7 @@ def vat_rate(value) -> str:
 
 FILTERS = {
     "money": money,
+    "amount": amount,
     "datetime": local_datetime,
     "date": local_date,
     "phone": phone,

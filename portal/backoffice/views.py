@@ -19,8 +19,9 @@ from portal.backoffice.forms import (
 )
 from portal.extensions import db
 from portal.form_fields import choices
+from portal.organisations import contracts
 from portal.organisations import services as organisations
-from portal.organisations.forms import KIND_LABELS, POWER_LABELS
+from portal.organisations.forms import KIND_LABELS, POWER_LABELS, SupplyContractForm
 from portal.organisations.models import Membership, Organisation
 from portal.request_guard import int_arg, text_arg
 from portal.security import access, can_manage_organisation, require_manage_organisation
@@ -98,11 +99,20 @@ def _manager_choices():
 
 @bp.route("/organisations/<int:organisation_id>")
 @access.staff()
-def show_organisation(organisation_id):
+def show_organisation(organisation_id, contract_form=None, status=200):
     organisation = db.get_or_404(Organisation, organisation_id)
     assign = AssignManagerForm(manager_id=organisation.manager_id or 0)
     assign.manager_id.choices = _manager_choices()
-    return render_template(
+    if contract_form is None:
+        contract_form = SupplyContractForm(
+            formdata=None,
+            data={
+                "contract_number": organisation.supply_contract_number,
+                "contract_date": organisation.supply_contract_date,
+                "deferral_days": organisation.payment_deferral_days,
+            },
+        )
+    page = render_template(
         "backoffice/organisation.html",
         organisation=organisation,
         members=organisations.members(organisation.id),
@@ -111,7 +121,40 @@ def show_organisation(organisation_id):
         confirm=ConfirmForm(),
         assign=assign,
         can_manage=can_manage_organisation(current_user, organisation),
+        contract_form=contract_form,
+        default_deferral=contracts.deferral_days(organisation),
     )
+    return page, status
+
+
+@bp.route("/organisations/<int:organisation_id>/contract", methods=["POST"])
+@access.curator(Organisation, "organisation_id")
+def edit_supply_contract(organisation_id):
+    """The curator (or an admin) changes the supply contract; refused input changes nothing."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    require_manage_organisation(organisation)
+    form = SupplyContractForm()
+    if form.validate_on_submit():
+        try:
+            contracts.set_supply_contract(
+                organisation,
+                number=form.contract_number.data,
+                contract_date=form.contract_date.data,
+                deferral_days=form.deferral_days.data,
+            )
+        except contracts.ContractError as error:
+            db.session.rollback()
+            field = {"number": form.contract_number, "date": form.contract_date}.get(
+                error.field, form.deferral_days
+            )
+            field.errors = [*field.errors, str(error.message)]
+        else:
+            db.session.commit()
+            flash(_("The supply contract is saved."), "success")
+            return redirect(
+                url_for("backoffice.show_organisation", organisation_id=organisation.id)
+            )
+    return show_organisation.__wrapped__(organisation.id, contract_form=form, status=400)
 
 
 @bp.route("/organisations/<int:organisation_id>/manager", methods=["POST"])

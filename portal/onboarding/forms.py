@@ -14,7 +14,13 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal import validators
 from portal.form_fields import choices
 from portal.onboarding.models import ApplicationStatus
-from portal.organisations.forms import KIND_LABELS, LOGIN_PATTERN
+from portal.organisations.forms import (
+    KIND_LABELS,
+    LOGIN_PATTERN,
+    contract_date_field,
+    contract_number_field,
+    deferral_field,
+)
 from portal.privacy.forms import APPLICATION_CONSENT_LABEL
 
 KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
@@ -89,7 +95,19 @@ class ApproveForm(FlaskForm):
     admin_login = StringField(
         _l("Administrator's login (optional)"), validators=[Optional(), LOGIN_PATTERN]
     )
+    contract_number = contract_number_field(_l("Supply contract number (optional)"))
+    contract_date = contract_date_field(_l("Supply contract date (optional)"))
+    deferral_days = deferral_field()
     submit = SubmitField(_l("Approve and create the organisation"))
+    # A pharmacy's contract left blank gets today's date and a generated «П-{year}-{seq}».
+    number_may_be_blank = True
+
+    def contract(self) -> dict:
+        return {
+            "number": self.contract_number.data,
+            "contract_date": self.contract_date.data,
+            "deferral_days": self.deferral_days.data,
+        }
 
     def requisites(self) -> dict:
         return {

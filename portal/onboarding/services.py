@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit
 from portal.accounts.models import StaffRole, User
 from portal.accounts.services import AccountError, make_password_token
+from portal.clock import local_today
 from portal.database import utcnow
 from portal.extensions import db
 from portal.mail import send_mail
@@ -19,6 +20,7 @@ from portal.onboarding.models import (
     ApplicationEvent,
     ApplicationStatus,
 )
+from portal.organisations import contracts
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.privacy import consents
@@ -179,8 +181,15 @@ def reply_to_question(application, answer: str) -> None:
     _notify_managers(application)
 
 
-def approve_application(application, requisites: dict, admin_login: str | None, manager):
-    """Create the organisation and its administrator; e-mail a link to set the password."""
+def approve_application(
+    application, requisites: dict, admin_login: str | None, manager, contract: dict | None = None
+):
+    """Create the organisation and its administrator; e-mail a link to set the password.
+
+    A pharmacy or medical organisation gets its supply contract here: the number and date the
+    manager entered, or the approval day and a generated «П-{year}-{seq}» for what was left
+    blank. Another kind gets a contract only when the manager entered one.
+    """
     _require_open(application)
     organisation = organisations.create_organisation(
         legal_name=requisites["legal_name"],
@@ -196,6 +205,7 @@ def approve_application(application, requisites: dict, admin_login: str | None, 
         created_by=manager,
         manager=manager,
     )
+    _set_contract(organisation, contract or {}, manager)
     membership = organisations.add_member(
         organisation,
         full_name=application.representative_name,
@@ -233,6 +243,24 @@ def approve_application(application, requisites: dict, admin_login: str | None, 
         hours=current_app.config["PASSWORD_TOKEN_MAX_AGE"] // 3600,
     )
     return organisation
+
+
+def _set_contract(organisation, contract: dict, manager) -> None:
+    number, day = (contract.get("number") or "").strip(), contract.get("contract_date")
+    deferral = contract.get("deferral_days")
+    if not (organisation.is_pharmacy or number or day or deferral is not None):
+        return
+    try:
+        contracts.set_supply_contract(
+            organisation,
+            number=number,
+            contract_date=day or local_today(),
+            deferral_days=deferral,
+            actor=manager,
+            generate=True,
+        )
+    except contracts.ContractError as error:
+        raise ApplicationError(error.message) from error
 
 
 def reject_application(application, reason: str, manager) -> None:

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.services import AccountError
+from portal.clock import local_today
 from portal.extensions import db, limiter
 from portal.onboarding import bp, services
 from portal.onboarding.forms import (
@@ -145,6 +146,7 @@ def show_application(application_id):
     return render_template(
         "onboarding/application.html",
         application=application,
+        today=local_today(),
         approve=approve,
         reject=RejectForm(),
         info=InfoRequestForm(),
@@ -184,6 +186,7 @@ def _decide(application_id, form_class, action):
     return render_template(
         "onboarding/application.html",
         application=application,
+        today=local_today(),
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
         **forms,
@@ -195,7 +198,7 @@ def _decide(application_id, form_class, action):
 def approve_application(application_id):
     def action(application, form):
         services.approve_application(
-            application, form.requisites(), form.admin_login.data, current_user
+            application, form.requisites(), form.admin_login.data, current_user, form.contract()
         )
         flash(
             _(

@@ -4,14 +4,61 @@ The invoice for payment is for what was ordered, taxed at the rates on the order
 shipped is the shipment's document (УПД) in billing, at the rates on the shipment date.
 """
 
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from portal import billing
+from portal import billing, calendar_ru
+from portal.billing.models import VatCategory
+from portal.billing.requisites import requisite_problems
+from portal.billing.tax import rate_text
 from portal.money import TaxedLine, document_vat, rate_key, taxed_line_from_gross
+from portal.orders.models import PaymentTerms
+from portal.organisations import contracts
 from portal.reports import xlsx
 from portal.reports.words import rubles_in_words
+
+log = logging.getLogger(__name__)
+
+# The supplier's requisites an invoice for payment prints, by their SUPPLIER config key.
+INVOICE_REQUISITES = {
+    "name": _l("name"),
+    "inn": _l("INN"),
+    "kpp": _l("KPP"),
+    "ogrn": _l("OGRN"),
+    "address": _l("address"),
+    "bank": _l("bank"),
+    "bik": _l("BIK"),
+    "account": _l("settlement account"),
+    "corr_account": _l("correspondent account"),
+    "director_position": _l("director's position"),
+    "director_name": _l("director's name"),
+    "accountant_position": _l("accountant's position"),
+    "accountant_name": _l("accountant's name"),
+}
+# requisite_problems() names a problem by the text before its colon.
+_PROBLEM_KEYS = {
+    "INN": "inn",
+    "KPP": "kpp",
+    "OGRN": "ogrn",
+    "BIK": "bik",
+    "Account": "account",
+    "Correspondent account": "corr_account",
+}
+
+
+class DocumentRefused(Exception):
+    """A document cannot be printed as it would be (a requisite is missing or invalid)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
 
 
 def vat_by_rate(lines) -> dict[Decimal, Decimal]:
@@ -19,19 +66,141 @@ def vat_by_rate(lines) -> dict[Decimal, Decimal]:
     return document_vat(taxed_line_from_gross(line.amount, line.vat_rate) for line in lines)
 
 
+def check_supplier(supplier: dict) -> None:
+    """Refuse (DocumentRefused naming the field) requisites that are empty or fail a checksum."""
+    for key, label in INVOICE_REQUISITES.items():
+        if not str(supplier.get(key) or "").strip():
+            raise DocumentRefused(
+                _l(
+                    "The invoice cannot be issued: the supplier's %(field)s is not filled in "
+                    "(setting PORTAL_SUPPLIER_%(setting)s).",
+                    field=label,
+                    setting=key.upper(),
+                ),
+                key,
+            )
+    for problem in requisite_problems(supplier):
+        key = _PROBLEM_KEYS.get(problem.split(":", 1)[0], problem.split(":", 1)[0])
+        raise DocumentRefused(
+            _l(
+                "The invoice cannot be issued: the supplier's %(field)s is not valid "
+                "(setting PORTAL_SUPPLIER_%(setting)s).",
+                field=INVOICE_REQUISITES.get(key, key),
+                setting=key.upper(),
+            ),
+            key,
+        )
+
+
+def _local_date(moment) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Moscow"))
+    return moment.astimezone(zone).date()
+
+
+MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+
+def long_date_ru(day: date) -> str:
+    """«30 апреля 2026 г.»: how a Russian document writes its own date, whatever the UI language."""
+    return f"{day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    """When the invoice is to be paid, and why then."""
+
+    due: date
+    prepayment: bool
+    banking_days: int | None = None
+    deferral_days: int | None = None
+    # Deferred: the day the deferral runs from (the shipment, or the planned delivery).
+    from_day: date | None = None
+    shipped: bool = False
+
+
+def payment_due(order, shipment=None) -> PaymentDue:
+    """The due date of an order's invoice.
+
+    Prepayment: the order date plus PORTAL_PREPAYMENT_BANKING_DAYS banking days, skipping
+    weekends and the public holidays of the Russian calendar. Deferred: the contract's deferral
+    (calendar days) after the shipment date — before shipment, after the planned delivery date —
+    moved to the next working day when it falls on a day off (art. 193 of the Civil Code).
+    """
+    if order.payment_terms != PaymentTerms.DEFERRED:
+        days = int(current_app.config.get("PREPAYMENT_BANKING_DAYS", 3))
+        return PaymentDue(
+            calendar_ru.add_working_days(_local_date(order.created_at), days),
+            prepayment=True,
+            banking_days=days,
+        )
+    days = contracts.deferral_days(order.organisation)
+    start = shipment.shipment_date if shipment is not None else order.delivery_date
+    return PaymentDue(
+        calendar_ru.next_working_day(start + timedelta(days=days)),
+        prepayment=False,
+        deferral_days=days,
+        from_day=start,
+        shipped=shipment is not None,
+    )
+
+
+def _vat_rows(lines) -> list[tuple[str, Decimal | None]]:
+    """«В том числе НДС» per rate: (label, amount); lines without VAT get «Без налога (НДС)»."""
+    rows = []
+    taxed = [line for line in lines if line.vat_category != VatCategory.WITHOUT]
+    for rate, amount in vat_by_rate(taxed).items():
+        rows.append((f"В том числе НДС {rate_key(rate)}%".replace(".", ","), amount))
+    if len(taxed) < len(lines):
+        rows.append(("Без налога (НДС)", None))
+    return rows
+
+
+def invoice_context(order) -> dict:
+    """Everything the invoice for payment prints; refuses missing supplier requisites."""
+    supplier = current_app.config["SUPPLIER"]
+    check_supplier(supplier)
+    shipment = billing.shipment_of(order.id)
+    return {
+        "order": order,
+        "supplier": supplier,
+        "buyer": order.organisation,
+        "invoice_date": long_date_ru(_local_date(order.created_at)),
+        "contract": contracts.contract_of(order.organisation),
+        "lines": [
+            {
+                "line": line,
+                "vat": rate_text(line.vat_category or VatCategory.GENERAL, line.vat_rate),
+            }
+            for line in order.lines
+        ],
+        "vat_rows": _vat_rows(order.lines),
+        "total_in_words": rubles_in_words(order.total),
+        "shipment": shipment,
+        "payment": payment_due(order, shipment),
+    }
+
+
 def invoice_pdf(order) -> bytes:
-    """«Счёт на оплату» with both parties' requisites, VAT by rate and the total in words."""
+    """«Счёт на оплату» in the usual form: the bank block, both parties, the contract, lines
+    with VAT per rate, the due date, the total in words and the signature lines."""
     from portal.reports.pdf import render_pdf  # WeasyPrint: ~25 MB, loaded on first use
 
-    return render_pdf(
-        "orders/invoice_pdf.html",
-        order=order,
-        supplier=current_app.config["SUPPLIER"],
-        buyer=order.organisation,
-        vat=vat_by_rate(order.lines),
-        total_in_words=rubles_in_words(order.total),
-        shipment=billing.shipment_of(order.id),
-    )
+    return render_pdf("orders/invoice_pdf.html", **invoice_context(order))
 
 
 def order_xlsx(order):

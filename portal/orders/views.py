@@ -347,8 +347,15 @@ def invoice_pdf(order_id):
     _require_prices()
     if order.status == OrderStatus.CANCELLED:
         abort(404)
+    try:
+        pdf = documents.invoice_pdf(order)
+    except documents.DocumentRefused as error:
+        # Never a blank requisite on a payment document: the buyer is told, the operator logs.
+        current_app.logger.error("invoice %s refused: %s", order.number, error.field)
+        flash(str(error.message), "danger")
+        return redirect(url_for("orders.show_order", order_id=order.id))
     return current_app.response_class(
-        documents.invoice_pdf(order),
+        pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="invoice-{order.number}.pdf"'},
     )

@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import DateField, IntegerField, StringField, SubmitField, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal import validators
 from portal.form_fields import MultiCheckboxField, choices
+from portal.organisations import contracts
 from portal.organisations.models import OrganisationKind, Power
 
 POWER_LABELS = {
@@ -55,3 +56,49 @@ class PowersForm(FlaskForm):
 class SwitchOrganisationForm(FlaskForm):
     organisation_id = IntegerField(validators=[DataRequired()])
     submit = SubmitField(_l("Switch"))
+
+
+def _contract_date(form, field):
+    if field.process_errors:
+        if (field.raw_data or [""])[0].strip():
+            return  # not a date at all: WTForms' own message says so
+        field.errors.clear()  # left empty: say what is missing instead
+    if field.data is None and getattr(form, "number_may_be_blank", False):
+        return
+    problem = contracts.date_problem(field.data)
+    if problem:
+        raise ValidationError(str(problem))
+
+
+def _contract_number(form, field):
+    if not (field.data or "").strip() and getattr(form, "number_may_be_blank", False):
+        return
+    problem = contracts.number_problem(field.data)
+    if problem:
+        raise ValidationError(str(problem))
+
+
+def contract_number_field(label=None):
+    return StringField(label or _l("Supply contract number"), validators=[_contract_number])
+
+
+def contract_date_field(label=None):
+    return DateField(
+        label or _l("Supply contract date"),
+        validators=[_contract_date],
+        render_kw={"min": contracts.EARLIEST_DATE.isoformat()},
+    )
+
+
+def deferral_field():
+    return IntegerField(
+        _l("Payment deferral, calendar days (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=contracts.MAX_DEFERRAL_DAYS)],
+    )
+
+
+class SupplyContractForm(FlaskForm):
+    contract_number = contract_number_field()
+    contract_date = contract_date_field()
+    deferral_days = deferral_field()
+    submit = SubmitField(_l("Save the contract"))

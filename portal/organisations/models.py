@@ -1,8 +1,8 @@
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import Money, Timestamped, UTCDateTime
@@ -49,6 +49,13 @@ class Organisation(Timestamped, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The account manager ("curator") responsible for this customer.
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The supply contract the invoices for payment name as their «Основание» (pharmacies and
+    # medical organisations; set on approval, edited by the curator on the back-office page).
+    supply_contract_number: Mapped[str | None] = mapped_column(String(40))
+    supply_contract_date: Mapped[date | None] = mapped_column(Date)
+    # Calendar days of deferral for deferred-payment orders under that contract (None: the
+    # portal's default, PORTAL_DEFERRED_PAYMENT_DAYS).
+    payment_deferral_days: Mapped[int | None] = mapped_column(Integer)
 
     manager = relationship("User", foreign_keys=[manager_id])
     addresses = relationship(

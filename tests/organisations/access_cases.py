@@ -15,6 +15,9 @@ CASES = {
     "backoffice.send_reset_link": Case(a_membership, staff=True, curated=True),
     "backoffice.show_organisation": Case(lambda o: {"organisation_id": o.id}, staff=True),
     "backoffice.assign_manager": Case(lambda o: {"organisation_id": o.id}, staff=True),
+    "backoffice.edit_supply_contract": Case(
+        lambda o: {"organisation_id": o.id}, staff=True, curated=True
+    ),
     "backoffice.reset_two_factor": Case(
         lambda o: {"user_id": make_user(staff_role="manager").id}, staff=True
     ),

@@ -1,0 +1,29 @@
+"""organisations: the supply contract (number, date) and the payment deferral in days
+
+Revision ID: 0024_supply_contract_calendar
+Revises: 0018_merge_billing_hardening
+Create Date: 2026-12-03 14:10:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024_supply_contract_calendar"
+down_revision = "0018_merge_billing_hardening"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("supply_contract_number", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("supply_contract_date", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("payment_deferral_days", sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_column("payment_deferral_days")
+        batch_op.drop_column("supply_contract_date")
+        batch_op.drop_column("supply_contract_number")
