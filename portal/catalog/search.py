@@ -284,17 +284,24 @@ def _statements(shape: _Shape):
     query = _filtered(shape).where(*_spelling_conditions(shape.spellings))
     counted = query.with_only_columns(Item.id).subquery()
     count_statement = select(func.count()).select_from(counted)
+    # Sorted by name, the items whose name begins with the first query word come first.
+    lead = None
+    if shape.spellings and shape.sort == "name":
+        lead = or_(
+            *[Item.search_text.like(bindparam(f"lead_{j}")) for j in range(shape.spellings[0])]
+        )
     if not shape.spellings:
         selected, item = query.with_only_columns(Item.id), Item
     elif shape.dialect == "postgresql":
-        needed = query.with_only_columns(
-            Item.id, Item.trade_name, Item.created_at, Item.search_text
-        )
-        item = aliased(Item, needed.cte("matches").prefix_with("MATERIALIZED"))
+        columns = [Item.id, Item.trade_name, Item.created_at]
+        if lead is not None:  # worked out while collecting (narrower rows than the text)
+            columns.append(lead.label("lead"))
+        matches = query.with_only_columns(*columns).cte("matches").prefix_with("MATERIALIZED")
+        item = aliased(Item, matches)
+        lead = matches.c.lead if lead is not None else None
         selected = select(item.id, func.count().over())
     else:
         selected, item = query.with_only_columns(Item.id, func.count().over()), Item
-    lead = shape.spellings[0] if shape.spellings else 0
     page_statement = (
         _sorted(selected, shape.sort, item, lead)
         .limit(bindparam("page_size", type_=Integer))
@@ -336,12 +343,12 @@ def _filtered(shape: _Shape):
     return query
 
 
-def _sorted(query, sort, item, lead=0):
+def _sorted(query, sort, item, lead=None):
     """The query in the buyer's order; `item` is Item or an alias of it (the matches CTE).
 
-    By name means Russian alphabetical order (portal/collation.py). With search words
-    (`lead`: how many spellings the first has), the items whose name begins with the first
-    word come first: «диклофенак» lists Диклофенак before Вольтарен (МНН диклофенак)."""
+    By name means Russian alphabetical order (portal/collation.py), the items for which
+    `lead` holds (their name begins with the first query word) first: «диклофенак» lists
+    Диклофенак before Вольтарен (МНН диклофенак)."""
     if sort in ("price_asc", "price_desc"):
         own = aliased(ItemPrice)
         base = aliased(ItemPrice)
@@ -357,9 +364,8 @@ def _sorted(query, sort, item, lead=0):
         return query.order_by(missing_last, by_price, item.id)
     if sort == "newest":
         return query.order_by(item.created_at.desc(), item.id.desc())
-    if lead:
-        named = or_(*[item.search_text.like(bindparam(f"lead_{j}")) for j in range(lead)])
-        return query.order_by(case((named, 0), else_=1), ordered(item.trade_name), item.id)
+    if lead is not None:
+        return query.order_by(case((lead, 0), else_=1), ordered(item.trade_name), item.id)
     return query.order_by(ordered(item.trade_name), item.id)
 
 
