@@ -1,7 +1,7 @@
 """Requests about a person's data (152-ФЗ art. 14, 20, 21): erasure, access, a withdrawn consent.
 
 A request is answered within ten working days of its receipt (art. 20 p. 1, art. 21 p. 3);
-working days follow the Russian production calendar (the `holidays` package: public holidays,
+working days follow the Russian production calendar (portal.calendar_ru: public holidays,
 days off moved by government decree and the Saturdays made working days). Staff who may close
 a request are the administrators and the managers of one of the person's organisations (the
 curator rule of the back office); every opening and closing is in the audit log.
@@ -9,15 +9,14 @@ curator rule of the back office); every opening and closing is in the audit log.
 
 import enum
 from datetime import date, datetime
-from functools import cache
 
-import holidays
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Date, ForeignKey, Index, String, Text, exists, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import audit, clock
+from portal.calendar_ru import add_working_days, working_days_between
 from portal.database import Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.organisations.models import Membership, Organisation
@@ -115,33 +114,6 @@ class RequestError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-# --- the calendar ----------------------------------------------------------------------------
-
-
-@cache
-def russian_calendar():
-    """Russian public holidays and the days off moved by decree; `weekend_workdays` holds the
-    Saturdays made working days. Years are filled in on demand."""
-    return holidays.country_holidays("RU")
-
-
-def is_working_day(day: date) -> bool:
-    return russian_calendar().is_working_day(day)
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The `days`-th working day after `start` (the day of receipt itself does not count)."""
-    if days <= 0:
-        raise ValueError("days must be positive")
-    return russian_calendar().get_nth_working_day(start, days)
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end`."""
-    calendar = russian_calendar()
-    return calendar.get_working_days_count(start, end) - (1 if is_working_day(start) else 0)
 
 
 # --- opening and closing ---------------------------------------------------------------------
