@@ -77,6 +77,21 @@ def vat_category_label(category) -> str:
     return str(VatCategory(category).label)
 
 
+@bp.app_template_global("order_payment_qr")
+def order_payment_qr(order, scale=3):
+    """The payment QR of an order's invoice (see payment_qr.order_payment_qr), for templates."""
+    from portal.billing import payment_qr
+
+    return payment_qr.order_payment_qr(order, scale=scale)
+
+
+@bp.app_template_global("qr_field_labels")
+def qr_field_labels():
+    from portal.billing import payment_qr
+
+    return {key: str(label) for key, label in payment_qr.FIELD_LABELS.items()}
+
+
 # --- wiring ------------------------------------------------------------------------------------
 
 
