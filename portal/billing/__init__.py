@@ -111,6 +111,12 @@ def _statement_panel(membership):
     return {"last_job": jobs[0] if jobs else None}
 
 
+def _payments_panel(membership):
+    from portal.billing.payment_status import summary
+
+    return {"summary": summary(membership.organisation_id)}
+
+
 register_menu(
     # Both kinds of customer: a pharmacy's shipments and payments, a plant's gas months.
     MenuItem(_l("Settlement account"), "billing.account", power=Power.VIEW_FINANCE, order=75)
@@ -135,5 +141,13 @@ register_panel(
         context=_statement_panel,
         power=Power.VIEW_FINANCE,
         order=60,
+    )
+)
+register_panel(
+    Panel(
+        template="billing/panel_payments.html",
+        context=_payments_panel,
+        power=Power.VIEW_FINANCE,
+        order=12,
     )
 )

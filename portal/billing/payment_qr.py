@@ -67,7 +67,13 @@ SUPPLIER_FIELDS = (
     ("KPP", "kpp"),
 )
 # The requisite checks (requisites.requisite_problems) that concern the payment fields.
-CHECKED = ("INN:", "KPP:", "BIK:", "Account:", "Correspondent account:")
+CHECKED = {
+    "INN:": "inn",
+    "KPP:": "kpp",
+    "BIK:": "bik",
+    "Account:": "account",
+    "Correspondent account:": "corr_account",
+}
 ZERO = Decimal("0.00")
 
 
@@ -86,13 +92,11 @@ class PaymentQrError(ValueError):
 def _clean(key: str, value) -> str:
     text = " ".join(str(value or "").split())  # no line breaks or tabs inside a value
     if not text:
-        raise PaymentQrError(key, _l("is empty"))
+        raise PaymentQrError(key, "empty")
     if SEPARATOR in text:
-        raise PaymentQrError(key, _l("contains «|», which the payment QR uses as its separator"))
+        raise PaymentQrError(key, "contains «|», the separator of the QR's fields")
     if len(text) > LIMITS[key]:
-        raise PaymentQrError(
-            key, _l("is longer than %(limit)s characters allowed", limit=LIMITS[key])
-        )
+        raise PaymentQrError(key, f"longer than the {LIMITS[key]} characters allowed")
     return text
 
 
@@ -104,20 +108,27 @@ def kopecks(amount) -> int:
 def supplier_qr_problem(supplier: dict) -> str | None:
     """The first requisite of the supplier that keeps the QR from being built, or None.
 
-    Names the config field (e.g. «bank: empty», «BIK: not 9 digits starting with 04»): staff
-    see it; customers get a neutral message."""
-    for key, name in SUPPLIER_FIELDS:
+    Names the setting (e.g. «SUPPLIER_BANK: empty», «SUPPLIER_BIK: not 9 digits starting with
+    04»), in English like requisites.requisite_problems: staff see it; customers get a neutral
+    message."""
+    for _key, name in SUPPLIER_FIELDS:
         if not str(supplier.get(name) or "").strip():
-            return f"{name}: empty"
+            return f"{setting(name)}: empty"
     for problem in requisite_problems(supplier):
-        if problem.startswith(CHECKED):
-            return problem
+        if problem.startswith(tuple(CHECKED)):
+            name = CHECKED[problem.split(":", 1)[0] + ":"]
+            return f"{setting(name)}: {problem.split(':', 1)[1].strip()}"
     for key, name in SUPPLIER_FIELDS:
         try:
             _clean(key, supplier.get(name))
         except PaymentQrError as error:
-            return f"{name}: {error.message}"
+            return f"{setting(name)}: {error.message}"
     return None
+
+
+def setting(name: str) -> str:
+    """The environment variable of a supplier requisite (portal/config.py): SUPPLIER_BANK."""
+    return f"SUPPLIER_{name.upper()}"
 
 
 def payment_fields(supplier: dict, amount, purpose: str) -> list[tuple[str, str]]:
@@ -125,7 +136,7 @@ def payment_fields(supplier: dict, amount, purpose: str) -> list[tuple[str, str]
     fields = [(key, _clean(key, supplier.get(name))) for key, name in SUPPLIER_FIELDS]
     total = kopecks(amount)
     if total <= 0:
-        raise PaymentQrError("Sum", _l("must be positive"))
+        raise PaymentQrError("Sum", "not a positive amount")
     fields.append(("Sum", _clean("Sum", total)))
     fields.append(("Purpose", _clean("Purpose", purpose)))
     return fields

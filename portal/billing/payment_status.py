@@ -25,8 +25,8 @@ Public functions (the reminders and the receivables report call them):
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -287,9 +287,7 @@ def document_status(document, on: date | None = None) -> DocumentStatus | None:
             if entry.entry_date > on:
                 return _invoice_status(document, on)
             open_now = allocation.open_amount(entry, on=on)
-            return _entry_status(
-                entry, open_now, on, document, _vat_of_entries([entry])[entry.id]
-            )
+            return _entry_status(entry, open_now, on, document, _vat_of_entries([entry])[entry.id])
         if document.status == "cancelled":
             return None
         return _invoice_status(document, on)
@@ -333,9 +331,7 @@ def organisation_open_documents(
     documents.sort(key=lambda d: (d.due_date or d.document_date, d.document_date, d.entry_id))
     if include_invoices:
         documents += [
-            status
-            for status in _unshipped_invoices(organisation_id, on)
-            if status.open_amount > 0
+            status for status in _unshipped_invoices(organisation_id, on) if status.open_amount > 0
         ]
     return documents
 

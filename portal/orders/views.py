@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from portal import billing
-from portal.billing import payment_qr, payment_status
 from portal.accounts.forms import ConfirmForm
+from portal.billing import payment_qr, payment_status
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.orders import PHARMACY_KINDS, bp, documents

@@ -4,18 +4,13 @@ read back by the bank import; payment statuses from the allocation."""
 import io
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
-from portal.billing import allocation, ledger, payment_qr, payment_status, shipments
-from portal.billing.models import EntryKind, LedgerEntry
-from portal.extensions import db
-from portal.orders.models import Order, PaymentTerms
-from tests.catalog.builders import make_item, make_order
-from tests.factories import login, make_user
+from portal.billing import payment_qr, payment_status
+from tests.catalog.builders import make_item
 from tests.orders.test_orders import place
 
 PDFTOPPM = shutil.which("pdftoppm")
@@ -97,7 +92,9 @@ def test_a_value_with_the_separator_or_too_long_is_refused_by_name(app):
         payment_qr.payment_qr_text(supplier, "0", "Оплата")
     assert error.value.field == "Sum"
     supplier["name"] = 'ООО "Труба|Газ"'
-    assert payment_qr.supplier_qr_problem(supplier).startswith("name:")
+    assert payment_qr.supplier_qr_problem(supplier).startswith("SUPPLIER_NAME: contains")
+    supplier.update(name="ООО Газ", bik="04452598")
+    assert payment_qr.supplier_qr_problem(supplier).startswith("SUPPLIER_BIK: not 9 digits")
 
 
 def test_purpose_without_vat_says_so():
