@@ -108,9 +108,9 @@ def kopecks(amount) -> int:
 def supplier_qr_problem(supplier: dict) -> str | None:
     """The first requisite of the supplier that keeps the QR from being built, or None.
 
-    Names the setting (e.g. «SUPPLIER_BANK: empty», «SUPPLIER_BIK: not 9 digits starting with
-    04»), in English like requisites.requisite_problems: staff see it; customers get a neutral
-    message."""
+    Names the setting (e.g. «PORTAL_SUPPLIER_BANK: empty», «PORTAL_SUPPLIER_BIK: not 9
+    digits starting with 04»), in English like requisites.requisite_problems: staff see it;
+    customers get a neutral message."""
     for _key, name in SUPPLIER_FIELDS:
         if not str(supplier.get(name) or "").strip():
             return f"{setting(name)}: empty"
@@ -127,8 +127,8 @@ def supplier_qr_problem(supplier: dict) -> str | None:
 
 
 def setting(name: str) -> str:
-    """The environment variable of a supplier requisite (portal/config.py): SUPPLIER_BANK."""
-    return f"SUPPLIER_{name.upper()}"
+    """The environment variable of a supplier requisite (portal/config.py): PORTAL_SUPPLIER_BANK."""
+    return f"PORTAL_SUPPLIER_{name.upper()}"
 
 
 def payment_fields(supplier: dict, amount, purpose: str) -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import selectinload
 from portal import clock
 from portal.billing import allocation
 from portal.billing.models import EntryKind, GasCharge, LedgerEntry, Shipment
+from portal.billing.settlements import primary_document
 from portal.extensions import db
 from portal.money import rate_key, to_money
 
@@ -90,6 +91,7 @@ class DocumentStatus:
     order_id: int | None = None
     contract_id: int | None = None
     description: str = ""
+    title: str = ""  # the document as an accountant names it (settlements.primary_document)
     # The VAT in the document by rate (percent; None: a correction of unknown rate).
     vat_by_rate: dict = field(default_factory=dict)
 
@@ -232,6 +234,7 @@ def _entry_status(entry, open_amount, on, order, vat) -> DocumentStatus:
         order_id=order.id if order is not None else None,
         contract_id=entry.contract_id,
         description=entry.description,
+        title=primary_document(entry),
         vat_by_rate=vat,
     )
 

@@ -97,9 +97,9 @@ def test_a_value_with_the_separator_or_too_long_is_refused_by_name(app):
         payment_qr.payment_qr_text(supplier, "0", "Оплата")
     assert error.value.field == "Sum"
     supplier["name"] = 'ООО "Труба|Газ"'
-    assert payment_qr.supplier_qr_problem(supplier).startswith("SUPPLIER_NAME: contains")
+    assert payment_qr.supplier_qr_problem(supplier).startswith("PORTAL_SUPPLIER_NAME: contains")
     supplier.update(name="ООО Газ", bik="04452598")
-    assert payment_qr.supplier_qr_problem(supplier).startswith("SUPPLIER_BIK: not 9 digits")
+    assert payment_qr.supplier_qr_problem(supplier).startswith("PORTAL_SUPPLIER_BIK: not 9 digits")
 
 
 def test_purpose_without_vat_says_so():
@@ -317,7 +317,7 @@ def test_missing_requisite_no_qr_staff_told_which_customer_not(
     staff = app.test_client()
     login(staff, manager)
     staff_page = staff.get(f"/backoffice/orders/{order.id}").get_data(as_text=True)
-    assert "SUPPLIER_BANK: empty" in staff_page
+    assert "PORTAL_SUPPLIER_BANK: empty" in staff_page
     if PDFTOPPM:
         pdf = client.get(f"/orders/{order.id}/invoice.pdf").data
         assert decode_qr_of_pdf(pdf, tmp_path) == []
