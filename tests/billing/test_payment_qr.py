@@ -337,3 +337,17 @@ def test_the_order_page_shows_the_qr_and_its_text_and_another_organisation_gets_
     listing = client.get("/orders").get_data(as_text=True)
     assert listing.count('data-state="unpaid"') == 1  # only the own order
     assert "Не оплачен" in listing
+
+
+def test_a_purpose_naming_another_organisations_order_is_refused(
+    app, pharmacy, other_pharmacy, manager, tax_day
+):
+    tax_day(date(2026, 12, 1))
+    foreign = make_order(other_pharmacy)
+    page = import_file(
+        app,
+        manager,
+        HEADER + f"{pharmacy.inn};200,00;01.12.2026;779;Оплата по счёту № {foreign.number}\n",
+    )
+    assert "договор или документ, которого у плательщика нет" in page
+    assert db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "payment")) is None
