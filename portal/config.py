@@ -193,6 +193,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The supplier's requisites for invoices, УПД and statements. The defaults are a
         # fictional company (checksum-valid INN, KPP, OGRN; a fictional bank whose accounts
         # pass the control key with its БИК): set the real ones in production.
+        # Payment terms behind the due dates of invoices, shipments and gas months
+        # (portal/billing/payment_status.py): working days to pay a prepayment invoice, days
+        # of deferral after a shipment, the day of the following month a gas month is due.
+        "PREPAYMENT_BANK_DAYS": int(_env("PREPAYMENT_BANK_DAYS", "3")),
+        "PAYMENT_DEFERRAL_DAYS": int(_env("PAYMENT_DEFERRAL_DAYS", "30")),
+        "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "25")),
         "SUPPLIER": {
             "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
             "inn": _env("SUPPLIER_INN", "7729012342"),

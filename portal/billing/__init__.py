@@ -99,6 +99,21 @@ def vat_category_label(category) -> str:
     return str(VatCategory(category).label)
 
 
+@bp.app_template_global("order_payment_qr")
+def order_payment_qr(order, scale=3):
+    """The payment QR of an order's invoice (see payment_qr.order_payment_qr), for templates."""
+    from portal.billing import payment_qr
+
+    return payment_qr.order_payment_qr(order, scale=scale)
+
+
+@bp.app_template_global("qr_field_labels")
+def qr_field_labels():
+    from portal.billing import payment_qr
+
+    return {key: str(label) for key, label in payment_qr.FIELD_LABELS.items()}
+
+
 # --- wiring ------------------------------------------------------------------------------------
 
 
@@ -116,6 +131,12 @@ def _statement_panel(membership):
 
     jobs = jobs_for(membership.organisation_id, limit=1)
     return {"last_job": jobs[0] if jobs else None}
+
+
+def _payments_panel(membership):
+    from portal.billing.payment_status import summary
+
+    return {"summary": summary(membership.organisation_id)}
 
 
 register_menu(
@@ -174,5 +195,13 @@ register_panel(
         context=_statement_panel,
         power=Power.VIEW_FINANCE,
         order=60,
+    )
+)
+register_panel(
+    Panel(
+        template="billing/panel_payments.html",
+        context=_payments_panel,
+        power=Power.VIEW_FINANCE,
+        order=12,
     )
 )

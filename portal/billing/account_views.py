@@ -4,24 +4,37 @@ re-allocation of a payment."""
 import io
 import math
 from datetime import date
+from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.billing import allocation, bp
+from portal import clock
+from portal.billing import allocation, bp, ledger, payment_qr, payment_status
 from portal.billing.errors import BillingError
-from portal.billing.forms import AccountFilterForm, AllocationForm
+from portal.billing.forms import AccountFilterForm, AllocationForm, PaymentQrForm
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.billing.settlements import primary_document, settlement
 from portal.billing.statements import organisation_contracts
 from portal.extensions import db
 from portal.form_fields import choices
+from portal.money import MoneyError, format_rub, to_money
 from portal.organisations.models import Power
 from portal.reports import xlsx
 from portal.security import access, current_organisation, require_manage_organisation
 
 PER_PAGE = 50
+ZERO = Decimal("0.00")
 
 
 class LinePage:
@@ -80,6 +93,13 @@ def account():
         "period_end": end.isoformat(),
         "contract_id": contract_id or "",
     }
+    documents = payment_status.organisation_open_documents(organisation.id, include_invoices=True)
+    debt = max(ledger.balance(organisation.id), ZERO)
+    overdue = min(sum((d.open_amount for d in documents if d.is_overdue), ZERO), debt)
+    qr_form = PaymentQrForm(request.args, prefix="qr")
+    requested, qr_error = None, None
+    if "qr-scope" in request.args:
+        requested, qr_error = _qr_request(qr_form, debt, overdue, documents)
     return render_template(
         "billing/account.html",
         organisation=organisation,
@@ -89,7 +109,75 @@ def account():
         arguments=arguments,
         balance=current.closing,
         unallocated_now=allocation.unallocated_total(organisation.id, contract_id=contract_id),
+        line_status=_line_statuses(organisation.id, page.items, documents),
+        to_pay=debt,
+        debt=debt,
+        overdue=overdue,
+        qr_form=qr_form,
+        qr_error=qr_error,
+        payment_qr=requested,
+    ), (422 if qr_error else 200)
+
+
+@bp.route("/settlements/to-pay")
+@access.power(Power.VIEW_FINANCE)
+def to_pay():
+    """The organisation's documents with money open: status, due date, days overdue."""
+    organisation = current_organisation()
+    documents = payment_status.organisation_open_documents(organisation.id, include_invoices=True)
+    return render_template(
+        "billing/to_pay.html",
+        documents=documents,
+        to_pay=sum((d.open_amount for d in documents if d.entry_id is not None), ZERO),
+        overdue=sum((d.open_amount for d in documents if d.is_overdue), ZERO),
     )
+
+
+def _line_statuses(organisation_id, lines, documents):
+    """{entry id: status} of the charges among the lines shown (paid ones included)."""
+    open_now = {d.entry_id: d for d in documents if d.entry_id is not None}
+    statuses = {}
+    for line in lines:
+        if not line.debit:
+            continue
+        if line.entry_id in open_now:
+            statuses[line.entry_id] = open_now[line.entry_id]
+        else:
+            entry = db.session.get(LedgerEntry, line.entry_id)
+            status = payment_status.document_status(entry)
+            if status is not None:
+                statuses[line.entry_id] = status
+    return statuses
+
+
+def _qr_request(form, debt, overdue, documents):
+    """(PaymentQr, None) for the amount asked, or (None, the message next to the field)."""
+    scope = form.scope.data
+    if scope == "overdue":
+        amount = overdue
+        if amount <= 0:
+            return None, _("Nothing is overdue.")
+    elif scope == "amount":
+        try:
+            amount = to_money((form.amount.data or "").strip().replace(" ", ""))
+        except MoneyError:
+            return None, _("Enter the amount as a number, e.g. 1500,00.")
+        if amount <= 0:
+            return None, _("The amount must be more than zero.")
+        if amount > debt:
+            return None, _(
+                "The amount is more than the open balance of %(balance)s.",
+                balance=format_rub(debt),
+            )
+    else:
+        amount = debt
+        if amount <= 0:
+            return None, _("There is no debt to pay.")
+    ledger_documents = [
+        d for d in documents if d.entry_id is not None and (scope != "overdue" or d.is_overdue)
+    ]
+    purpose = payment_qr.debt_purpose(ledger_documents, amount, clock.local_today())
+    return payment_qr.build_qr(current_app.config["SUPPLIER"], amount, purpose), None
 
 
 @bp.route("/settlements/account.xlsx")

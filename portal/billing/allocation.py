@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from portal import audit
 from portal.billing.errors import BillingError
@@ -28,6 +28,8 @@ from portal.money import MoneyError, to_money
 from portal.organisations.models import Organisation
 
 ZERO = Decimal("0.00")
+# The source_type of a payment kept for an order (source_id: the order) until it is charged.
+PREPAYMENT_SOURCE = "order_prepayment"
 # Words by which a payer names a contract or a document in the purpose of a payment.
 REFERENCE_WORDS = re.compile(
     r"договор|дог\.|счет|счёт|сч\.|заказ|упд|накладн|с/ф|счет-фактур|счёт-фактур", re.IGNORECASE
@@ -42,6 +44,17 @@ class Purpose:
     contract_id: int | None = None
     charge: LedgerEntry | None = None
     error: str | None = None
+    # A prepayment: the purpose names an order of the payer that has no charge yet. The payment
+    # stays unallocated, kept for that order, and pays its shipment when it is charged.
+    order_id: int | None = None
+
+
+# The number right after the word naming the document: «по счёту № 2612-000042 от …».
+EXPLICIT = re.compile(
+    r"(?:сч[её]т[а-яё]*|сч\.|заказ[а-яё]*|упд)\s*(?:№|n|no\.?)?\s*"
+    r"([0-9A-Za-zА-Яа-яЁё][0-9A-Za-zА-Яа-яЁё\-/._]*)",
+    re.IGNORECASE,
+)
 
 
 def _tokens(text: str) -> set[str]:
@@ -57,7 +70,12 @@ def _tokens(text: str) -> set[str]:
 
 
 def read_purpose(organisation_id: int, text: str | None) -> Purpose:
-    """Find the contract or the charge a purpose text names; an error if it names a stranger's."""
+    """Find the contract or the charge a purpose text names; an error if it names a stranger's.
+
+    The number right after «счёт/заказ/УПД №» is tried first, then any word of the text. A
+    purpose naming one of the payer's orders that has no charge yet (a prepayment) reads as
+    Purpose(order_id=…): the payment is kept for that order, not refused."""
+    explicit = [m.group(1).rstrip("-/._").casefold() for m in EXPLICIT.finditer(text or "")]
     text = (text or "").replace("№", " ")
     if not text.strip():
         return Purpose()
@@ -77,10 +95,19 @@ def read_purpose(organisation_id: int, text: str | None) -> Purpose:
         )
         .order_by(LedgerEntry.entry_date, LedgerEntry.id)
     ).all()
-    for charge in charges:
-        if charge.document_number.casefold() in tokens:
-            contract_id = charge.contract_id or (own[0].id if own else None)
-            return Purpose(contract_id=contract_id, charge=charge)
+    for wanted in (set(explicit), tokens):
+        for charge in charges:
+            if charge.document_number.casefold() in wanted:
+                contract_id = charge.contract_id or (own[0].id if own else None)
+                return Purpose(contract_id=contract_id, charge=charge)
+    order = _named_order(organisation_id, explicit, tokens)
+    if order is not None:
+        # No charge yet (it is posted when the order ships): a prepayment kept for the order;
+        # money for a cancelled order is an advance like any other.
+        return Purpose(
+            contract_id=own[0].id if own else None,
+            order_id=None if order.status == "cancelled" else order.id,
+        )
     if own:
         return Purpose(contract_id=own[0].id)
     if named:
@@ -103,6 +130,22 @@ def read_purpose(organisation_id: int, text: str | None) -> Purpose:
             )
         )
     return Purpose()
+
+
+def _named_order(organisation_id, explicit, tokens):
+    from portal.orders.models import Order  # orders import billing, not the other way round
+
+    candidates = db.session.execute(
+        select(Order.id, Order.number, Order.status).where(
+            Order.organisation_id == organisation_id,
+            func.lower(Order.number).in_(sorted(set(explicit) | tokens)),
+        )
+    ).all()
+    by_number = {row.number.casefold(): row for row in candidates}
+    for number in [*explicit, *sorted(tokens)]:
+        if number in by_number:
+            return by_number[number]
+    return None
 
 
 # --- sums ---------------------------------------------------------------------------------
@@ -158,7 +201,22 @@ def unallocated_payments(organisation_id, *, on: date | None = None, contract_id
         query = query.where(LedgerEntry.entry_date <= on)
     if contract_id is not None:
         query = query.where(LedgerEntry.contract_id == contract_id)
-    if auto:  # a payment a manager allocated by hand stays as the manager left it
+    if auto:
+        # A prepayment kept for an order waits for the order's charge (reserved_for_order).
+        charged = db.aliased(LedgerEntry)
+        order_charged = select(charged.id).where(
+            charged.source_type == "order",
+            charged.source_id == LedgerEntry.source_id,
+            charged.organisation_id == LedgerEntry.organisation_id,
+        )
+        query = query.where(
+            or_(
+                LedgerEntry.source_type.is_(None),
+                LedgerEntry.source_type != PREPAYMENT_SOURCE,
+                order_charged.exists(),
+            )
+        )
+        # A payment a manager allocated by hand stays as the manager left it.
         manual = select(PaymentAllocation.id).where(
             PaymentAllocation.payment_entry_id == LedgerEntry.id,
             PaymentAllocation.created_by_id.isnot(None),
@@ -257,6 +315,31 @@ def allocate_to_named(payment: LedgerEntry, charge: LedgerEntry) -> PaymentAlloc
     allocation = _allocate(payment, charge, amount)
     db.session.flush()
     return allocation
+
+
+def reserved_for_order(organisation_id, order_id) -> list[tuple[LedgerEntry, Decimal]]:
+    """Prepayments kept for an order, with their money not yet allocated: [(payment, money)]."""
+    return [
+        (entry, amount)
+        for entry, amount in unallocated_payments(organisation_id)
+        if entry.source_type == PREPAYMENT_SOURCE and entry.source_id == order_id
+    ]
+
+
+def apply_prepayments(charge: LedgerEntry) -> list[PaymentAllocation]:
+    """Apply the prepayments kept for an order to the order's new charge, before FIFO."""
+    if charge.source_type != "order" or charge.source_id is None:
+        return []
+    _lock_organisation(charge.organisation_id)
+    made, still_open = [], charge.debit
+    for payment, money in reserved_for_order(charge.organisation_id, charge.source_id):
+        if still_open <= 0:
+            break
+        amount = min(money, still_open)
+        made.append(_allocate(payment, charge, amount))
+        still_open -= amount
+    db.session.flush()
+    return made
 
 
 def allocate_open(organisation_id) -> list[PaymentAllocation]:

@@ -1,8 +1,10 @@
 """The bank statement import: a CSV of payments, posted all together or not at all.
 
 The payer is found by INN; the contract or invoice paid is read from the optional purpose
-column. A line with an unknown INN or a purpose naming a contract or document the payer does
-not have is listed in the report, and nothing of the file is posted."""
+column (the purpose of the invoice's payment QR names the invoice). A line with an unknown INN
+or a purpose naming a contract or document the payer does not have is listed in the report,
+and nothing of the file is posted. A purpose naming one of the payer's orders that is not
+charged yet (a prepayment) is accepted: the payment is kept for that order."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -149,6 +151,11 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
 def _describe(named) -> str:
     if named.charge is not None:
         return _("document %(number)s", number=named.charge.document_number)
+    if named.order_id is not None:
+        from portal.orders.models import Order
+
+        order = db.session.get(Order, named.order_id)
+        return _("prepayment of order %(number)s, kept until it is charged", number=order.number)
     if named.contract_id is not None:
         contract = db.session.get(Contract, named.contract_id)
         return _("contract %(number)s", number=contract.number)

@@ -1,8 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from portal.form_fields import choices
 
 
 class StatementForm(FlaskForm):
@@ -57,6 +59,27 @@ class AccountFilterForm(FlaskForm):
     period_start = DateField(_l("From"), validators=[Optional()])
     period_end = DateField(_l("To"), validators=[Optional()])
     contract_id = SelectField(_l("Contract"), validate_choice=False)
+
+
+class PaymentQrForm(FlaskForm):
+    """A payment QR for the debt on the settlement account page (a GET form: changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    scope = RadioField(
+        _l("Pay"),
+        choices=choices(
+            [
+                ("debt", _l("The whole debt")),
+                ("overdue", _l("The overdue part")),
+                ("amount", _l("Another amount")),
+            ]
+        ),
+        default="debt",
+        validate_choice=False,
+    )
+    amount = StringField(_l("Amount, ₽"), validators=[Optional(), Length(max=20)])
 
 
 class AllocationForm(FlaskForm):

@@ -53,6 +53,7 @@ def post_charge(organisation_id, amount, *, entry_date, description, **fields) -
         debit=amount,
         **fields,
     )
+    allocation.apply_prepayments(entry)  # money paid in advance for this very order first
     allocation.allocate_open(organisation_id)
     return entry
 
@@ -68,6 +69,10 @@ def post_payment(
     named = allocation.read_purpose(organisation_id, purpose) if purpose else None
     if named and fields.get("contract_id") is None and named.contract_id is not None:
         fields["contract_id"] = named.contract_id
+    if named and named.order_id is not None:
+        # A prepayment for an order not yet charged: kept for it (allocation.apply_prepayments).
+        fields["source_type"] = allocation.PREPAYMENT_SOURCE
+        fields["source_id"] = named.order_id
     entry = _post(
         organisation_id,
         EntryKind.PAYMENT,

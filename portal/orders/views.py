@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from portal import billing
 from portal.accounts.forms import ConfirmForm
+from portal.billing import payment_qr, payment_status
 from portal.billing.errors import BillingError
 from portal.extensions import db
 from portal.form_fields import choices
@@ -258,6 +259,7 @@ def list_orders():
         status=status,
         labels=orders.STATUS_LABELS,
         show_prices=has_power(Power.VIEW_PRICES),
+        payments=payment_status.order_statuses(page.items),
     )
 
 
@@ -266,13 +268,16 @@ def list_orders():
 def show_order(order_id):
     order = get_scoped_or_404(Order, order_id)
     tickets = "tickets.new_ticket" in current_app.view_functions
+    show_prices = has_power(Power.VIEW_PRICES)
     return render_template(
         "orders/order.html",
         order=order,
         shipment=billing.shipment_of(order.id),
+        payment=payment_status.document_status(order),
+        payment_qr=payment_qr.order_payment_qr(order) if show_prices else None,
         labels=orders.STATUS_LABELS,
         payment_labels=orders.PAYMENT_LABELS,
-        show_prices=has_power(Power.VIEW_PRICES),
+        show_prices=show_prices,
         return_link=(
             url_for("tickets.new_ticket", type="return", order_id=order.id)
             if tickets and order.status == OrderStatus.DELIVERED
@@ -419,6 +424,8 @@ def _staff_page(order, status_form=None, note_form=None):
         order=order,
         shipment=billing.shipment_of(order.id),
         upd=billing.upd_of_order(order.id),
+        payment=payment_status.document_status(order),
+        payment_qr=payment_qr.order_payment_qr(order),
         labels=orders.STATUS_LABELS,
         payment_labels=orders.PAYMENT_LABELS,
         status_form=status_form,
