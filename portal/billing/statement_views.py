@@ -177,7 +177,7 @@ def download(job_id, fmt):
 # C bindings are safest used from one thread; run more worker processes for throughput.
 @click.option("--workers", default=1, show_default=True, help="Worker threads.")
 def worker(workers):
-    """Run the background worker that produces statements (Huey consumer)."""
+    """Run the background worker: statements, and the payment reminders every morning."""
     queue = statement_queue(current_app)
     queue.huey.immediate = False
     requeue = services.recover_all_stalled()  # jobs of a worker that was killed
@@ -185,4 +185,6 @@ def worker(workers):
     for job_id in requeue:
         queue.enqueue(job_id)
     click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False).run()
+    # periodic: the morning run of the payment reminders (at most one digest a day, however
+    # many workers run it).
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

@@ -238,6 +238,8 @@ def checkout():
         warehouse=warehouse,
         delivery_date=delivery_date_for(warehouse) if warehouse else None,
         credit=orders.available_credit(organisation),
+        # On credit hold the buyer learns before submitting that deferred payment is refused.
+        deferred_refusal=billing.deferred_order_refusal(organisation.id),
         show_prices=has_power(Power.VIEW_PRICES),
     )
 

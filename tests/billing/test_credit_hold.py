@@ -54,6 +54,8 @@ def test_a_held_customer_cannot_place_a_deferred_order_and_nothing_is_saved(
     item = make_item("Нурофен", price="100.00", stock=10)
     client = login_as(buyer)
     fill_cart(client, item, 2)
+    # The checkout page says so before the buyer submits.
+    assert "Отсрочка платежа приостановлена" in client.get("/checkout").get_data(as_text=True)
     response = checkout(client, pharmacy, terms="deferred")
     page = response.get_data(as_text=True)
     assert "Отсрочка платежа приостановлена" in page and format_rub("1500.00") in page
@@ -85,6 +87,7 @@ def test_lifting_the_hold_allows_deferred_orders_again_and_is_audited(
     item = make_item("Нурофен", price="100.00", stock=10)
     client = login_as(buyer)
     fill_cart(client, item, 2)
+    assert "приостановлена" not in client.get("/checkout").get_data(as_text=True)
     assert checkout(client, pharmacy, terms="deferred").status_code == 302
     assert count(Order) == 1
 

@@ -185,3 +185,13 @@ def test_the_profile_turns_payment_reminders_off(login_as, buyer):
     assert response.status_code == 302
     db.session.refresh(buyer)
     assert buyer.notify_payment_reminders is False
+
+
+def test_the_worker_runs_the_reminders_every_morning(queue):
+    from datetime import datetime
+
+    def due_at(hour):
+        return [task.name for task in queue.huey.read_periodic(datetime(2026, 6, 15, hour, 0))]
+
+    assert any("daily_payment_reminders" in name for name in due_at(6))  # 09:00 in Moscow
+    assert not any("daily_payment_reminders" in name for name in due_at(7))
