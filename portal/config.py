@@ -178,27 +178,21 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         ),
         "RETENTION_LOGIN_ATTEMPT_DAYS": int(_env("RETENTION_LOGIN_ATTEMPT_DAYS", "365")),
         "RETENTION_READING_PHOTO_DAYS": int(_env("RETENTION_READING_PHOTO_DAYS", "1095")),
-        # Payment terms: a deferred-payment shipment is due this many calendar days after it
-        # ships (a prepayment one on its shipment day); a gas month on this day of the next
-        # month. Reminders go this many days before a due date and on the listed days after.
+        # Payment terms (portal/billing/terms.py): a prepayment order is due this many banking
+        # days after the order date (weekends and the holidays of portal.calendar_ru skipped);
+        # a deferred one the contract's deferral (or this default) in calendar days after it
+        # ships; a gas month on this day of the next month. Reminders go this many days before
+        # a due date and on the listed days after.
+        "PREPAYMENT_BANKING_DAYS": int(_env("PREPAYMENT_BANKING_DAYS", "3")),
         "DEFERRED_PAYMENT_DAYS": int(_env("DEFERRED_PAYMENT_DAYS", "30")),
-        "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "10")),
+        "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "25")),
         "REMINDER_DAYS_BEFORE": int(_env("REMINDER_DAYS_BEFORE", "3")),
         "REMINDER_DAYS_AFTER": _env("REMINDER_DAYS_AFTER", "1,7,14,30"),
-        # The invoice for payment: a prepayment order is due this many banking days after the
-        # order date (weekends and the holidays of portal.calendar_ru skipped).
-        "PREPAYMENT_BANKING_DAYS": int(_env("PREPAYMENT_BANKING_DAYS", "3")),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.
         "STATEMENT_JOB_TIMEOUT_MINUTES": float(_env("STATEMENT_JOB_TIMEOUT_MINUTES", "10")),
         # The supplier's requisites for invoices, УПД and statements. The defaults are a
         # fictional company (checksum-valid INN, KPP, OGRN; a fictional bank whose accounts
         # pass the control key with its БИК): set the real ones in production.
-        # Payment terms behind the due dates of invoices, shipments and gas months
-        # (portal/billing/payment_status.py): working days to pay a prepayment invoice, days
-        # of deferral after a shipment, the day of the following month a gas month is due.
-        "PREPAYMENT_BANK_DAYS": int(_env("PREPAYMENT_BANK_DAYS", "3")),
-        "PAYMENT_DEFERRAL_DAYS": int(_env("PAYMENT_DEFERRAL_DAYS", "30")),
-        "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "25")),
         "SUPPLIER": {
             "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
             "inn": _env("SUPPLIER_INN", "7729012342"),

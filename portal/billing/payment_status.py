@@ -4,13 +4,7 @@ Derived from the allocation (portal.billing.allocation), never stored: a documen
 balance is its charge less the payments allocated to it as of a day; before an order ships it
 has no charge, and its invoice counts the prepayments kept for it (allocation.reserved_for_order).
 
-The due date comes from the payment terms:
-- an order on prepayment: the invoice is due PREPAYMENT_BANK_DAYS working days after its date
-  (the invoice says «Оплатить не позднее трёх банковских дней»), its shipment the same day;
-- an order on deferred payment: PAYMENT_DEFERRAL_DAYS calendar days after the shipment
-  (nothing is due before it ships);
-- a gas month: the GAS_PAYMENT_DAY of the following month;
-- any other debit (a correction): PREPAYMENT_BANK_DAYS working days after its date.
+The due date comes from the payment terms (portal.billing.terms).
 
 A document is paid when nothing is open, overdue when something is open after the due date
 (with the days), partly paid when some of it is paid, otherwise unpaid.
@@ -24,17 +18,15 @@ Public functions (the reminders and the receivables report call them):
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import allocation
+from portal.billing import allocation, terms
 from portal.billing.models import EntryKind, GasCharge, LedgerEntry, Shipment
 from portal.billing.settlements import primary_document
 from portal.extensions import db
@@ -106,59 +98,30 @@ class DocumentStatus:
         return self.state == PaymentState.OVERDUE
 
 
-def _settings():
-    config = current_app.config
-    return (
-        int(config.get("PREPAYMENT_BANK_DAYS", 3)),
-        int(config.get("PAYMENT_DEFERRAL_DAYS", 30)),
-        int(config.get("GAS_PAYMENT_DAY", 25)),
-    )
-
-
-def add_working_days(day: date, days: int) -> date:
-    """The day `days` working days (Monday to Friday) after `day`."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
 def invoice_date(order) -> date:
     """The invoice's date: the day the order was placed, in the portal's time zone."""
-    if order.created_at is None:
-        return clock.local_today()
-    created = order.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Moscow"))
-    return created.astimezone(zone).date()
+    return terms.local_date(order.created_at)
 
 
 def invoice_due_date(order) -> date | None:
-    """When the invoice of an order is due: prepayment — N working days after its date;
-    deferred payment — None until the order ships (then see due_date_of)."""
-    bank_days, _deferral, _gas_day = _settings()
+    """When the invoice of an order is due: prepayment — by the payment terms; deferred
+    payment — None until the order ships (then see due_date_of)."""
     if order.payment_terms == "prepayment":
-        return add_working_days(invoice_date(order), bank_days)
+        return terms.prepayment_due(order)
     return None
 
 
 def due_date_of(entry: LedgerEntry, order=None) -> date:
-    """The due date of a ledger charge (see the module's rules); `order`: its order, if known."""
-    bank_days, deferral, gas_day = _settings()
-    if entry.source_type == "order":
-        if order is None:
-            from portal.orders.models import Order
+    """The due date of a ledger charge (portal.billing.terms); `order`: its order, if known."""
+    if order is None and entry.source_type == "order":
+        from portal.orders.models import Order
 
-            order = db.session.get(Order, entry.source_id)
-        if order is not None and order.payment_terms == "prepayment":
-            return invoice_due_date(order)
-        return entry.entry_date + timedelta(days=deferral)
-    if entry.source_type == "gas_charge":
-        following = clock.month_start(clock.month_end(entry.entry_date) + timedelta(days=1))
-        return following.replace(day=min(gas_day, clock.month_end(following).day))
-    return add_working_days(entry.entry_date, bank_days)
+        order = db.session.get(Order, entry.source_id)
+    if order is not None:  # a shipment, or a correction of one
+        return terms.order_due(order, shipped_on=entry.entry_date)
+    if entry.source_type == "gas_charge" or entry.contract_id is not None:
+        return terms.gas_due(entry.entry_date)
+    return terms.other_debit_due(entry.entry_date)
 
 
 def _state(amount, paid, open_amount, due, on) -> tuple[PaymentState, int]:

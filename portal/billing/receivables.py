@@ -1,11 +1,7 @@
 """Receivables: when each open document is due, the aging report and the credit hold.
 
-Due dates follow the payment terms: a shipment of a deferred-payment order is due
-DEFERRED_PAYMENT_DAYS calendar days after its shipment date, one of a prepayment order on the
-shipment date itself (it should have been paid before it shipped); a gas month (and any entry
-of a gas contract, such as a recalculation) on GAS_PAYMENT_DAY of the month after the entry;
-any other debit (an adjustment) on its own date. A document is overdue from the day after its
-due date.
+Due dates follow the payment terms (portal.billing.terms, the same rule as the payment status
+and the invoice). A document is overdue from the day after its due date.
 
 The aging report puts every open amount in one bucket by days overdue. Money the customer paid
 that no document has taken yet (an unallocated payment, a credit adjustment) is shown as its
@@ -18,16 +14,16 @@ to the kopeck.
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from flask import abort, current_app, url_for
+from flask import abort, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import audit, clock
-from portal.billing import allocation
+from portal.billing import allocation, payment_status
 from portal.billing.corrections import SHIPMENT_CORRECTION
 from portal.billing.errors import BillingError
 from portal.billing.models import CreditHold, EntryKind, LedgerEntry, Shipment
@@ -108,14 +104,8 @@ class OpenDocument:
         return url_for("backoffice.show_organisation", organisation_id=self.entry.organisation_id)
 
 
-def _gas_due_date(entry_date: date) -> date:
-    next_month = clock.month_start(clock.month_end(entry_date) + timedelta(days=1))
-    day = max(1, min(int(current_app.config.get("GAS_PAYMENT_DAY", 10)), 28))
-    return next_month.replace(day=day)
-
-
-def _orders_of(entries) -> dict[int, tuple[int, str]]:
-    """{charge entry id: (order id, payment terms)} for shipments and their corrections."""
+def _orders_of(entries) -> dict[int, tuple[int, object]]:
+    """{charge entry id: (order id, order)} for shipments and their corrections."""
     shipment_entry_ids = {e.id for e in entries if e.source_type == "order"}
     shipment_entry_ids |= {
         e.source_id for e in entries if e.source_type == SHIPMENT_CORRECTION and e.source_id
@@ -127,7 +117,7 @@ def _orders_of(entries) -> dict[int, tuple[int, str]]:
         .options(selectinload(Shipment.order))
         .where(Shipment.ledger_entry_id.in_(shipment_entry_ids))
     ).all()
-    by_entry = {s.ledger_entry_id: (s.order_id, s.order.payment_terms) for s in shipments}
+    by_entry = {s.ledger_entry_id: (s.order_id, s.order) for s in shipments}
     # A shipment charged before shipments were documents: the entry names its order.
     orphans = [e for e in entries if e.source_type == "order" and e.id not in by_entry]
     if orphans:
@@ -141,24 +131,15 @@ def _orders_of(entries) -> dict[int, tuple[int, str]]:
     return by_entry
 
 
-def _terms_of_orders(order_ids) -> dict[int, str]:
+def _terms_of_orders(order_ids) -> dict[int, object]:
     order_model = Shipment.order.property.mapper.class_
-    rows = db.session.execute(
-        select(order_model.id, order_model.payment_terms).where(order_model.id.in_(order_ids))
-    )
-    return dict(rows.all())
+    orders = db.session.scalars(select(order_model).where(order_model.id.in_(order_ids)))
+    return {order.id: order for order in orders}
 
 
-def due_date_of(entry: LedgerEntry, payment_terms: str | None) -> date:
-    """The last day to pay a charge without being overdue (see the module's docstring)."""
-    if payment_terms == "deferred":
-        days = int(current_app.config.get("DEFERRED_PAYMENT_DAYS", 30))
-        return entry.entry_date + timedelta(days=days)
-    if payment_terms is not None:
-        return entry.entry_date
-    if entry.contract_id is not None or (entry.source_type or "").startswith("gas"):
-        return _gas_due_date(entry.entry_date)
-    return entry.entry_date
+def due_date_of(entry: LedgerEntry, order=None) -> date:
+    """The last day to pay a charge without being overdue (portal.billing.terms)."""
+    return payment_status.due_date_of(entry, order)
 
 
 def open_documents(organisation_id: int, *, today: date | None = None) -> list[OpenDocument]:
@@ -168,8 +149,8 @@ def open_documents(organisation_id: int, *, today: date | None = None) -> list[O
     orders = _orders_of([entry for entry, _ in charges])
     documents = []
     for entry, open_amount in charges:
-        order_id, terms = orders.get(entry.id, (None, None))
-        due = due_date_of(entry, terms)
+        order_id, order = orders.get(entry.id, (None, None))
+        due = due_date_of(entry, order)
         documents.append(
             OpenDocument(
                 entry=entry,

@@ -6,14 +6,14 @@ shipped is the shipment's document (УПД) in billing, at the rates on the ship
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal import billing, calendar_ru
+from portal import billing
+from portal.billing import terms
 from portal.billing.models import VatCategory
 from portal.billing.requisites import requisite_problems
 from portal.billing.tax import rate_text
@@ -92,13 +92,6 @@ def check_supplier(supplier: dict) -> None:
         )
 
 
-def _local_date(moment) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Moscow"))
-    return moment.astimezone(zone).date()
-
-
 MONTHS_GENITIVE = (
     "января",
     "февраля",
@@ -134,26 +127,16 @@ class PaymentDue:
 
 
 def payment_due(order, shipment=None) -> PaymentDue:
-    """The due date of an order's invoice.
-
-    Prepayment: the order date plus PORTAL_PREPAYMENT_BANKING_DAYS banking days, skipping
-    weekends and the public holidays of the Russian calendar. Deferred: the contract's deferral
-    (calendar days) after the shipment date — before shipment, after the planned delivery date —
-    moved to the next working day when it falls on a day off (art. 193 of the Civil Code).
-    """
+    """The due date of an order's invoice, by the payment terms of portal.billing.terms."""
     if order.payment_terms != PaymentTerms.DEFERRED:
-        days = int(current_app.config.get("PREPAYMENT_BANKING_DAYS", 3))
         return PaymentDue(
-            calendar_ru.add_working_days(_local_date(order.created_at), days),
-            prepayment=True,
-            banking_days=days,
+            terms.prepayment_due(order), prepayment=True, banking_days=terms.banking_days()
         )
-    days = contracts.deferral_days(order.organisation)
     start = shipment.shipment_date if shipment is not None else order.delivery_date
     return PaymentDue(
-        calendar_ru.next_working_day(start + timedelta(days=days)),
+        terms.deferred_due(order.organisation, start),
         prepayment=False,
-        deferral_days=days,
+        deferral_days=terms.deferral_days(order.organisation),
         from_day=start,
         shipped=shipment is not None,
     )
@@ -179,7 +162,7 @@ def invoice_context(order) -> dict:
         "order": order,
         "supplier": supplier,
         "buyer": order.organisation,
-        "invoice_date": long_date_ru(_local_date(order.created_at)),
+        "invoice_date": long_date_ru(terms.local_date(order.created_at)),
         "contract": contracts.contract_of(order.organisation),
         "lines": [
             {
