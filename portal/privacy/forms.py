@@ -51,5 +51,7 @@ PUBLISHABLE = choices([(purpose.value, purpose.label) for purpose in ConsentPurp
 class PublishVersionForm(FlaskForm):
     purpose = SelectField(_l("Document"), choices=PUBLISHABLE)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=100_000)])
+    text = TextAreaField(
+        _l("Text"), validators=[DataRequired(), Length(max=100_000)], render_kw={"rows": 14}
+    )
     submit = SubmitField(_l("Publish the new version"))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from portal.database import UTCDateTime, utcnow
 from portal.extensions import db
@@ -95,7 +95,12 @@ class ConsentAcceptance(db.Model):
 
     version = relationship("ConsentVersion", lazy="joined")
     user = relationship("User")
-    application = relationship("Application")
+    # application.consents: the applicant's consent, shown to the reviewing manager. Deleted with
+    # the application (by the ORM, and by the database's ON DELETE CASCADE for bulk deletes).
+    application = relationship(
+        "Application",
+        backref=backref("consents", cascade="all, delete-orphan", order_by="ConsentAcceptance.id"),
+    )
 
     @property
     def purpose_enum(self) -> ConsentPurpose:

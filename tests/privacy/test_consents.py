@@ -394,3 +394,20 @@ def test_the_offer_no_longer_carries_a_personal_data_clause():
 
 def test_versions_are_unique_per_purpose():
     assert db.session.scalar(select(func.count(ConsentVersion.id))) == len(ConsentPurpose)
+
+
+def test_the_reviewing_manager_sees_the_applicants_consent(client, manager):
+    client.post("/apply", data=VALID)
+    application = db.session.scalar(select(Application))
+    login(client, manager)
+    page = client.get(f"/backoffice/applications/{application.id}").get_data(as_text=True)
+    shown = page.split('data-testid="application-consent">', 1)[1].split("</dd>", 1)[0]
+    assert 'href="/privacy/consents/application?version=1"' in shown and "127.0.0.1" in shown
+
+
+def test_an_application_deleted_takes_its_consent_with_it(client):
+    client.post("/apply", data=VALID)
+    application = db.session.scalar(select(Application))
+    db.session.delete(application)
+    db.session.commit()
+    assert acceptances() == []
