@@ -456,3 +456,24 @@ def test_the_import_sets_the_unit_and_country_and_refuses_unknown_codes(app, adm
     with app.test_request_context():
         assert "ОКЕИ" in str(bad.rejected[0].reason)
     assert db.session.scalar(select(func.count(Item.id))) == 2
+
+
+def test_staff_issue_the_upd_of_a_shipment_recorded_before_numbering(app, mixed_order, manager):
+    order, client, *_ = mixed_order
+    # A shipment recorded before documents were numbered on their own has no УПД.
+    db.session.delete(the_upd(order))
+    db.session.commit()
+    tab = client.get(f"/orders/{order.id}/documents").get_data(as_text=True)
+    assert "УПД выпишет ваш менеджер" in tab
+    staff = app.test_client()
+    login(staff, manager)
+    assert "Выписать УПД" in staff.get(f"/backoffice/orders/{order.id}").get_data(as_text=True)
+    page = staff.post(f"/backoffice/orders/{order.id}/upd", follow_redirects=True)
+    document = the_upd(order)
+    assert document is not None and document.number == 2  # number 1 stays used
+    assert f"УПД № {document.printed_number} выписан" in page.get_data(as_text=True)
+    # A second request issues nothing new.
+    staff.post(f"/backoffice/orders/{order.id}/upd")
+    assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 1
+    with staff.get(f"/backoffice/documents/{document.id}/upd.pdf") as response:
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
