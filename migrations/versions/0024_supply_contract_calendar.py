@@ -1,7 +1,7 @@
 """organisations: the supply contract (number, date) and the payment deferral in days
 
 Revision ID: 0024_supply_contract_calendar
-Revises: 0018_merge_billing_hardening
+Revises: 0023_primary_documents
 Create Date: 2026-12-03 14:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_supply_contract_calendar"
-down_revision = "0018_merge_billing_hardening"
+down_revision = "0023_primary_documents"
 branch_labels = None
 depends_on = None
 
