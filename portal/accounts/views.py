@@ -23,6 +23,7 @@ from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.organisations.services import accept_invitations_of_new_account
 from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
+from portal.api.problems import is_api_request
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"
@@ -32,6 +33,8 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    if is_api_request():
+        return None  # cookies (session or "remember me") never authenticate /api
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
