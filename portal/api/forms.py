@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -9,7 +10,7 @@ from portal.organisations.forms import POWER_LABELS
 
 class ApiKeyForm(FlaskForm):
     name = StringField(
-        _l("Name"),
+        _lp("api key", "Name"),
         validators=[DataRequired(), Length(max=100)],
         description=_l("What uses the key: «1С:Аптека, главный офис»."),
     )

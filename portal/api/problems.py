@@ -102,7 +102,7 @@ def from_exception(error) -> object:
         errors = validation_errors(getattr(error, "data", {}).get("messages", {}))
         detail = _("Correct the fields listed in «errors».")
     elif status == 405:
-        detail = _(str(DETAILS[405]), method=request.method)
+        detail = str(DETAILS[405]) % {"method": request.method}
         allowed = getattr(error, "valid_methods", None)
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
