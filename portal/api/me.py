@@ -47,7 +47,10 @@ class MeSchema(ma.Schema):
 @blp.response(200, MeSchema)
 def me():
     """The organisation, the key's name and its powers."""
-    membership = g.membership
+    return build_me(g.membership)
+
+
+def build_me(membership) -> dict:
     key = membership.key
     return {
         "organisation": membership.organisation,
