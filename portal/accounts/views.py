@@ -19,11 +19,11 @@ from portal.accounts.forms import (
     TwoFactorCodeForm,
 )
 from portal.accounts.models import User, normalise_email
+from portal.api.problems import is_api_request
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.organisations.services import accept_invitations_of_new_account
 from portal.outages import DATABASE_UNREACHABLE, note_database_unavailable
-from portal.api.problems import is_api_request
 from portal.security import access, safe_next_url
 
 login_manager.login_view = "accounts.login"

@@ -63,9 +63,6 @@ class Api(SmorestApi):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-api = Api()
-
-
 class ApiAwareSessionInterface(SecureCookieSessionInterface):
     """No cookie session under /api: a request there starts with an empty session that is
     never saved, so a browser's cookies cannot act through the API (nor CSRF matter)."""
@@ -83,7 +80,7 @@ class ApiAwareSessionInterface(SecureCookieSessionInterface):
 
 def register(app) -> None:
     """Attach the API to the application (called by create_app)."""
-    from portal.api.schemas import ProblemSchema
+    from portal.api.schemas import DecimalString, ProblemSchema
 
     app.config.setdefault("API_TITLE", "Supplier portal API")
     app.config.setdefault("API_VERSION", "v1")
@@ -106,8 +103,11 @@ def register(app) -> None:
         },
     )
     app.session_interface = ApiAwareSessionInterface()
+    api = Api()  # one per application: its document lists that application's routes
     api.ERROR_SCHEMA = ProblemSchema
     api.init_app(app)
+    app.extensions["portal_api"] = api
+    api.register_field(DecimalString, "string", "decimal")
 
     import portal.api.views  # noqa: F401 - attaches the pages to bp
 

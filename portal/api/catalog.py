@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, or_, select
 from portal import clock
 from portal.api.auth import requires
 from portal.api.problems import Problem
-from portal.api.schemas import StrictSchema
+from portal.api.schemas import DecimalString, StrictSchema
 from portal.billing import tax
 from portal.catalog import PHARMACY_KINDS
 from portal.catalog import services as catalog
@@ -60,7 +60,7 @@ class ItemListQuery(StrictSchema):
 
 class PromotionSchema(ma.Schema):
     title = ma.fields.String(required=True)
-    discount_percent = ma.fields.Decimal(as_string=True, required=True)
+    discount_percent = DecimalString(required=True)
     ends_on = ma.fields.Date(required=True)
 
 
@@ -82,19 +82,15 @@ class ItemSchema(ma.Schema):
     vat_category = ma.fields.String(
         required=True, metadata={"enum": ["general", "reduced", "zero", "without"]}
     )
-    vat_rate = ma.fields.Decimal(
-        as_string=True, allow_none=True, required=True, metadata={"description": "Today, %"}
-    )
+    vat_rate = DecimalString(allow_none=True, required=True, metadata={"description": "Today, %"})
     min_quantity = ma.fields.Integer(required=True)
     order_multiple = ma.fields.Integer(required=True)
-    price = ma.fields.Decimal(
-        as_string=True,
+    price = DecimalString(
         allow_none=True,
         required=True,
         metadata={"description": "The organisation's price per pack, VAT included, RUB"},
     )
-    list_price = ma.fields.Decimal(
-        as_string=True,
+    list_price = DecimalString(
         allow_none=True,
         required=True,
         metadata={"description": "Before the running promotion"},
@@ -279,9 +275,7 @@ def list_items(limit=100, cursor=None, updated_since=None):
                 and_(Item.updated_at == position[0], Item.id > position[1]),
             )
         )
-    rows = db.session.scalars(
-        statement.order_by(Item.updated_at, Item.id).limit(limit + 1)
-    ).all()
+    rows = db.session.scalars(statement.order_by(Item.updated_at, Item.id).limit(limit + 1)).all()
     items, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -325,9 +319,7 @@ def lookup_items(codes):
     organisation = _organisation()
     wanted = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
     rows = db.session.scalars(
-        select(Item)
-        .where(or_(Item.sku.in_(wanted), Item.barcode.in_(wanted)))
-        .order_by(Item.sku)
+        select(Item).where(or_(Item.sku.in_(wanted), Item.barcode.in_(wanted))).order_by(Item.sku)
     ).all()
     found = {item.sku for item in rows} | {item.barcode for item in rows if item.barcode}
     return {

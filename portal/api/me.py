@@ -17,7 +17,9 @@ class OrganisationSchema(ma.Schema):
     legal_name = ma.fields.String(required=True)
     inn = ma.fields.String(required=True)
     kpp = ma.fields.String(allow_none=True)
-    kind = ma.fields.String(required=True, metadata={"enum": ["pharmacy", "medical", "gas", "other"]})
+    kind = ma.fields.String(
+        required=True, metadata={"enum": ["pharmacy", "medical", "gas", "other"]}
+    )
 
 
 class KeySchema(ma.Schema):

@@ -4,6 +4,13 @@ import marshmallow as ma
 from marshmallow import RAISE
 
 
+class DecimalString(ma.fields.Decimal):
+    """A decimal sent as a string ("123.45"): exact, unlike a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, **kwargs)
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = RAISE

@@ -4,6 +4,7 @@ API reference (/api/v1/openapi.json, /api/v1/docs: Swagger UI served from local 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -17,7 +18,7 @@ from flask_login import current_user
 from swagger_ui_bundle import swagger_ui_path
 
 from portal.accounts.forms import ConfirmForm
-from portal.api import api, bp, keys
+from portal.api import bp, keys
 from portal.api.forms import ApiKeyForm
 from portal.api.models import ApiKey
 from portal.api.problems import TITLES
@@ -101,17 +102,16 @@ def create_key():
 def revoke_key(key_id):
     key = get_scoped_or_404(ApiKey, key_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        if keys.revoke_key(key, current_user):
-            db.session.commit()
-            flash(_("The key «%(name)s» is revoked.", name=key.name), "success")
+    if form.validate_on_submit() and keys.revoke_key(key, current_user):
+        db.session.commit()
+        flash(_("The key «%(name)s» is revoked.", name=key.name), "success")
     return redirect(url_for("api_keys.list_keys"))
 
 
 @api_docs.route("/openapi.json")
 @access.public
 def openapi_document():
-    return jsonify(api.spec.to_dict())
+    return jsonify(current_app.extensions["portal_api"].spec.to_dict())
 
 
 @api_docs.route("/docs")

@@ -66,9 +66,7 @@ def test_another_organisations_prices_never_leak(api_client):
     assert _page(api_client, vip_token)["items"][0]["price"] == "52.25"
     page = api_client.get("/api/v1/catalog/items", headers=bearer(ordinary_token))
     assert page.get_json()["items"][0]["price"] == "100.00"
-    assert "52.25" not in page.get_data(as_text=True) and "55.00" not in page.get_data(
-        as_text=True
-    )
+    assert "52.25" not in page.get_data(as_text=True) and "55.00" not in page.get_data(as_text=True)
 
 
 def test_pages_walk_every_active_item_exactly_once(api_client):

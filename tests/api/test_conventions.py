@@ -23,8 +23,9 @@ def test_a_signed_in_browser_without_a_key_gets_401_not_its_session(app):
     assert_problem(response, 401)
     assert "Set-Cookie" not in response.headers  # the API neither reads nor renews a session
     remembered = app.test_client()
-    remembered.post("/login", data={"login": user.login, "password": "Correct-horse-42",
-                                    "remember": "y"})
+    remembered.post(
+        "/login", data={"login": user.login, "password": "Correct-horse-42", "remember": "y"}
+    )
     assert_problem(remembered.get("/api/v1/catalog/items"), 401)
 
 
@@ -54,9 +55,12 @@ def test_missing_power_is_403_with_a_problem(api_client):
     _key, token = issue_key(powers=(Power.ORDER,))
     body = assert_problem(api_client.get("/api/v1/catalog/items", headers=bearer(token)), 403)
     assert "view_prices" in body["detail"]
-    assert db.session.scalar(
-        select(func.count(AuditEvent.id)).where(AuditEvent.action == "api_key.refused")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "api_key.refused")
+        )
+        == 1
+    )
 
 
 def test_unknown_paths_and_methods_answer_problems_never_pages(api_client):

@@ -101,9 +101,7 @@ def test_bad_key_input_is_named_and_nothing_is_saved(app, fields, message):
     login(client, admin)
     page = _create(client, **fields)
     assert page.status_code == 422
-    assert message in page.get_data(as_text=True).lower() or message in page.get_data(
-        as_text=True
-    )
+    assert message in page.get_data(as_text=True).lower() or message in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count(ApiKey.id))) == 0
 
 
