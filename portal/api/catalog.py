@@ -253,10 +253,11 @@ def _warehouse(organisation):
 @blp.arguments(ItemListQuery, location="query", unknown=ma.RAISE, as_kwargs=True)
 @blp.response(200, ItemPageSchema)
 def list_items(limit=100, cursor=None, updated_since=None):
-    """Items in (updated_at, id) order, a page at a time: follow `next_cursor` to the end.
+    """Items with the organisation's prices, a page at a time.
 
-    Without `updated_since`: every active item. With it: the changes since (withdrawn items
-    too, with `active: false`). `ETag`/`If-None-Match`: an unchanged page answers 304.
+    In (updated_at, id) order: follow `next_cursor` to the end. Without `updated_since`:
+    every active item. With it: the changes since (withdrawn items too, with
+    `active: false`). `ETag`/`If-None-Match`: an unchanged page answers 304.
     """
     organisation = _organisation()
     server_time = utcnow()
@@ -301,7 +302,9 @@ def list_items(limit=100, cursor=None, updated_since=None):
 @blp.etag
 @blp.response(200, ItemSchema)
 def show_item(sku):
-    """One item by its SKU (withdrawn ones too, with `active: false`)."""
+    """One item by its SKU.
+
+    Withdrawn items too, with `active: false`."""
     organisation = _organisation()
     item = db.session.scalar(select(Item).where(Item.sku == sku[:32]))
     if item is None:
@@ -314,8 +317,9 @@ def show_item(sku):
 @blp.arguments(LookupBody, as_kwargs=True)
 @blp.response(200, LookupSchema)
 def lookup_items(codes):
-    """Match the ERP's codes to items: each code is a SKU or an EAN; unknown ones are listed
-    in `not_found` (a code matching several items by EAN returns them all)."""
+    """Match the ERP's codes (SKUs or EANs) to items.
+
+    Unknown codes are listed in `not_found`; an EAN shared by several items returns them all."""
     organisation = _organisation()
     wanted = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
     rows = db.session.scalars(

@@ -1,24 +1,21 @@
 """Pages: an organisation's API keys (/organisation/api-keys), the OpenAPI document and the
-API reference (/api/v1/openapi.json, /api/v1/docs: Swagger UI served from local files)."""
+API reference (/api/v1/openapi.json, /api/v1/docs: the document rendered on the server)."""
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     jsonify,
     make_response,
     redirect,
     render_template,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from swagger_ui_bundle import swagger_ui_path
 
 from portal.accounts.forms import ConfirmForm
-from portal.api import bp, keys
+from portal.api import bp, keys, reference
 from portal.api.forms import ApiKeyForm
 from portal.api.models import ApiKey
 from portal.api.problems import TITLES
@@ -29,14 +26,6 @@ from portal.organisations.models import Power
 from portal.security import access, current_membership, get_scoped_or_404
 
 api_docs = Blueprint("api_docs", __name__, url_prefix="/api/v1")
-
-# The Swagger UI files the reference page loads (nothing else from the package is served).
-REFERENCE_ASSETS = {
-    "swagger-ui.css",
-    "swagger-ui-bundle.js",
-    "swagger-ui-standalone-preset.js",
-    "favicon-32x32.png",
-}
 
 
 def _form(membership):
@@ -116,15 +105,12 @@ def openapi_document():
 
 @api_docs.route("/docs")
 @access.public
-def reference():
+def reference_page():
+    spec = current_app.extensions["portal_api"].spec.to_dict()
     return render_template(
-        "api/reference.html", problem_types=[(slug, title) for slug, title in TITLES.values()]
+        "api/reference.html",
+        spec=spec,
+        operations=reference.operations(spec),
+        schemas=reference.schemas(spec),
+        problem_types=[(slug, title) for slug, title in TITLES.values()],
     )
-
-
-@api_docs.route("/docs/assets/<path:filename>")
-@access.public
-def reference_asset(filename):
-    if filename not in REFERENCE_ASSETS:
-        abort(404)
-    return send_from_directory(swagger_ui_path, filename, max_age=86400)
