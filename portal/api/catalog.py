@@ -306,7 +306,9 @@ def show_item(sku):
 
     Withdrawn items too, with `active: false`."""
     organisation = _organisation()
-    item = db.session.scalar(select(Item).where(Item.sku == sku[:32]))
+    item = None
+    if "\x00" not in sku:  # PostgreSQL refuses NUL in text; no SKU has one
+        item = db.session.scalar(select(Item).where(Item.sku == sku[:32]))
     if item is None:
         raise Problem(404, _l("There is no item with this SKU."))
     return item_payloads(organisation, [item])[0]

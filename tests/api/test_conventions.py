@@ -174,3 +174,19 @@ def test_the_reference_and_the_document_are_public_and_local(api_client, path):
         assert "/api/v1/catalog/items/{sku}" in text and 'id="problem-validation"' in text
         assert '<script src="http' not in text
         assert api_client.get("/api/v1/docs/assets/index.html").status_code == 404
+
+
+def test_a_nul_character_anywhere_is_refused_not_a_500(api_client):
+    _key, token = issue_key()
+    body = assert_problem(
+        api_client.post(
+            "/api/v1/catalog/items/lookup",
+            json={"codes": ["A\u0000"]},
+            headers=bearer(token),
+            csrf=False,
+        ),
+        422,
+    )
+    assert body["errors"][0]["field"] == "codes"
+    assert_problem(api_client.get("/api/v1/catalog/items/A%00", headers=bearer(token)), 404)
+    assert_problem(api_client.get("/api/v1/catalog/items?cursor=%00", headers=bearer(token)), 400)
