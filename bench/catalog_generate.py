@@ -161,7 +161,7 @@ def generate(count: int, seed: int) -> None:
             "COPY catalog_items (sku, trade_name, generic_name, dosage_form, strength, pack_size,"
             " manufacturer_id, category_id, barcode, is_rx, is_vital, storage_conditions,"
             " is_cold_chain, vat_category, description, min_quantity, order_multiple, is_active,"
-            " search_text, created_at) FROM STDIN"
+            " search_text, created_at, updated_at) FROM STDIN"
         ) as copy:
             number = 0
             for brand in brands:
@@ -208,7 +208,8 @@ def generate(count: int, seed: int) -> None:
                             multiple,
                             generator.random() > 0.01,  # a few discontinued items
                             item_search_text(brand, generic, form, strength, maker, sku, code),
-                            now - timedelta(days=generator.randint(0, 1500)),
+                            (created := now - timedelta(days=generator.randint(0, 1500))),
+                            created,
                         )
                     )
                     item_rows.append((sku, cold, multiple))

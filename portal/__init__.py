@@ -9,6 +9,8 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from portal import logging_setup, transactions
+from portal.api import problems as api_problems
+from portal.api.problems import is_api_request
 from portal.config import load_config
 from portal.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from portal.outages import (
@@ -98,6 +100,9 @@ def _register_blueprints(app):
         if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.views"):
             importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
         app.register_blueprint(package.bp)
+    from portal import api
+
+    api.register(app)  # /api/v1 and the API key pages (flask-smorest)
 
 
 def _install_template_gettext(app):
@@ -152,6 +157,8 @@ def _register_error_handlers(app):
         def handler(error):
             with contextlib.suppress(*DATABASE_UNREACHABLE):
                 db.session.rollback()
+            if has_request_context() and is_api_request():
+                return api_problems.from_exception(error)  # JSON, never a page, under /api
             if has_request_context():
                 current_user.is_authenticated  # noqa: B018 - loads the user (softly) first
             if g.get("database_unavailable"):
@@ -166,6 +173,8 @@ def _register_error_handlers(app):
     def database_unavailable(error):
         # The connection may be gone; the pool replaces it when the database is back.
         note_database_unavailable(error)
+        if has_request_context() and is_api_request():
+            return api_problems.problem_response(503)
         return database_unavailable_page()  # the page queries nothing, not even the user
 
     for error_class in DATABASE_UNREACHABLE:

@@ -104,6 +104,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
+        # The machine API (/api/v1): requests per key (per address without a valid key),
+        # and the largest request body it reads.
+        "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120 per minute"),
+        "API_MAX_BODY_BYTES": int(_env("API_MAX_BODY_KB", "1024")) * 1024,
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -33,3 +33,22 @@ def test_an_undeclared_route_is_refused(app):
         return "leak"
 
     assert probe.test_client().get("/forgotten-declaration").status_code == 403
+
+
+# The document and the reference page are public; every other /api route needs a key.
+PUBLIC_API_ROUTES = {"api_docs.openapi_document", "api_docs.reference_page"}
+
+
+def test_every_api_route_declares_a_key_and_its_power(app):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        declared = rule_for(app.view_functions[rule.endpoint])
+        expected = "public" if rule.endpoint in PUBLIC_API_ROUTES else "api_key"
+        assert declared.kind == expected, rule.endpoint
+
+
+def test_a_key_route_refuses_a_request_without_a_key(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 import tests
+import tests.api.access_cases
 from portal.audit import AuditEvent
 from portal.billing import ledger
 from portal.documents.models import SupplierDocument
@@ -44,6 +45,7 @@ def object_routes(app):
         if rule.arguments
         and rule.endpoint not in TOKEN_ROUTES
         and not rule.endpoint.endswith("static")
+        and not rule.rule.startswith("/api/")  # the machine API: see API_CASES below
     }
 
 
@@ -216,3 +218,55 @@ def test_the_manager_a_request_is_handed_to_may_answer_it_but_not_reassign_it(ap
     assert db.session.get(Ticket, ticket.id).events[-1].body == "Поставка в четверг"
     reassign = {"assignee": str(colleague.id)}
     assert client.post(f"/backoffice/tickets/{ticket.id}/assign", data=reassign).status_code == 403
+
+
+# --- the machine API (/api/v1): every route, with a key instead of a session -------------------
+
+API_CASES = tests.api.access_cases.API_CASES
+
+
+def api_routes(app):
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        and rule_for(app.view_functions[rule.endpoint]).kind != "public"
+    }
+
+
+def test_every_api_route_has_an_access_case(app):
+    missing = sorted(set(api_routes(app)) - set(API_CASES))
+    assert missing == [], f"add these to tests/api/access_cases.py API_CASES: {missing}"
+    for endpoint, _rule in api_routes(app).items():
+        declared = rule_for(app.view_functions[endpoint])
+        assert declared.kind == "api_key", endpoint
+        assert declared.power == API_CASES[endpoint].power, endpoint
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_CASES))
+def test_api_route_access(app, endpoint):
+    from tests.api.conftest import assert_problem, bearer, issue_key
+
+    rule = api_routes(app).get(endpoint)
+    assert rule is not None, f"{endpoint} is listed in API_CASES but has no route"
+    case = API_CASES[endpoint]
+    owner = make_organisation(case.kind)
+    url = rule.build(case.build(owner), append_unknown=False)[1]
+    method = "GET" if "GET" in rule.methods else "POST"
+    body = case.body if method == "POST" else None
+
+    def call(token=None):
+        client = app.test_client(use_cookies=False)
+        headers = bearer(token) if token else {}
+        return client.open(url, method=method, json=body, headers=headers)
+
+    assert_problem(call(), 401)
+    _key, token = issue_key(owner, tuple(ALL_POWERS))
+    assert call(token).status_code == 200
+    if case.power is not None:
+        _key, weaker = issue_key(owner, tuple(ALL_POWERS - {case.power}))
+        assert_problem(call(weaker), 403)
+    if case.foreign is not None:
+        outsider = make_organisation(case.foreign)
+        _key, foreign = issue_key(outsider, tuple(ALL_POWERS))
+        assert_problem(call(foreign), 404)

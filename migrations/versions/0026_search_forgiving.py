@@ -8,7 +8,7 @@ collation `ru_icu` (ru-RU), on SQLite the application's collation of the same na
 name index is rebuilt with it so that the sorted catalogue is still read off the index.
 
 Revision ID: 0026_search_forgiving
-Revises: 0024_supply_contract_calendar
+Revises: 0025_api_keys
 Create Date: 2026-12-03 14:20:00
 
 """
@@ -22,7 +22,7 @@ import portal.collation  # noqa: F401 - registers ru_icu on SQLite connections
 import portal.database  # noqa: F401 - custom column types used by revisions
 
 revision = "0026_search_forgiving"
-down_revision = "0024_supply_contract_calendar"
+down_revision = "0025_api_keys"
 branch_labels = None
 depends_on = None
 

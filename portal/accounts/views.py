@@ -19,6 +19,7 @@ from portal.accounts.forms import (
     TwoFactorCodeForm,
 )
 from portal.accounts.models import User, normalise_email
+from portal.api.problems import is_api_request
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.organisations.services import accept_invitations_of_new_account
@@ -32,6 +33,8 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    if is_api_request():
+        return None  # cookies (session or "remember me") never authenticate /api
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None

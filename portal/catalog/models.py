@@ -20,7 +20,7 @@ from sqlalchemy import (
     event,
     literal_column,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.collation import CREATE_COLLATION, ordered
 from portal.database import Money, Timestamped, UTCDateTime, utcnow
@@ -111,6 +111,8 @@ class Item(Timestamped, db.Model):
         # In Russian order (portal/collation.py): the index is built with the collation the
         # ORDER BY uses, or PostgreSQL would sort instead of reading it.
         Index("ix_catalog_items_name_order", ordered(literal_column("trade_name")), "id"),
+        # The API's delta sync reads pages in (updated_at, id) order.
+        Index("ix_catalog_items_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +146,11 @@ class Item(Timestamped, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # item_search_text(): names, МНН, form, strength, maker, codes; LIKE (trigrams on PG).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Bumped by any change of the item, its prices, stock, batches or promotions
+    # (touch_items_on_flush below, catalog.services.touch_items for bulk updates).
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
 
     manufacturer = relationship("Manufacturer", lazy="joined")
     category = relationship("Category", lazy="joined")
@@ -277,6 +284,10 @@ class OrganisationPricing(db.Model):
     )
     price_list_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_price_lists.id"))
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    # A change of the terms changes every price: the API's delta sync then returns every item.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
 
     price_list = relationship("PriceList")
 
@@ -363,3 +374,30 @@ class ItemCertificate(db.Model):
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until < today
+
+
+# --- items' updated_at: what the API's `updated_since` reads ----------------------------------
+
+_ITEM_PARTS = (Stock, Batch, ItemPrice, Promotion)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_touched_items(session, _flush_context, _instances):
+    touched = session.info.setdefault("touched_item_ids", set())
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, _ITEM_PARTS):
+            item_id = row.item_id
+            if item_id is None:
+                item_id = getattr(getattr(row, "item", None), "id", None)
+            if item_id is not None:
+                touched.add(item_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _touch_items_on_flush(session, _flush_context):
+    touched = session.info.pop("touched_item_ids", None)
+    if touched:
+        table = Item.__table__
+        session.connection().execute(
+            table.update().where(table.c.id.in_(sorted(touched))).values(updated_at=utcnow())
+        )

@@ -288,7 +288,22 @@ def reserve_stock(warehouse_id, item_id, quantity) -> bool:
         .values(quantity=Stock.quantity - quantity)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount == 1:
+        touch_items([item_id])
+        return True
+    return False
+
+
+def touch_items(item_ids) -> None:
+    """Bump the items' updated_at after a bulk UPDATE the ORM does not see (stock moves):
+    the API's delta sync (`updated_since`) then returns them."""
+    if item_ids:
+        db.session.execute(
+            update(Item)
+            .where(Item.id.in_(list(item_ids)))
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release_stock(warehouse_id, item_id, quantity) -> None:
@@ -302,14 +317,31 @@ def release_stock(warehouse_id, item_id, quantity) -> None:
     if result.rowcount == 0:
         db.session.add(Stock(warehouse_id=warehouse_id, item_id=item_id, quantity=quantity))
         db.session.flush()
+    else:
+        touch_items([item_id])
 
 
 def nearest_expiry(item_id) -> date | None:
-    return db.session.scalar(
-        select(func.min(Batch.expires_on)).where(
-            Batch.item_id == item_id, Batch.quantity > 0, Batch.expires_on >= today()
+    return nearest_expiries([item_id]).get(item_id)
+
+
+def nearest_expiries(item_ids) -> dict[int, date]:
+    """The earliest expiry date of each item's batches still in stock and not yet expired
+    (an item without such a batch is left out): one query per 900 items."""
+    found = {}
+    item_ids = list(set(item_ids))
+    for start in range(0, len(item_ids), 900):
+        rows = db.session.execute(
+            select(Batch.item_id, func.min(Batch.expires_on))
+            .where(
+                Batch.item_id.in_(item_ids[start : start + 900]),
+                Batch.quantity > 0,
+                Batch.expires_on >= today(),
+            )
+            .group_by(Batch.item_id)
         )
-    )
+        found.update(dict(rows.all()))
+    return found
 
 
 # --- favourites, recently viewed, promotions ------------------------------------------------
