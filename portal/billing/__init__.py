@@ -53,6 +53,7 @@ def shipment_of(order_id):
     return shipments.shipment_of(order_id)
 
 
+@bp.app_template_global("upd_of_order")
 def upd_of_order(order_id):
     """The issued УПД of an order's shipment, or None (see primary.upd_of_order)."""
     from portal.billing import primary

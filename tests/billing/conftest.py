@@ -98,3 +98,9 @@ def gas_user(gas_org):
     from tests.factories import make_user
 
     return make_user(gas_org, ALL_POWERS, login="gas")
+
+
+@pytest.fixture
+def gas_due_on_the_tenth(app, monkeypatch):
+    """The ledger below assumes gas months due on the 10th of the next month."""
+    monkeypatch.setitem(app.config, "GAS_PAYMENT_DAY", 10)

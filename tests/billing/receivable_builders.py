@@ -1,7 +1,7 @@
 """A ledger with a document in every aging bucket, an unallocated payment and a credit
 adjustment, as of TODAY (shared by the receivables and reminder tests)."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from portal.billing import ledger
@@ -17,6 +17,8 @@ def shipped_order(organisation, shipped_on, *, terms=PaymentTerms.DEFERRED, quan
     """An order of `quantity` packs at 100 ₽ shipped on a day; returns (order, shipment)."""
     order = make_order(organisation, status=OrderStatus.SHIPPED, quantity=quantity)
     order.payment_terms = terms
+    # Placed (and invoiced) five days before it ships.
+    order.created_at = datetime.combine(shipped_on - timedelta(days=5), time(9), tzinfo=UTC)
     shipment = post_shipment(order, None, shipped_on=shipped_on)
     db.session.flush()
     return order, shipment
@@ -34,13 +36,15 @@ def charge(organisation, amount, day, number, contract_id=None):
 
 
 def aging_ledger(organisation):
-    """Open amounts by bucket as of TODAY (30 days of deferral, gas due on the 10th):
+    """Open amounts by bucket as of TODAY (30 days of deferral, gas due on the 10th, a due day
+    off moved to the next working day; see portal/billing/terms.py):
 
     over 90: ADJ-1 1000.00 of 01.02 (due at once) less a 150.00 payment  -> 850.00
     61–90:   gas 03/2026 of 31.03, due 10.04                             -> 456.78
-    31–60:   gas 04/2026 of 30.04, due 10.05                             -> 1234.56
-    1–30:    deferred shipment of 01.05 (due 31.05) 200.00 + prepayment shipment of
-             10.06 (due 10.06) 300.00                                    -> 500.00
+    31–60:   gas 04/2026 of 30.04, due 10.05 (a Sunday; 11.05 a holiday) 12.05 -> 1234.56
+    1–30:    deferred shipment of 01.05 (due 31.05, a Sunday: 01.06) 200.00 + prepayment
+             order of 05.06 shipped 10.06 (due 3 banking days after 05.06: 10.06) 300.00
+                                                                         -> 500.00
     current: deferred shipment of 01.06, due 01.07                       -> 400.00
     unallocated credit: a 99.99 payment for contract 77 (no charges) and a 33.33 credit
     adjustment                                                           -> 133.32

@@ -4,6 +4,7 @@ the drill-down to documents, the XLSX export and who sees which organisation."""
 import io
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
 from portal.billing import ledger, receivables
@@ -12,6 +13,8 @@ from portal.extensions import db
 from portal.money import format_rub
 from tests.billing.receivable_builders import TODAY, aging_ledger, charge
 from tests.factories import make_organisation, make_user
+
+pytestmark = pytest.mark.usefixtures("gas_due_on_the_tenth")
 
 
 def test_every_open_document_lands_in_its_bucket_and_the_buckets_add_up_to_the_balance(
@@ -38,7 +41,7 @@ def test_due_dates_follow_the_payment_terms(app, pharmacy):
     orders = aging_ledger(pharmacy)
     documents = {d.number: d for d in receivables.open_documents(pharmacy.id, today=TODAY)}
     deferred = documents[orders["deferred"].number]
-    assert (deferred.due_date.isoformat(), deferred.days_overdue) == ("2026-05-31", 15)
+    assert (deferred.due_date.isoformat(), deferred.days_overdue) == ("2026-06-01", 14)
     prepaid = documents[orders["prepaid"].number]
     assert (prepaid.due_date.isoformat(), prepaid.days_overdue) == ("2026-06-10", 5)
     gas = documents["ГП-1/2026-03"]

@@ -3,6 +3,7 @@ members with the finance power who want them, never twice a day, paid documents 
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
@@ -20,11 +21,12 @@ from tests.test_mail_smtp import smtp_server  # noqa: F401 - the real SMTP serve
 
 
 def customer(pharmacy):
-    """Two shipments 7 and 1 days overdue, one due in 3 days, one due later; three members."""
+    """Two shipments 7 and 4 days overdue, one due in 3 days, one due later; three members.
+    (Due days are working days: a deferral ending on a day off moves to the next one.)"""
     late, _ = shipped_order(pharmacy, TODAY - timedelta(days=37), quantity=2)  # due 08.06
-    yesterday, _ = shipped_order(pharmacy, TODAY - timedelta(days=31), quantity=3)  # due 14.06
+    yesterday, _ = shipped_order(pharmacy, TODAY - timedelta(days=34), quantity=3)  # due 11.06
     soon, _ = shipped_order(pharmacy, TODAY - timedelta(days=27), quantity=4)  # due 18.06
-    later, _ = shipped_order(pharmacy, TODAY - timedelta(days=10), quantity=5)  # due 05.07
+    later, _ = shipped_order(pharmacy, TODAY - timedelta(days=10), quantity=5)  # due 06.07
     accountant = make_user(pharmacy, {Power.VIEW_FINANCE}, login="accountant")
     opted_out = make_user(pharmacy, {Power.VIEW_FINANCE, Power.ORDER}, login="optedout")
     opted_out.notify_payment_reminders = False
@@ -44,6 +46,9 @@ def text_of(message):
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
+pytestmark = pytest.mark.usefixtures("gas_due_on_the_tenth")
+
+
 def test_one_digest_lists_the_due_and_overdue_documents_with_links(
     app,
     pharmacy,
@@ -60,9 +65,9 @@ def test_one_digest_lists_the_due_and_overdue_documents_with_links(
     late = orders["late"]
     assert f"Документ {late.number} от {TODAY - timedelta(days=37):%d.%m.%Y}" in text
     assert "Срок оплаты: 08.06.2026; просрочено дней: 7" in text
-    assert "Срок оплаты: 14.06.2026; просрочено дней: 1" in text
+    assert "Срок оплаты: 11.06.2026; просрочено дней: 4" in text
     assert "Срок оплаты: 18.06.2026" in text  # due within three days: listed
-    assert orders["later"].number not in text  # due on 05.07: not yet
+    assert orders["later"].number not in text  # due on 06.07: not yet
     assert f"остаток: {format_rub('200.00')}" in text
     assert f"http://portal.test/orders/{late.id}" in text
     assert f"Всего к оплате: {format_rub('900.00')}" in text
@@ -120,7 +125,7 @@ def test_no_digest_on_a_day_no_document_reaches_a_reminder_day(
     smtp_server,  # noqa: F811
 ):
     customer(pharmacy)
-    # 16.06: the documents are 8 and 2 days overdue and 2 days from due: no reminder day.
+    # 16.06: the documents are 8 and 5 days overdue and 2 days from due: no reminder day.
     assert run(app, TODAY + timedelta(days=1)) == []
     assert smtp_server.messages == []
 
