@@ -226,12 +226,14 @@ def test_submission_queries_do_not_grow_with_meters_and_nothing_reloads_after_sa
 ):
     first, second = meters
     client = login_as(gas_user)
+    client.get("/metering/readings")  # the sign-in's checks (offer, consents) settle first
     one = _statements_of_submission(client, {first: "5600"})
     other_user = make_user(gas_org, ALL_POWERS, login="gas-two")
     third = make_meter(gas_org, serial="SN-3")
     add_reading(third, date(2026, 10, 22), 100)
     db.session.commit()
     client = login_as(other_user)
+    client.get("/metering/readings")
     # 3 meters, one with a deviation warning (its serial number goes into the message).
     three = _statements_of_submission(client, {second: "7000", third: "200"})
     reads = [[s for s in statements if s.startswith("SELECT")] for statements in (one, three)]

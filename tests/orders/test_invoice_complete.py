@@ -347,6 +347,7 @@ def test_approval_sets_the_contract_or_generates_the_number(app, manager, tax_da
                 "comment": None,
             },
             ip=None,
+            consent_version=1,  # the applicant ticked the consent shown (version 1)
         )
         return services.approve_application(
             application,
@@ -396,6 +397,7 @@ def test_the_approval_form_refuses_a_bad_contract_date_next_to_the_field(
                 "comment": None,
             },
             ip=None,
+            consent_version=1,  # the applicant ticked the consent shown (version 1)
         )
     db.session.commit()
     login(client, manager)
