@@ -22,10 +22,12 @@ from portal.extensions import db
 OUTBOX_KEY = "portal_outbox"
 
 
-def build_message(to: str, subject, template: str, language: str = "ru", **context):
+def build_message(to: str, subject, template: str, language: str = "ru", images=None, **context):
     """Render <template>.txt and .html in the recipient's language.
 
     A bare name means templates/mail/<name>; a domain keeps its own as "<domain>/mail/<name>".
+    `images` ({content id: PNG bytes}) go inside the message beside the HTML, which shows
+    them as <img src="cid:…"> (mail programs block remote and data: images).
     """
     path = template if "/" in template else f"mail/{template}"
     base_url = current_app.config["PORTAL_BASE_URL"].rstrip("/")
@@ -48,14 +50,18 @@ def build_message(to: str, subject, template: str, language: str = "ru", **conte
     message["Message-ID"] = make_msgid(domain="portal.local")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if images:
+        html_part = message.get_payload()[-1]
+        for content_id, png in images.items():
+            html_part.add_related(png, "image", "png", cid=f"<{content_id}>")
     return message
 
 
-def send_mail(to: str | None, subject, template: str, language: str = "ru", **context):
+def send_mail(to: str | None, subject, template: str, language: str = "ru", images=None, **context):
     """Queue a message for delivery when the current transaction commits."""
     if not to:
         return None
-    message = build_message(to, subject, template, language, **context)
+    message = build_message(to, subject, template, language, images, **context)
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, even of an untouched session, discards it

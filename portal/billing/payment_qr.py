@@ -18,6 +18,7 @@ Public functions (called by the reminders and the receivables report too):
 - `build_qr(supplier, amount, purpose)` / `order_payment_qr(order)` — a PaymentQr to show.
 """
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -161,6 +162,13 @@ def payment_qr_svg(text: str, *, scale: int = 3) -> Markup:
         scale=scale, border=4, dark="#000", light="#fff", omitsize=True, svgclass="payment-qr-code"
     )
     return Markup(svg)  # noqa: S704 - segno's own markup; the text is inside path data only
+
+
+def payment_qr_png(text: str, *, scale: int = 4) -> bytes:
+    """The QR as PNG bytes (an image inside an e-mail)."""
+    buffer = io.BytesIO()
+    _qr(text).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
 
 
 def payment_qr_png_data_uri(text: str, *, scale: int = 4) -> str:
@@ -336,6 +344,7 @@ __all__ = [
     "invoice_purpose",
     "order_payment_qr",
     "payment_fields",
+    "payment_qr_png",
     "payment_qr_png_data_uri",
     "payment_qr_svg",
     "payment_qr_text",

@@ -168,15 +168,47 @@ def send_payment_reminders(today: date | None = None, *, dry_run=False) -> list[
                 db.session.flush()
         except IntegrityError:
             continue
+        qrs = document_qrs(digest, today)
         for user in digest.recipients:
-            _deliver(digest, user, today)
+            _deliver(digest, user, today, qrs)
         sent.append(digest)
     db.session.flush()
     return sent
 
 
-def _deliver(digest: Digest, user, today: date) -> None:
+def document_qrs(digest: Digest, today: date) -> dict[int, object]:
+    """{ledger entry id: PaymentQr} for the digest's documents, each for its open balance.
+
+    An order's document names its invoice in the purpose, so the bank import allocates the
+    payment to it; another charge (a gas month, an adjustment) gets the purpose of paying the
+    debt, which the import allocates to the oldest open documents. Empty when the supplier's
+    bank requisites are incomplete (the mail then only links to the pages)."""
+    from flask import current_app
+
+    from portal.billing import payment_qr, payment_status
+    from portal.orders.models import Order
+
+    supplier = current_app.config["SUPPLIER"]
+    if payment_qr.supplier_qr_problem(supplier):
+        return {}
+    qrs = {}
+    for document in digest.documents:
+        order = db.session.get(Order, document.order_id) if document.order_id else None
+        if order is not None:
+            purpose = payment_qr.invoice_purpose(order, document.open_amount)
+        else:
+            status = payment_status.document_status(document.entry, today)
+            purpose = payment_qr.debt_purpose([status], document.open_amount, today)
+        qr = payment_qr.build_qr(supplier, document.open_amount, purpose)
+        if qr.available:
+            qrs[document.entry.id] = qr
+    return qrs
+
+
+def _deliver(digest: Digest, user, today: date, qrs: dict) -> None:
     from flask import url_for
+
+    from portal.billing.payment_qr import payment_qr_png
 
     notify(
         user,
@@ -194,7 +226,9 @@ def _deliver(digest: Digest, user, today: date) -> None:
         digest.subject,
         "billing/mail/payment_reminder",
         user.language,
+        images={f"qr-{entry_id}": payment_qr_png(qr.text) for entry_id, qr in qrs.items()},
         user=user,
         digest=digest,
         today=today,
+        qrs=qrs,
     )

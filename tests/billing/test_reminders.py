@@ -200,3 +200,55 @@ def test_the_worker_runs_the_reminders_every_morning(queue):
 
     assert any("daily_payment_reminders" in name for name in due_at(6))  # 09:00 in Moscow
     assert not any("daily_payment_reminders" in name for name in due_at(7))
+
+
+def test_the_digest_carries_each_documents_payment_qr_inside_the_mail(
+    app,
+    pharmacy,
+    smtp_server,  # noqa: F811
+):
+    """Each document's QR is an image inside the message (cid:), decodable, for its open
+    balance, with a purpose the bank import reads back to that invoice."""
+    import io
+
+    from PIL import Image
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    orders, _accountant = customer(pharmacy)
+    run(app)
+    (message,) = smtp_server.messages
+    html_part = message.get_body(preferencelist=("html",))
+    html = html_part.get_content()
+    images = {
+        part["Content-ID"].strip("<>"): part.get_content()
+        for part in message.walk()
+        if part.get_content_type() == "image/png"
+    }
+    late = orders["late"]
+    decoded = {}
+    for content_id, png in images.items():
+        assert f'src="cid:{content_id}"' in html
+        (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+        decoded[content_id] = dict(field.split("=", 1) for field in result.text.split("|")[1:])
+    assert len(images) == 3  # the three documents listed: two overdue, one due soon
+    purposes = [fields["Purpose"] for fields in decoded.values()]
+    (late_fields,) = [f for f in decoded.values() if f"№ {late.number} " in f["Purpose"]]
+    assert late_fields["Sum"] == "20000"  # 200,00 ₽ open, in kopecks
+    assert late_fields["PayeeINN"] == app.config["SUPPLIER"]["inn"]
+    assert all("НДС" in purpose for purpose in purposes)
+    # The text part names the same purpose for copying.
+    assert late_fields["Purpose"] in text_of(message)
+
+
+def test_no_qr_in_the_mail_without_the_suppliers_bank(
+    app,
+    pharmacy,
+    monkeypatch,
+    smtp_server,  # noqa: F811
+):
+    customer(pharmacy)  # shipped (with their УПД) while the requisites were complete
+    monkeypatch.setitem(app.config, "SUPPLIER", dict(app.config["SUPPLIER"], bik=""))
+    run(app)
+    (message,) = smtp_server.messages
+    assert not [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert "cid:" not in message.get_body(preferencelist=("html",)).get_content()
