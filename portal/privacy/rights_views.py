@@ -50,7 +50,13 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 register_menu(MenuItem(_l("Personal data"), "privacy_rights.my_data", in_user_menu=True, order=790))
 register_menu(
-    MenuItem(_l("Personal data requests"), "privacy_rights.staff_requests", staff=True, order=330)
+    MenuItem(
+        _l("Personal data requests"),
+        "privacy_rights.staff_requests",
+        staff=True,
+        order=330,
+        group="clients",
+    )
 )
 
 
