@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from portal.audit import AuditEvent
-from portal.billing import ledger, primary, tax
+from portal.billing import ledger, primary, tax, upd_of_order
 from portal.billing.errors import BillingError
 from portal.billing.models import GasCharge, LedgerEntry, Shipment, ShipmentLine, VatRate
 from portal.billing.requisites import requisite_problems
@@ -166,7 +166,10 @@ def test_partial_shipment_charges_what_shipped_and_the_invoice_stays_ordered(
         text = " ".join(text.stdout.split())
         assert "Итого: 600,00" in text and "В том числе НДС 22%: 108,20" in text
         assert "Счёт выставлен на заказанное количество" in text
-        assert f"УПД № {shipment.number}" in text and "360,00" in text
+        # The УПД by its own number (not the order's): the one the buyer books.
+        upd = upd_of_order(order.id)
+        assert f"УПД № {upd.printed_number}" in text and "360,00" in text
+        assert upd.printed_number != shipment.number
         assert "Соколов А. В." in text and "Главный бухгалтер" in text
 
 
