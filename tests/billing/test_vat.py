@@ -17,7 +17,14 @@ from sqlalchemy import delete, func, select
 from portal.audit import AuditEvent
 from portal.billing import ledger, primary, tax, upd_of_order
 from portal.billing.errors import BillingError
-from portal.billing.models import GasCharge, LedgerEntry, Shipment, ShipmentLine, VatRate
+from portal.billing.models import (
+    GasCharge,
+    LedgerEntry,
+    PrimaryDocument,
+    Shipment,
+    ShipmentLine,
+    VatRate,
+)
 from portal.billing.requisites import requisite_problems
 from portal.catalog.importer import import_catalog
 from portal.extensions import db
@@ -224,7 +231,8 @@ def test_vat_correction_posts_once_per_month_and_shipment_and_says_why(
         login_as(buyer), pharmacy, make_item("Пластырь", price="120.00", vat="general"), 1
     )
     ship(app, manager, order)
-    # Shipped the old way: no shipment document, the charge's VAT at 20 %.
+    # Shipped the old way: no shipment document (nor its УПД), the charge's VAT at 20 %.
+    db.session.execute(delete(PrimaryDocument))
     db.session.execute(delete(ShipmentLine))
     db.session.execute(delete(Shipment))
     shipped = db.session.scalar(select(LedgerEntry).where(LedgerEntry.source_type == "order"))
