@@ -148,6 +148,8 @@ def start_server(workdir: Path, database_url: str, redis_url: str, **env_overrid
         "PORTAL_REPORT_DIR": str(workdir / "reports"),
         "PORTAL_BASE_URL": url,
         "PORTAL_WEB_BIND": f"127.0.0.1:{port}",
+        # The tests publish and accept consent versions between requests: no cached version.
+        "PORTAL_CONSENT_CACHE_SECONDS": "0",
         "PORTAL_WEB_WORKERS": "1",  # one process: what it learnt about an outage is its own
         **env_overrides,
     }
