@@ -150,6 +150,9 @@ def _register_request_hooks(app):
     app.before_request(refuse_malformed_requests)
     app.before_request(enforce_access_declarations_and_setup)
     app.after_request(apply_security_headers)
+    from portal import partials
+
+    partials.init_app(app)  # htmx: a redirect to an htmx request becomes HX-Redirect
 
 
 def _register_error_handlers(app):

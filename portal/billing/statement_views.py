@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import partials
 from portal.accounts.forms import ConfirmForm
 from portal.billing import bp
 from portal.billing import statements as services
@@ -124,6 +125,13 @@ def job_status(job_id):
         db.session.commit()
         if requeue:
             _enqueue(job.id)
+    if partials.is_htmx():  # the job page's status block, polled by htmx
+        return render_template(
+            "billing/_statement_job.html",
+            job=job,
+            status_labels=_status_labels(),
+            confirm=ConfirmForm(),
+        )
     done = job.status == JobStatus.DONE
     return jsonify(
         status=job.status,

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import partials
 from portal.accounts.forms import ConfirmForm
 from portal.catalog import PHARMACY_KINDS, bp, importer, search, tables
 from portal.catalog import certificates as certs
@@ -197,7 +198,14 @@ def toggle_favourite(item_id):
     if form.validate_on_submit():
         now = catalog.toggle_favourite(current_user.id, current_organisation().id, item.id)
         db.session.commit()
-        flash(_("Added to favourites.") if now else _("Removed from favourites."), "success")
+        message = _("Added to favourites.") if now else _("Removed from favourites.")
+        if partials.is_htmx():  # the card's button in its new state, no reload
+            return render_template(
+                "catalog/_favourite.html", item=item, is_favourite=now, form=form, message=message
+            )
+        flash(message, "success")
+    elif partials.is_htmx():
+        abort(400)
     fallback = url_for("catalog.show_item", item_id=item.id)
     return redirect(safe_next_url(request.form.get("next"), fallback))
 

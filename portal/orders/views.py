@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from portal import billing
+from portal import billing, partials
 from portal.accounts.forms import ConfirmForm
 from portal.billing import payment_qr, payment_status
 from portal.billing.errors import BillingError
@@ -66,11 +66,12 @@ def show_cart():
 @bp.route("/cart/add", methods=["POST"])
 @access.power(Power.ORDER)
 def add_to_cart():
+    """Add packs of an item. A partial update (htmx) gets the row's message and the top bar's
+    cart count; a plain form gets a redirect back with the message flashed."""
     form = AddToCartForm()
     target = safe_next_url(form.next.data, url_for("orders.show_cart"))
     if not form.validate_on_submit():
-        flash(_("Enter a whole number of packs greater than zero."), "error")
-        return redirect(target)
+        return _added(target, _("Enter a whole number of packs greater than zero."), ok=False)
     try:
         item_id = int(form.item_id.data or 0)
         line = orders.add_to_cart(
@@ -81,31 +82,40 @@ def add_to_cart():
         )
     except orders.OrderError as error:
         db.session.rollback()
-        flash(str(error.message), "error")
+        return _added(target, str(error.message), ok=False)
     except ValueError:
         abort(400)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "«%(name)s» is in the cart: %(count)s packs.",
-                name=line.item.full_name,
-                count=line.quantity,
-            ),
-            "success",
-        )
+    db.session.commit()
+    message = _(
+        "«%(name)s» is in the cart: %(count)s packs.",
+        name=line.item.full_name,
+        count=line.quantity,
+    )
+    return _added(target, message, ok=True)
+
+
+def _added(target, message, *, ok):
+    if partials.is_htmx():
+        fragment = render_template("orders/_cart_status.html", message=message, ok=ok)
+        return fragment + partials.top_bar_counts(), 200 if ok else 422
+    flash(message, "success" if ok else "error")
     return redirect(target)
 
 
 @bp.route("/cart/update", methods=["POST"])
 @access.power(Power.ORDER)
 def update_cart():
-    """Save every quantity field of the cart form; 0 removes a line. One bad line saves none."""
+    """Save every quantity field of the cart form; 0 removes a line. One bad line saves none.
+
+    A partial update (htmx) sends one line's quantity, or «Remove» for one line, and gets that
+    row back (or nothing, when it went) with the totals, the buttons and the top bar's cart
+    count out of band; a refused quantity answers 422 with its message in the row."""
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
     organisation = current_organisation()
     remove = request.form.get("remove", type=int)
+    failed = None  # (line id, the typed quantity) of the refused line
     try:
         if remove:
             orders.remove_from_cart(current_user.id, organisation.id, remove)
@@ -114,18 +124,52 @@ def update_cart():
                 raw = request.form.get(f"quantity-{line.id}")
                 if raw is None:
                     continue
+                failed = (line.id, raw)
                 quantity = 0 if raw.strip() == "0" else orders.parse_quantity(raw)
                 try:
                     orders.set_cart_quantity(current_user.id, organisation, line.id, quantity)
                 except orders.OrderError as error:
                     raise orders.OrderError(f"«{line.item.full_name}»: {error.message}") from error
+            failed = None
     except orders.OrderError as error:
         db.session.rollback()
+        if partials.is_htmx():
+            return _cart_fragment(organisation, failed, str(error.message))
         flash(str(error.message), "error")
     else:
         db.session.commit()
+        if partials.is_htmx():
+            changed = remove or next(
+                (int(key.split("-", 1)[1]) for key in request.form if key.startswith("quantity-")),
+                None,
+            )
+            return _cart_fragment(organisation, (changed, None), None)
         flash(_("The cart is updated."), "success")
     return redirect(url_for("orders.show_cart"))
+
+
+def _cart_fragment(organisation, changed, error):
+    """The changed cart row (gone if removed), then out of band the totals, the buttons and
+    the top bar's count; when the cart is now empty, the whole cart body instead."""
+    summary = orders.summarise_cart(current_user.id, organisation)
+    context = {"summary": summary, "show_prices": has_power(Power.VIEW_PRICES)}
+    line_id, typed = changed if changed else (None, None)
+    counts = partials.top_bar_counts()
+    if not summary.rows:
+        body = render_template("orders/_cart_body.html", form=ConfirmForm(), **context)
+        headers = {"HX-Retarget": "#cart-body", "HX-Reswap": "outerHTML"}
+        return body + counts, 422 if error else 200, headers
+    row = next((r for r in summary.rows if r.line.id == line_id), None)
+    parts = []
+    if row is not None:
+        parts.append(
+            render_template("orders/_cart_line.html", row=row, error=error, typed=typed, **context)
+        )
+    if error is None or row is None:
+        parts.append(render_template("orders/_cart_totals.html", oob=True, **context))
+        parts.append(render_template("orders/_cart_actions.html", oob=True, **context))
+        parts.append(counts)
+    return "".join(parts), 422 if error else 200
 
 
 @bp.route("/cart/quick", methods=["GET", "POST"])

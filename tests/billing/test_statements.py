@@ -210,9 +210,9 @@ def test_job_page_polls_with_a_local_script(login_as, buyer, ledger, queue):
     request(client)
     [job] = jobs()
     page = client.get(f"/statements/{job.id}").get_data(as_text=True)
-    assert '<script src="/static/js/statements.js"></script>' in page
+    assert '<script src="/static/vendor/htmx/htmx.min.js"></script>' in page
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
-    assert 'data-status-url="/statements/' in page
+    assert f'hx-get="/statements/{job.id}/status"' in page
 
 
 def test_statements_need_the_finance_power(client, pharmacy, queue):
