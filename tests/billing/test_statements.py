@@ -223,3 +223,24 @@ def test_statements_need_the_finance_power(client, pharmacy, queue):
     assert client.get("/statements/").status_code == 403
     assert request(client).status_code == 403
     assert jobs() == []
+
+
+def test_the_job_page_follows_progress_by_partial_updates_until_the_links(
+    login_as, buyer, ledger, queue
+):
+    client = login_as(buyer)
+    request(client)
+    [job] = jobs()
+    htmx = {"HX-Request": "true"}
+    waiting = client.get(f"/statements/{job.id}/status", headers=htmx).get_data(as_text=True)
+    assert waiting.lstrip().startswith('<div id="statement-job"') and "<html" not in waiting
+    assert f'hx-get="/statements/{job.id}/status"' in waiting  # asks again while queued
+    assert "<progress" in waiting and 'data-role="pdf"' not in waiting
+    queue.run_pending()
+    ready = client.get(f"/statements/{job.id}/status", headers=htmx).get_data(as_text=True)
+    assert "hx-get" not in ready  # polling stops once ready
+    assert f'href="/statements/{job.id}/statement.pdf"' in ready
+    assert f'href="/statements/{job.id}/statement.xlsx"' in ready
+    # Without JavaScript the page itself shows the same block; the API's JSON is unchanged.
+    assert 'data-role="pdf"' in client.get(f"/statements/{job.id}").get_data(as_text=True)
+    assert client.get(f"/statements/{job.id}/status").get_json()["status"] == "done"
