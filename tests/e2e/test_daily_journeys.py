@@ -43,9 +43,7 @@ def sized(request, playwright_browser):
 
 def check_page(page, main_button):
     """The three promises of every page: no sideways scroll, main button in view, menu."""
-    overflow = page.evaluate(
-        "() => document.scrollingElement.scrollWidth - window.innerWidth"
-    )
+    overflow = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at {page.width} px"
     button = page.locator(main_button).first
     button.scroll_into_view_if_needed()
@@ -111,6 +109,11 @@ def test_buyer_searches_fills_the_cart_by_partial_updates_and_checks_out(sized, 
         arg=total_before,
     )
     assert page.locator("[data-testid=cart-line] input.qty-input").first.input_value() == "3"
+    # One total (replaced, not added to), equal to the one line's new amount.
+    assert page.locator("[data-testid=cart-total]").count() == 1
+    amount = page.locator("[data-testid=line-amount]").first.inner_text()
+    assert page.locator("[data-testid=cart-total]").inner_text() == amount
+    assert page.locator("[data-testid=cart-line]").count() == 1
     assert not_reloaded(page), "changing a quantity reloaded the page"
     page.snap("quantity-changed")
 

@@ -35,7 +35,9 @@ def favourites():
 
 
 def cart_count_in(html):
-    match = re.search(r'id="top-link-cart3" hx-swap-oob="true">.*?data-testid="cart-count">(\d+)<', html, re.S)
+    match = re.search(
+        r'id="top-link-cart3" hx-swap-oob="true">.*?data-testid="cart-count">(\d+)<', html, re.S
+    )
     return int(match.group(1)) if match else 0
 
 
@@ -92,7 +94,7 @@ def test_changing_a_quantity_answers_with_the_row_totals_and_count(login_as, buy
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr data-testid="cart-line" id="cart-line-{line.id}"')
-    assert f'value="5"' in html
+    assert 'value="5"' in html
     assert '<tfoot id="cart-totals" hx-swap-oob="true">' in html
     assert "550,00" in html  # the new total
     assert 'id="cart-actions" hx-swap-oob="true"' in html
@@ -125,7 +127,7 @@ def test_removing_lines_and_the_last_one_empties_the_cart_in_place(login_as, buy
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'id="cart-line-{ids[first.id]}"' not in html  # the row is swapped for nothing
-    assert html.lstrip().startswith('<tfoot id="cart-totals" hx-swap-oob="true">')
+    assert html.lstrip().startswith('<template>\n    <tfoot id="cart-totals" hx-swap-oob="true">')
     assert cart_count_in(html) == 1
     assert lines() == {second.id: 1}
     response = htmx_post(client, "/cart/update", {"remove": ids[second.id]})
@@ -165,10 +167,14 @@ def test_without_javascript_every_action_posts_the_same_form_and_redirects(login
     item = make_item("Нурофен", stock=50)
     carton = make_item("Бинт", min_quantity=10, stock=30)
     client = login_as(buyer)
-    added = client.post("/cart/add", data={"item_id": item.id, "quantity": "2", "next": "/catalog/"})
+    added = client.post(
+        "/cart/add", data={"item_id": item.id, "quantity": "2", "next": "/catalog/"}
+    )
     assert added.status_code == 302 and added.headers["Location"] == "/catalog/"
     assert "«Нурофен" in client.get("/catalog/").get_data(as_text=True)  # the flashed message
-    refused = client.post("/cart/add", data={"item_id": carton.id, "quantity": "5", "next": "/cart"})
+    refused = client.post(
+        "/cart/add", data={"item_id": carton.id, "quantity": "5", "next": "/cart"}
+    )
     assert refused.status_code == 302
     assert "Минимальный заказ — 10 уп." in client.get("/cart").get_data(as_text=True)
     line = db.session.scalar(select(CartLine))
