@@ -20,6 +20,14 @@ WIDTHS = (1366, 1280, 375)
 SHOTS = ARTIFACTS / "journeys"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_screenshots():
+    """This run's screenshots only: a step removed from a test leaves no old picture behind."""
+    if SHOTS.exists():
+        for old in SHOTS.glob("*.png"):
+            old.unlink()
+
+
 @pytest.fixture(params=WIDTHS, ids=[f"{width}px" for width in WIDTHS])
 def sized(request, playwright_browser):
     width = request.param
@@ -70,6 +78,8 @@ def not_reloaded(page):
 
 def test_buyer_searches_fills_the_cart_by_partial_updates_and_checks_out(sized, live_server):
     page = sized
+    refused = []  # what the browser refused to run (CSP) or failed at
+    page.on("console", lambda m: m.type == "error" and refused.append(f"{page.url}: {m.text}"))
     sign_in(page, live_server, "buyer")
     page.goto(live_server.url + "/cart")
     while (left := page.locator("[data-testid=cart-line]").count()) > 0:  # a clean cart
@@ -94,6 +104,24 @@ def test_buyer_searches_fills_the_cart_by_partial_updates_and_checks_out(sized, 
     assert page.locator("[data-testid=cart-count]").inner_text().strip() == "1"
     assert not_reloaded(page), "adding to the cart reloaded the page"
     page.snap("added")
+
+    row.locator("a").first.click()  # the item card: mark and unmark a favourite in place
+    page.wait_for_url(re.compile(r"/catalog/items/\d+"))
+    page.evaluate("() => { window.__sameDocument = true; }")
+    favourite = page.locator("[data-testid=favourite-button]")
+    before = favourite.inner_text()
+    favourite.click()
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=favourite-button]').innerText !== t",
+        arg=before,
+    )
+    page.snap("favourite")
+    page.locator("[data-testid=favourite-button]").click()
+    page.wait_for_function(
+        "t => document.querySelector('[data-testid=favourite-button]').innerText === t",
+        arg=before,
+    )
+    assert not_reloaded(page), "the favourite button reloaded the page"
 
     page.locator("[data-testid=top-cart3]").click()
     page.wait_for_url(re.compile(r"/cart$"))
@@ -135,6 +163,7 @@ def test_buyer_searches_fills_the_cart_by_partial_updates_and_checks_out(sized, 
     page.wait_for_url(re.compile(r"/orders/\d+"))
     assert page.locator("[data-testid=cart-count]").count() == 0  # the cart is empty now
     page.snap("order")
+    assert not [text for text in refused if "Content Security Policy" in text], refused
 
 
 def test_gas_customer_submits_readings_and_opens_the_account(sized, live_server):
