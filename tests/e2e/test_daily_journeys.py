@@ -69,7 +69,7 @@ def check_page(page, main_button):
         page.wait_for_selector("#mainnav.show")
         assert menu.locator("a.nav-link").first.is_visible()
         toggler.click()
-        page.wait_for_selector("#mainnav:not(.show)", state="attached")
+        page.locator("#mainnav").wait_for(state="hidden")  # closed, its animation over
 
 
 def not_reloaded(page):
