@@ -330,7 +330,8 @@ def _change_lines(details) -> list[str]:
             elif key in after:
                 lines.append(f"{_field_label(key)}: {words(after[key], key)}")
             else:
-                lines.append(f"{_field_label(key)}: {words(before[key], key)} ({_l('removed')})")
+                removed = _l("removed")
+                lines.append(f"{_field_label(key)}: {words(before[key], key)} ({removed})")
     changes = details.get("changes")
     if isinstance(changes, dict):  # {'A00007': [None, 2]}: a quantity per code, old and new
         for code, pair in changes.items():

@@ -72,7 +72,11 @@ def _percent_text(value) -> str:
 
 def _in_words(organisation, pricing) -> dict:
     """The terms as the audit log shows them (text, never codes or ids)."""
-    price_list = db.session.get(PriceList, pricing.price_list_id) if pricing else None
+    price_list = (
+        db.session.get(PriceList, pricing.price_list_id)
+        if pricing is not None and pricing.price_list_id is not None
+        else None
+    )
     return {
         "price_list": price_list.name if price_list else str(_l("base price list")),
         "discount": _percent_text(pricing.discount_percent if pricing else 0),

@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from portal.form_fields import choices
 from portal.organisations.forms import contract_number_field
 from portal.validators import NumberError, parse_decimal
 
@@ -42,6 +43,7 @@ class DecimalTextField(StringField):
 
 
 class CommercialTermsForm(FlaskForm):
+    number_may_be_blank = True  # no contract yet: number and date both left empty
     price_list_id = SelectField(_l("Price type"), coerce=int)
     discount_percent = DecimalTextField(_l("Discount, %"), max_digits=3)
     credit_limit = DecimalTextField(_l("Credit limit, ₽"), max_digits=12)
@@ -64,13 +66,13 @@ class PromotionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     target = SelectField(
         _l("Applies to"),
-        choices=[("item", _l("One item (by code)")), ("category", _l("A whole category"))],
+        choices=choices([("item", _l("One item (by code)")), ("category", _l("A whole category"))]),
     )
     item_sku = StringField(_l("Item code (SKU)"), validators=[Optional(), Length(max=32)])
     category_id = SelectField(_l("Category"), coerce=int)
     kind = SelectField(
         _l("Offer"),
-        choices=[("percent", _l("Percentage off")), ("price", _l("Fixed price per pack"))],
+        choices=choices([("percent", _l("Percentage off")), ("price", _l("Fixed price per pack"))]),
     )
     discount_percent = DecimalTextField(_l("Discount, %"), max_digits=3)
     fixed_price = DecimalTextField(_l("Price per pack, ₽, VAT included"), max_digits=12)

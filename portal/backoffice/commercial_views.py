@@ -71,6 +71,7 @@ def _render_terms(organisation, form, address_form=None, status=200):
                     formdata=None,
                     data={"address": a.address, "region": a.region, "is_default": a.is_default},
                     prefix=f"a{a.id}",
+                    meta={"csrf": False},
                 )
                 for a in organisation.addresses
             },
@@ -163,8 +164,8 @@ def edit_address(organisation_id, address_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     require_manage_organisation(organisation)
     row = _address_of(organisation, address_id)
-    form = AddressForm(prefix=f"a{row.id}")
-    if form.validate_on_submit():
+    form = AddressForm(prefix=f"a{row.id}", meta={"csrf": False})  # the page's token below
+    if ConfirmForm().validate_on_submit() and form.validate():
         try:
             commercial.edit_address(
                 organisation,

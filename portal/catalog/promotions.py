@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 
 from portal import audit
@@ -32,9 +33,9 @@ class PromotionError(ValueError):
 
 
 STATUS_LABELS = {
-    PromotionStatus.PLANNED: _l("planned"),
-    PromotionStatus.ACTIVE: _l("active"),
-    PromotionStatus.ENDED: _l("ended"),
+    PromotionStatus.PLANNED: _lp("promotion status", "planned"),
+    PromotionStatus.ACTIVE: _lp("promotion status", "active"),
+    PromotionStatus.ENDED: _lp("promotion status", "ended"),
 }
 
 
