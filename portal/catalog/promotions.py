@@ -139,17 +139,24 @@ def _resolve(values: dict):
 def _refuse_overlap(item_id, category_id, starts_on, ends_on, exclude_id=None):
     clash = _overlapping(item_id, category_id, starts_on, ends_on, exclude_id)
     if clash is not None:
-        raise PromotionError(
+        message = (
             _l(
-                "«%(title)s» already runs for the same %(what)s from %(start)s to %(end)s; "
+                "«%(title)s» already runs for this item from %(start)s to %(end)s; "
                 "change the dates or end that promotion first.",
                 title=clash.title,
-                what=_l("item") if item_id is not None else _l("category"),
                 start=local_date(clash.starts_on),
                 end=local_date(clash.ends_on),
-            ),
-            "starts_on",
+            )
+            if item_id is not None
+            else _l(
+                "«%(title)s» already runs for this category from %(start)s to %(end)s; "
+                "change the dates or end that promotion first.",
+                title=clash.title,
+                start=local_date(clash.starts_on),
+                end=local_date(clash.ends_on),
+            )
         )
+        raise PromotionError(message, "starts_on")
 
 
 def _forget() -> None:
