@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.catalog import search
@@ -41,7 +42,11 @@ STATUS_LABELS = {
 
 def all_promotions(status: str | None = None, on: date | None = None) -> list[Promotion]:
     on = on or today()
-    query = select(Promotion).order_by(Promotion.starts_on.desc(), Promotion.id.desc())
+    query = (
+        select(Promotion)
+        .options(joinedload(Promotion.item), joinedload(Promotion.category))
+        .order_by(Promotion.starts_on.desc(), Promotion.id.desc())
+    )
     if status == PromotionStatus.ACTIVE:
         query = query.where(
             Promotion.ended_at.is_(None), Promotion.starts_on <= on, Promotion.ends_on >= on

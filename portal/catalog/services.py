@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import Date, Integer, String, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.catalog.models import (
     Batch,
@@ -633,6 +634,7 @@ def active_promotions(limit=None, on: date | None = None):
     query = (
         select(Promotion)
         .outerjoin(Item, Item.id == Promotion.item_id)
+        .options(contains_eager(Promotion.item), joinedload(Promotion.category))
         .where(*_running(on), or_(Promotion.category_id.isnot(None), Item.is_active.is_(True)))
         .order_by(Promotion.ends_on, Promotion.id)
     )

@@ -84,6 +84,25 @@ def test_the_manager_sets_terms_and_a_promotion_and_the_new_buyer_sees_them(
     assert "уже действует" in page.inner_text("#starts_on-errors")
     page.snap("promotion-overlap-refused")
 
+    # the item's terms edited by hand, with its history
+    page.goto(live_server.url + f"/backoffice/catalog/items?q={sku}")
+    page.locator("main a[href*='/backoffice/catalog/items/']").first.click()
+    page.fill("#description", "Обезболивающее; отпуск без рецепта.")
+    page.click("text=Сохранить товар")
+    assert "Товар сохранён" in page.inner_text("main")
+    assert "Обезболивающее" in page.inner_text("[data-testid=item-history]")
+    page.snap("item-history")
+
+    # the organisation's audit log, in words
+    page.goto(live_server.url + "/backoffice/organisations")
+    page.locator("a", has_text=f"Аптека Условия {login}").first.click()
+    page.click("main >> text=Журнал аудита")
+    log = page.inner_text("[data-testid=audit]")
+    assert "Коммерческие условия изменены" in log and "Скидка: 0\u00a0% → 10\u00a0%" in log
+    for raw in ("[", "{", "LocalProxy", "_id"):
+        assert raw not in log, raw
+    page.snap("audit-log")
+
     context = playwright_browser.new_context(viewport=page.viewport_size, locale="ru-RU")
     buyer = context.new_page()
     buyer.goto(live_server.url + "/login")
