@@ -395,3 +395,39 @@ def test_a_manager_sees_the_log_of_their_organisations_only(client, curated, man
     page = client.get("/backoffice/audit").get_data(as_text=True)
     assert "Аптека Тест" in page and "Чужая" not in page
     assert client.get(f"/backoffice/audit?organisation_id={curated.id}").status_code == 200
+
+
+def test_the_price_list_and_the_cart_apply_the_same_promotions(client, curated, manager, buyer):
+    """One pricing rule: an item's own percentage and its category's fixed price, the lower
+    wins, in the price list XLSX as in the cart."""
+    import io
+
+    from openpyxl import load_workbook
+
+    cheap = make_item("Бинт", price="100.00", sku="PL1", category="Перевязка")
+    dear = make_item("Пластырь", price="400.00", sku="PL2", category="Перевязка")
+    login(client, manager)
+    for data in (
+        _promotion(item_sku="PL1", discount_percent="10"),
+        _promotion(
+            target="category",
+            category_id=str(cheap.category_id),
+            kind="price",
+            fixed_price="150",
+            discount_percent="",
+        ),
+    ):
+        assert client.post("/backoffice/promotions", data=data).status_code == 302
+    client.post("/logout")
+    login(client, buyer)
+    with client.get("/catalog/price-list.xlsx") as response:
+        sheet = load_workbook(io.BytesIO(response.data)).active
+    header = [cell for cell in next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))]
+    promo = next(i for i, title in enumerate(header) if title and "акци" in title.lower())
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=3, values_only=True)}
+    # PL1: 10 % off 100 = 90 (the category's 150 would not lower it); PL2: 150 instead of 400
+    assert rows["PL1"][promo] == 90 and rows["PL2"][promo] == 150
+    client.post("/cart/add", data={"item_id": dear.id, "quantity": 1})
+    client.post("/cart/add", data={"item_id": cheap.id, "quantity": 1})
+    cart = client.get("/cart").get_data(as_text=True)
+    assert "150,00" in cart and "90,00" in cart and "240,00" in cart
