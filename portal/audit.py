@@ -39,6 +39,9 @@ def record(action, *, target=None, organisation=None, actor=None, **details) -> 
     """Add an audit event to the current transaction (it is saved with the change it describes)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
+    # current_user is a proxy: store the user's own type («User»), never «LocalProxy».
+    target = _unwrapped(target)
+    actor = _unwrapped(actor)
     organisation_id = getattr(organisation, "id", organisation)
     if organisation_id is None and target is not None:
         organisation_id = getattr(target, "organisation_id", None)
@@ -55,7 +58,15 @@ def record(action, *, target=None, organisation=None, actor=None, **details) -> 
     return event
 
 
+def _unwrapped(value):
+    getter = getattr(value, "_get_current_object", None)
+    return getter() if callable(getter) else value
+
+
 def _jsonable(value):
+    value = _unwrapped(value)
+    if isinstance(value, db.Model) and hasattr(value, "id"):
+        return value.id  # a row: its id (the log page shows its name)
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, list | tuple | set | frozenset):

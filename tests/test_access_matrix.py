@@ -101,6 +101,9 @@ NOT_ORGANISATION_DATA = {
     "onboarding.approve_application",
     "onboarding.reject_application",
     "onboarding.request_information",
+    "backoffice.edit_item",  # the shared catalogue's items and promotions
+    "backoffice.edit_promotion",
+    "backoffice.end_promotion",
 }
 
 

@@ -8,6 +8,7 @@ all when the organisation's price terms (price type, discount) changed since.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import marshmallow as ma
 from flask import current_app, g
@@ -181,7 +182,7 @@ def _changed_since(since):
     today = catalog.today()
     since_day = since.astimezone(UTC).date() - timedelta(days=1)  # generous, never short
     promotion_moved = exists().where(
-        Promotion.item_id == Item.id,
+        or_(Promotion.item_id == Item.id, Promotion.category_id == Item.category_id),
         or_(
             and_(Promotion.starts_on >= since_day, Promotion.starts_on <= today),
             and_(Promotion.ends_on >= since_day, Promotion.ends_on < today),
@@ -227,7 +228,9 @@ def item_payloads(organisation, items) -> list[dict]:
                 "promotion": (
                     {
                         "title": promotion.title,
-                        "discount_percent": promotion.discount_percent,
+                        "discount_percent": promotion.discount_percent
+                        if promotion.discount_percent is not None
+                        else Decimal(quote.percent_off or 0),
                         "ends_on": promotion.ends_on,
                     }
                     if promotion

@@ -35,8 +35,13 @@ register_menu(
         _l("Audit log"),
         "backoffice.audit_log",
         staff=True,
-        admin_only=True,
         in_user_menu=True,
         order=820,
     )
+)
+register_menu(
+    MenuItem(_l("Promotions"), "backoffice.list_promotions", staff=True, order=40, group="sales")
+)
+register_menu(
+    MenuItem(_l("Catalogue items"), "backoffice.list_items", staff=True, order=45, group="sales")
 )

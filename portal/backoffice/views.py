@@ -1,9 +1,9 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from portal import audit
+from portal import audit, audit_text
 from portal.accounts import services as accounts
 from portal.accounts import two_factor
 from portal.accounts.forms import ConfirmForm
@@ -164,13 +164,19 @@ def assign_manager(organisation_id):
     form = AssignManagerForm()
     form.manager_id.choices = _manager_choices()
     if form.validate_on_submit():
+        before = organisation.manager.full_name if organisation.manager else "—"
         organisation.manager_id = form.manager_id.data or None
-        audit.record(
-            "organisation.manager_assigned",
-            target=organisation,
-            organisation=organisation,
-            manager_id=organisation.manager_id,
-        )
+        db.session.flush()
+        db.session.refresh(organisation, ["manager"])
+        after = organisation.manager.full_name if organisation.manager else "—"
+        if before != after:
+            audit.record(
+                "organisation.manager_assigned",
+                target=organisation,
+                organisation=organisation,
+                before={"manager": before},
+                after={"manager": after},
+            )
         db.session.commit()
         flash(_("Account manager assigned."), "success")
     return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
@@ -294,14 +300,30 @@ def list_offers():
 
 
 @bp.route("/audit")
-@access.staff(StaffRole.ADMIN)
+@access.staff()
 def audit_log():
+    """Admins read every entry; a manager the entries of the organisations they curate
+    (another organisation's log is 404, as its rows would be)."""
     filters = AuditFilterForm(request.args)
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    query = visible_events(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
     if filters.action.data:
         query = query.where(AuditEvent.action.startswith(filters.action.data.strip()))
     organisation_id = int_arg("organisation_id")
+    organisation = None
     if organisation_id is not None:
+        organisation = db.get_or_404(Organisation, organisation_id)
+        if not current_user.is_admin and organisation.manager_id != current_user.id:
+            abort(404)
         query = query.where(AuditEvent.organisation_id == organisation_id)
     page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("backoffice/audit.html", page=page, filters=filters)
+    return render_template(
+        "backoffice/audit.html",
+        page=page,
+        filters=filters,
+        organisation=organisation,
+        entries=audit_text.describe(page.items),
+    )
+
+
+from portal.backoffice import commercial_views  # noqa: E402,F401 - attaches its routes
+from portal.backoffice.commercial_views import visible_events  # noqa: E402

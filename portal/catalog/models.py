@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.collation import CREATE_COLLATION, ordered
 from portal.database import Money, Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
+from portal.money import to_money
 
 # Between two numbers «х», «x», «*» and «×» all mean "by" («бинт 7х14», «7 × 14 см»).
 _BY = re.compile(r"(?<=\d)\s*[xх*×]\s*(?=\d)")
@@ -292,26 +293,64 @@ class OrganisationPricing(db.Model):
     price_list = relationship("PriceList")
 
 
+class PromotionStatus(enum.StrEnum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
 class Promotion(db.Model):
-    """A special offer: a percentage off an item's price between two dates (inclusive)."""
+    """A special offer between two dates (inclusive) on one item or on every item of a
+    category: a percentage off the organisation's price, or a fixed price per pack.
+    Staff end it early with `ended_at`; an ended promotion never applies again."""
 
     __tablename__ = "catalog_promotions"
     __table_args__ = (
-        CheckConstraint("discount_percent > 0 AND discount_percent < 100", name="discount_range"),
+        CheckConstraint(
+            "discount_percent IS NULL OR (discount_percent > 0 AND discount_percent < 100)",
+            name="discount_range",
+        ),
+        CheckConstraint("fixed_price IS NULL OR fixed_price > 0", name="fixed_price_positive"),
+        CheckConstraint(
+            "(discount_percent IS NULL) <> (fixed_price IS NULL)", name="percent_or_price"
+        ),
+        CheckConstraint("(item_id IS NULL) <> (category_id IS NULL)", name="item_or_category"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         Index("ix_catalog_promotions_dates", "starts_on", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
+    item_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalog_items.id", ondelete="CASCADE"), index=True
     )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_categories.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
-    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    fixed_price: Mapped[Decimal | None] = mapped_column(Money)  # per pack, VAT included
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     item = relationship("Item")
+    category = relationship("Category")
+
+    def applies_on(self, day: date) -> bool:
+        return self.ended_at is None and self.starts_on <= day <= self.ends_on
+
+    def status(self, today: date) -> PromotionStatus:
+        if self.ended_at is not None or self.ends_on < today:
+            return PromotionStatus.ENDED
+        if self.starts_on > today:
+            return PromotionStatus.PLANNED
+        return PromotionStatus.ACTIVE
+
+    def price_from(self, price: Decimal) -> Decimal:
+        """The promotion's price for an item the organisation pays `price` for (never more)."""
+        if self.fixed_price is not None:
+            return min(price, self.fixed_price)
+        return to_money(price * (Decimal(100) - self.discount_percent) / Decimal(100))
 
 
 class Favourite(db.Model):

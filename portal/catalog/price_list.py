@@ -67,10 +67,7 @@ def price_list_workbook(organisation, on: date | None = None):
         .order_by(ordered(Item.trade_name), Item.id)
         .execution_options(yield_per=2000)
     )
-    promotions = {
-        item_id: promotion.discount_percent
-        for item_id, promotion in catalog.active_promotions_for_all(on).items()
-    }
+    promotions = catalog.running_promotions_for_all(on)
     workbook, sheet = xlsx.new_write_only(
         "Прайс-лист", (10, 60, 30, 24, 14, 16, 26, 11, 8, 8, 10, 10, 14, 14)
     )
@@ -105,7 +102,8 @@ def price_list_workbook(organisation, on: date | None = None):
         if listed is not None:
             price = to_money(listed * (100 - terms.discount_percent) / 100)
             if item_id in promotions:
-                promo = to_money(price * (100 - promotions[item_id]) / 100)
+                offered, promotion = catalog.best_promotion(price, promotions[item_id])
+                promo = offered if promotion else None
         sheet.append(
             [
                 sku,

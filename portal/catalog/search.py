@@ -337,7 +337,10 @@ def _filtered(shape: _Shape):
     if shape.promotion:
         today = bindparam("today", type_=Date)
         running = select(Promotion.id).where(
-            Promotion.item_id == Item.id, Promotion.starts_on <= today, Promotion.ends_on >= today
+            or_(Promotion.item_id == Item.id, Promotion.category_id == Item.category_id),
+            Promotion.ended_at.is_(None),
+            Promotion.starts_on <= today,
+            Promotion.ends_on >= today,
         )
         query = query.where(exists(running))
     return query

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import Date, Integer, String, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.catalog.models import (
     Batch,
@@ -62,6 +62,10 @@ class Quote:
     list_price: Decimal  # before the promotion
     promotion: Promotion | None = None
 
+    @property
+    def percent_off(self) -> int | None:
+        return percent_off(self.price, self.list_price) if self.promotion else None
+
 
 def terms_for(organisation_id) -> Terms:
     """The organisation's price terms, read in one query and remembered for the request."""
@@ -98,24 +102,52 @@ def _discounted(price: Decimal, percent: Decimal) -> Decimal:
     return to_money(price * (Decimal(100) - Decimal(percent)) / Decimal(100))
 
 
-def active_promotions_for(item_ids, on: date | None = None) -> dict[int, Promotion]:
-    """The best running promotion per item (expired and future ones never apply)."""
+def _running(on: date):
+    return (
+        Promotion.ended_at.is_(None),
+        Promotion.starts_on <= on,
+        Promotion.ends_on >= on,
+    )
+
+
+def running_promotions_for(item_ids, on: date | None = None) -> dict[int, list[Promotion]]:
+    """The promotions running on `on` per item: its own and its category's (ended, expired
+    and future ones never apply). Two queries, whatever the number of items."""
     on = on or today()
-    found = {}
+    item_ids = list(set(item_ids))
+    found: dict[int, list[Promotion]] = {}
     if not item_ids:
         return found
-    rows = db.session.scalars(
-        select(Promotion).where(
-            Promotion.item_id.in_(list(item_ids)),
-            Promotion.starts_on <= on,
-            Promotion.ends_on >= on,
-        )
-    )
-    for promotion in rows:
-        best = found.get(promotion.item_id)
-        if best is None or promotion.discount_percent > best.discount_percent:
-            found[promotion.item_id] = promotion
+    categories: dict[int, list[int]] = {}
+    for start in range(0, len(item_ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = item_ids[start : start + 900]
+        for item_id, category_id in db.session.execute(
+            select(Item.id, Item.category_id).where(Item.id.in_(chunk))
+        ):
+            if category_id is not None:
+                categories.setdefault(category_id, []).append(item_id)
+        for promotion in db.session.scalars(
+            select(Promotion).where(*_running(on), Promotion.item_id.in_(chunk))
+        ):
+            found.setdefault(promotion.item_id, []).append(promotion)
+    if categories:
+        for promotion in db.session.scalars(
+            select(Promotion).where(*_running(on), Promotion.category_id.in_(list(categories)))
+        ):
+            for item_id in categories[promotion.category_id]:
+                found.setdefault(item_id, []).append(promotion)
     return found
+
+
+def best_promotion(price: Decimal, promotions) -> tuple[Decimal, Promotion | None]:
+    """(price to pay, the promotion giving it): the lowest of the running promotions' prices,
+    or the price itself when none lowers it."""
+    best, chosen = price, None
+    for promotion in promotions or ():
+        offered = promotion.price_from(price)
+        if offered < best or (offered == best and chosen is not None and promotion.id < chosen.id):
+            best, chosen = offered, promotion
+    return best, chosen
 
 
 def quotes_for(organisation_id, item_ids, on: date | None = None) -> dict[int, Quote]:
@@ -136,32 +168,39 @@ def quotes_for(organisation_id, item_ids, on: date | None = None) -> dict[int, Q
         )
         for item_id, list_id, price in rows:
             prices.setdefault(item_id, {})[list_id] = price
-    promotions = active_promotions_for(item_ids, on)
+    promotions = running_promotions_for(list(prices), on)
     quotes = {}
     for item_id, by_list in prices.items():
-        promotion = promotions.get(item_id)
-        prices_of_item = price_of(
+        priced = price_of(
             by_list.get(terms.price_list_id),
             by_list.get(terms.base_list_id),
             terms.discount_percent,
-            promotion.discount_percent if promotion else None,
+            promotions.get(item_id),
         )
-        if prices_of_item is not None:
-            final, price = prices_of_item
+        if priced is not None:
+            final, price, promotion = priced
             quotes[item_id] = Quote(price=final, list_price=price, promotion=promotion)
     return quotes
 
 
-def price_of(own, base, discount_percent, promotion_percent) -> tuple[Decimal, Decimal] | None:
-    """(price to pay, price before the promotion) from the organisation's own list price
-    (else the base one), less its discount, less a running promotion; None without a price.
-    The one pricing rule: the cart, checkout and every listing use it."""
+def price_of(own, base, discount_percent, promotions=None):
+    """(price to pay, price before the promotion, the promotion applied) from the
+    organisation's own list price (else the base one), less its discount, then the best of
+    the running promotions (a percentage off or a fixed price); None without a price.
+    The one pricing rule: the cart, checkout, every listing and the price list use it."""
     listed = own or base
     if listed is None:
         return None
     price = _discounted(listed, discount_percent or Decimal("0"))
-    final = _discounted(price, promotion_percent) if promotion_percent else price
-    return final, price
+    final, promotion = best_promotion(price, promotions)
+    return final, price, promotion
+
+
+def percent_off(price: Decimal | None, list_price: Decimal | None) -> int | None:
+    """How much a promotion takes off, in whole per cent, for the badge («−15 %»)."""
+    if price is None or not list_price or price >= list_price:
+        return None
+    return max(1, int((Decimal(100) * (list_price - price) / list_price).to_integral_value()))
 
 
 # --- warehouses and stock ---------------------------------------------------------------------
@@ -438,15 +477,16 @@ def listing(item_ids, *, organisation_id, user_id, warehouse_id, with_prices, on
         },
     )
     found = {}
+    promotions = running_promotions_for(item_ids, on) if with_prices else {}
     for row in rows:
-        prices = price_of(*row[15:19]) if with_prices else None
+        prices = price_of(*row[15:18], promotions.get(row[0])) if with_prices else None
         found[row[0]] = Listed(
             *row[:13],
             stock=row[13] or 0,
             is_favourite=bool(row[14]),
             price=prices[0] if prices else None,
             list_price=prices[1] if prices else None,
-            promotion_percent=row[18] if prices else None,
+            promotion_percent=percent_off(prices[0], prices[1]) if prices and prices[2] else None,
         )
     return [found[item_id] for item_id in item_ids if item_id in found]
 
@@ -499,8 +539,8 @@ def _listing_statement(with_prices):
 
 
 def _price_columns(item, organisation_id, on):
-    """The organisation's own list price, the base price, its discount and the best running
-    promotion of each row, as correlated subqueries (the inputs of `price_of`)."""
+    """The organisation's own list price, the base price and its discount of each row, as
+    correlated subqueries (the inputs of `price_of`; promotions are read apart)."""
     own = (
         select(ItemPrice.price)
         .join(OrganisationPricing, OrganisationPricing.price_list_id == ItemPrice.price_list_id)
@@ -520,12 +560,7 @@ def _price_columns(item, organisation_id, on):
         .where(OrganisationPricing.organisation_id == organisation_id)
         .scalar_subquery()
     )
-    promotion = (
-        select(func.max(Promotion.discount_percent))
-        .where(Promotion.item_id == item.id, Promotion.starts_on <= on, Promotion.ends_on >= on)
-        .scalar_subquery()
-    )
-    return [own, base, discount, promotion]
+    return [own, base, discount]
 
 
 def favourite_item_ids(user_id, organisation_id) -> list[int]:
@@ -594,12 +629,13 @@ def _recently_viewed_statement():
 
 
 def active_promotions(limit=None, on: date | None = None):
+    """Running promotions for the buyer's promotions page and panel, soonest ending first."""
     on = on or today()
     query = (
         select(Promotion)
-        .join(Item, Item.id == Promotion.item_id)
-        .options(contains_eager(Promotion.item))  # one query, not one per promotion
-        .where(Promotion.starts_on <= on, Promotion.ends_on >= on, Item.is_active.is_(True))
+        .outerjoin(Item, Item.id == Promotion.item_id)
+        .options(contains_eager(Promotion.item), joinedload(Promotion.category))
+        .where(*_running(on), or_(Promotion.category_id.isnot(None), Item.is_active.is_(True)))
         .order_by(Promotion.ends_on, Promotion.id)
     )
     if limit:
@@ -636,14 +672,20 @@ def items_by_code(codes) -> dict[str, Item]:
     return found
 
 
-def active_promotions_for_all(on: date | None = None) -> dict[int, Promotion]:
-    """The best running promotion per item across the catalogue (for the price list)."""
+def running_promotions_for_all(on: date | None = None) -> dict[int, list[Promotion]]:
+    """The running promotions per item across the catalogue (for the price list)."""
     on = on or today()
-    found = {}
-    for promotion in db.session.scalars(
-        select(Promotion).where(Promotion.starts_on <= on, Promotion.ends_on >= on)
-    ):
-        best = found.get(promotion.item_id)
-        if best is None or promotion.discount_percent > best.discount_percent:
-            found[promotion.item_id] = promotion
+    found: dict[int, list[Promotion]] = {}
+    running = db.session.scalars(select(Promotion).where(*_running(on))).all()
+    by_category: dict[int, list[Promotion]] = {}
+    for promotion in running:
+        if promotion.item_id is not None:
+            found.setdefault(promotion.item_id, []).append(promotion)
+        else:
+            by_category.setdefault(promotion.category_id, []).append(promotion)
+    if by_category:
+        for item_id, category_id in db.session.execute(
+            select(Item.id, Item.category_id).where(Item.category_id.in_(list(by_category)))
+        ):
+            found.setdefault(item_id, []).extend(by_category[category_id])
     return found

@@ -230,7 +230,7 @@ def list_favourites():
 def list_promotions():
     organisation = current_organisation()
     promotions = catalog.active_promotions()
-    items = [p.item for p in promotions]
+    items = [p.item for p in promotions if p.item is not None]
     return render_template(
         "catalog/promotions.html",
         promotions=promotions,
