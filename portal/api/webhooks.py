@@ -45,7 +45,7 @@ PENDING_KEY = "webhook_deliveries_to_queue"
 
 class WebhookError(ValueError):
     def __init__(self, message, field="url"):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
 
