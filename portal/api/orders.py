@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.api.auth import requires
 from portal.api.order_models import IdempotentRequest
-from portal.api.problems import Problem
-from portal.api.schemas import DecimalString, StrictSchema
+from portal.api.problems import PROBLEM_JSON, Problem
+from portal.api.schemas import DecimalString, ProblemSchema, StrictSchema
 from portal.catalog import PHARMACY_KINDS
 from portal.catalog import services as catalog
 from portal.database import utcnow
@@ -436,7 +436,15 @@ def _stored(organisation_id, key):
 @blp.doc(parameters=[IDEMPOTENCY_DOC])
 @blp.response(201, OrderSchema, description="The order is placed")
 @blp.alt_response(200, schema=QuoteSchema, description="A dry run: the lines priced")
-@blp.alt_response(422, description="Problems, one entry per line in «errors»")
+@blp.alt_response(
+    422,
+    schema=ProblemSchema,
+    content_type=PROBLEM_JSON,
+    description="Problems: one entry per line in «errors» (index, sku, code, message)",
+)
+@blp.alt_response(
+    413, schema=ProblemSchema, content_type=PROBLEM_JSON, description="More lines than allowed"
+)
 def create_order(body, dry_run=False):
     """Place an order of lines given by SKU or EAN.
 
@@ -606,7 +614,7 @@ def show_order(number):
 @blp.route("/<string:number>/cancel", methods=["POST"])
 @requires(Power.ORDER)
 @blp.response(200, OrderSchema)
-@blp.alt_response(409, description="The order is no longer new")
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="No longer new")
 def cancel_order(number):
     """Cancel an order while it is new (not yet confirmed); its packs go back on the shelf."""
     order = _order_or_404(number)

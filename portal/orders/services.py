@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, billing, clock
@@ -489,28 +489,38 @@ def create_order(
             raise
         return existing, False
     order.number = f"{date.today():%y%m}-{order.id:06d}"
-    # Lines in item order so concurrent checkouts take row locks in the same order.
-    for row in sorted(summary.rows, key=lambda r: r.line.item_id):
-        item = row.line.item
-        if not catalog.reserve_stock(warehouse.id, item.id, row.line.quantity):
-            raise OrderError(
-                _l(
-                    "«%(name)s»: not enough stock any more; the cart has been kept.",
-                    name=item.full_name,
-                )
-            )
-        order.lines.append(
-            OrderLine(
-                item_id=item.id,
-                sku=item.sku,
+    # All lines' stock at once, the rows locked in item order (concurrent checkouts wait for
+    # each other instead of deadlocking), then the lines in one multi-row INSERT.
+    rows = sorted(summary.rows, key=lambda r: r.line.item_id)
+    short = catalog.reserve_stock_many(
+        warehouse.id, {r.line.item_id: r.line.quantity for r in rows}
+    )
+    if short:
+        item = next(r.line.item for r in rows if r.line.item_id == short[0])
+        raise OrderError(
+            _l(
+                "«%(name)s»: not enough stock any more; the cart has been kept.",
                 name=item.full_name,
-                quantity=row.line.quantity,
-                price=row.price,
-                vat_category=item.vat_category,
-                vat_rate=row.vat_rate,
-                amount=row.amount,
             )
         )
+    db.session.execute(
+        insert(OrderLine),
+        [
+            {
+                "order_id": order.id,
+                "item_id": row.line.item_id,
+                "sku": row.line.item.sku,
+                "name": row.line.item.full_name,
+                "quantity": row.line.quantity,
+                "price": row.price,
+                "vat_category": row.line.item.vat_category,
+                "vat_rate": row.vat_rate,
+                "amount": row.amount,
+            }
+            for row in rows
+        ],
+    )
+    db.session.expire(order, ["lines"])
     order.events.append(OrderEvent(status=OrderStatus.NEW, user_id=user.id))
     db.session.flush()
     webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
