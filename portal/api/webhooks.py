@@ -264,7 +264,10 @@ def enqueue(delivery_id: int, delay: float | None = None) -> None:
     task = current_app.extensions.get("webhook_task")
     # Immediate mode (tests) would run the task inside the commit hook, where the session
     # cannot work: tests call the task themselves (webhooks.deliver / deliver_due).
-    if task is None or task.huey.immediate:
+    # Test runs do not queue either (their queue file is the development one): tests run the
+    # task's body themselves; WEBHOOK_QUEUE = True turns queueing on.
+    queue = current_app.config.get("WEBHOOK_QUEUE", not current_app.testing)
+    if task is None or task.huey.immediate or not queue:
         return
     if delay:
         task.schedule(args=(delivery_id,), delay=delay)

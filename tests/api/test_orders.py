@@ -299,3 +299,17 @@ def test_parallel_repeats_of_one_key_make_one_order(app, shop):
     assert orders_count() == 1 and stock_of(item) == 99
     assert {status for status, _n in answers} == {201}
     assert len({number for _s, number in answers}) == 1
+
+
+def test_a_key_whose_user_has_not_accepted_the_offer_gets_a_problem_not_a_redirect(api_client):
+    from portal.accounts.services import publish_offer
+    from tests.factories import make_user
+
+    organisation = make_organisation()
+    user = make_user(organisation)
+    publish_offer("2026-12", "Оферта", "Текст новой оферты.", make_user(staff_role="admin"))
+    db.session.commit()
+    _key, token = issue_key(organisation, POWERS, user=user)
+    response = api_client.get("/api/v1/orders", headers=bearer(token))
+    problem = assert_problem(response, 403)
+    assert problem["type"].endswith("#problem-offer-not-accepted")
