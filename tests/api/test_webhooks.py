@@ -229,3 +229,19 @@ def test_staff_status_changes_emit_and_other_organisations_hear_nothing(app):
     assert [(r.endpoint.url, json.loads(r.payload)["data"]["status"]) for r in rows] == [
         ("http://localhost:9/a", "confirmed")
     ]
+
+
+def test_an_issued_upd_is_an_event(app):
+    from datetime import date
+
+    from tests.billing.receivable_builders import shipped_order
+
+    organisation, admin = _admin()
+    webhooks.register_endpoint(admin.memberships[0], "http://localhost:9/d", ["document.issued"])
+    db.session.commit()
+    shipped_order(organisation, date.today())
+    db.session.commit()
+    rows = db.session.scalars(select(WebhookDelivery)).all()
+    assert [r.event for r in rows] == ["document.issued"]
+    data = json.loads(rows[0].payload)["data"]
+    assert data["kind"] == "upd" and data["number"] and data["date"] == date.today().isoformat()
