@@ -19,6 +19,7 @@ from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.api.auth import requires
 from portal.api.order_models import IdempotentRequest
@@ -580,6 +581,7 @@ def list_orders(limit=50, cursor=None, status=None, updated_since=None):
         statement = statement.where(
             exists().where(OrderEvent.order_id == Order.id, OrderEvent.at >= updated_since)
         )
+    statement = statement.options(selectinload(Order.events), selectinload(Order.lines))
     rows = db.session.scalars(statement.order_by(Order.id.desc()).limit(limit + 1)).all()
     page, more = rows[:limit], len(rows) > limit
     return {
