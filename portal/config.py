@@ -108,6 +108,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # and the largest request body it reads.
         "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120 per minute"),
         "API_MAX_BODY_BYTES": int(_env("API_MAX_BODY_KB", "1024")) * 1024,
+        # Orders through the API, and webhooks (portal.api.orders, portal.api.webhooks).
+        "API_ORDER_MAX_LINES": int(_env("API_ORDER_MAX_LINES", "5000")),
+        "WEBHOOK_MAX_ATTEMPTS": int(_env("WEBHOOK_MAX_ATTEMPTS", "8")),
+        "WEBHOOK_TIMEOUT_SECONDS": float(_env("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_RETRY_BASE_SECONDS": int(_env("WEBHOOK_RETRY_BASE_SECONDS", "60")),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

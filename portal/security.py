@@ -237,6 +237,8 @@ def enforce_access_declarations_and_setup():
         return database_unavailable_page()  # signed in or not: the user could not be read
     if not authenticated or endpoint in SETUP_ENDPOINTS:
         return None
+    if request.path.startswith("/api/"):
+        return None  # never a redirect there: portal.api.auth refuses with a problem instead
     if current_user.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path))
     if not current_user.is_staff:

@@ -37,8 +37,18 @@ register_menu(
         in_user_menu=True,
     )
 )
+register_menu(
+    MenuItem(
+        _l("Webhooks"),
+        "api_keys.list_webhooks",
+        power=Power.MANAGE_USERS,
+        order=916,
+        in_user_menu=True,
+    )
+)
 
 RESOURCE_MODULES = ["portal.api.me", "portal.api.catalog"]
+RESOURCE_MODULES += ["portal.api.orders"]  # orders (Idempotency-Key, dry run, cancel)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -110,6 +120,7 @@ def register(app) -> None:
     api.register_field(DecimalString, "string", "decimal")
 
     import portal.api.views  # noqa: F401 - attaches the pages to bp
+    import portal.api.webhook_views  # noqa: F401 - the webhooks page (portal.api.webhooks)
 
     app.register_blueprint(bp)
     # One bucket per key across every resource (Redis in production: RATELIMIT_STORAGE_URI).
@@ -122,6 +133,9 @@ def register(app) -> None:
     csrf.exempt(portal.api.views.api_docs)
     app.register_blueprint(portal.api.views.api_docs)
 
+    from portal.api import webhooks
+
+    webhooks.install(app)  # deliveries queued after commit, sent by the worker
     app.before_request(_api_request_checks)
     app.after_request(_rate_limit_headers)
     for code in (401, 406, 409, 415, 422, 503):

@@ -188,6 +188,7 @@ class ApiKeyRule(AccessRule):
         outcome = current_outcome()
         if outcome.problem is not None:
             raise outcome.problem
+        _require_accepted_documents(g.membership.user)
         if self.power is not None and not g.membership.has(self.power):
             log_refusal(outcome.key, "missing_power", power=self.power.value)
             raise Problem(
@@ -196,6 +197,23 @@ class ApiKeyRule(AccessRule):
                 slug="missing-power",
             )
         return None
+
+
+def _require_accepted_documents(user) -> None:
+    """The key acts for its creator: until they accept the current offer and the portal's
+    personal data consent on the portal's pages, the key is refused (403, not a redirect)."""
+    from portal.accounts.services import needs_offer_acceptance
+    from portal.privacy.consents import needs_portal_consent
+
+    if needs_offer_acceptance(user) or needs_portal_consent(user):
+        raise Problem(
+            403,
+            _l(
+                "The user who created the key must first sign in to the portal and accept the "
+                "current offer and consent."
+            ),
+            slug="offer-not-accepted",
+        )
 
 
 def requires(power: Power | None = None):

@@ -48,6 +48,15 @@ class FieldErrorSchema(ma.Schema):
         metadata={"description": "The field (a dotted path: lines.3.quantity)"}, required=True
     )
     message = ma.fields.String(required=True)
+    # Only in an order's per-line problems (portal.api.orders):
+    index = ma.fields.Integer(metadata={"description": "The line's place in «lines» (from 0)"})
+    sku = ma.fields.String(allow_none=True, metadata={"description": "The line's SKU or EAN"})
+    code = ma.fields.String(
+        metadata={
+            "description": "unknown_code, below_minimum, not_multiple, out_of_stock, "
+            "insufficient_stock, no_price, withdrawn, no_vat_rate"
+        }
+    )
 
 
 class ProblemSchema(ma.Schema):

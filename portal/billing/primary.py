@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 
 from portal import audit
+from portal.api import webhooks
 from portal.billing import okei, tax
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentCounter, DocumentKind, PrimaryDocument, Shipment
@@ -345,6 +346,7 @@ def issue_upd(order, user=None) -> PrimaryDocument:
         order=order.number,
         sha256=document.snapshot_sha256,
     )
+    webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
     return document
 
 

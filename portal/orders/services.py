@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, billing, clock
+from portal.api import webhooks
 from portal.billing import tax
 from portal.billing.errors import BillingError
 from portal.catalog import services as catalog
@@ -69,14 +70,22 @@ def parse_quantity(text) -> int | None:
 
 def quantity_problem(item: Item, quantity: int, available: int | None):
     """Why a quantity of an item cannot be ordered (a message), or None when it can."""
+    found = quantity_problem_code(item, quantity, available)
+    return found[1] if found else None
+
+
+def quantity_problem_code(item: Item, quantity: int, available: int | None):
+    """(a machine code, the message) of why a quantity cannot be ordered, or None."""
     if quantity < item.min_quantity:
-        return _l("The minimum order is %(count)s packs.", count=item.min_quantity)
+        return "below_minimum", _l("The minimum order is %(count)s packs.", count=item.min_quantity)
     if quantity % item.order_multiple:
-        return _l("Order in multiples of %(count)s packs.", count=item.order_multiple)
+        return "not_multiple", _l(
+            "Order in multiples of %(count)s packs.", count=item.order_multiple
+        )
     if available is not None and quantity > available:
         if available <= 0:
-            return _l("Out of stock.")
-        return _l("Only %(count)s packs in stock.", count=available)
+            return "out_of_stock", _l("Out of stock.")
+        return "insufficient_stock", _l("Only %(count)s packs in stock.", count=available)
     return None
 
 
@@ -117,6 +126,7 @@ class CartRow:
     problem: object = None
     promotion: object = None
     vat_rate: Decimal | None = None  # the item's category's rate today
+    problem_code: str | None = None  # a machine code of `problem` (for the API)
 
 
 @dataclass
@@ -138,7 +148,24 @@ class CartSummary:
 def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
     """Lines with price, stock and a message per line; totals with VAT by rate."""
     warehouse = warehouse or serving_warehouse(organisation)
-    lines = cart_lines(user_id, organisation.id)
+    return summarise_lines(organisation, cart_lines(user_id, organisation.id), warehouse)
+
+
+@dataclass
+class WantedLine:
+    """A line to order that is not in a cart (the API): what summarise_lines reads."""
+
+    item: Item
+    quantity: int
+
+    @property
+    def item_id(self) -> int:
+        return self.item.id
+
+
+def summarise_lines(organisation, lines, warehouse) -> CartSummary:
+    """The cart's rules for any lines (cart lines or WantedLine): price, stock, a message
+    (and its code) per line; totals with VAT by rate."""
     item_ids = [line.item_id for line in lines]
     quotes = catalog.quotes_for(organisation.id, item_ids)
     stock = catalog.stock_in(warehouse.id, item_ids) if warehouse else {}
@@ -148,14 +175,14 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
     for line in lines:
         quote = quotes.get(line.item_id)
         available = stock.get(line.item_id, 0)
-        problem = quantity_problem(line.item, line.quantity, available)
-        if quote is None:
-            problem = problem or _l("This item has no price for your organisation.")
+        code, problem = quantity_problem_code(line.item, line.quantity, available) or (None, None)
+        if quote is None and problem is None:
+            code, problem = "no_price", _l("This item has no price for your organisation.")
         if not line.item.is_active:
-            problem = _l("The item is no longer supplied.")
+            code, problem = "withdrawn", _l("The item is no longer supplied.")
         rate = rates.get(line.item.vat_category)
-        if rate is None:
-            problem = problem or _l("This item has no VAT rate in force today.")
+        if rate is None and problem is None:
+            code, problem = "no_vat_rate", _l("This item has no VAT rate in force today.")
         amount = to_money(quote.price * line.quantity) if quote else None
         summary.rows.append(
             CartRow(
@@ -166,6 +193,7 @@ def summarise_cart(user_id, organisation, warehouse=None) -> CartSummary:
                 problem,
                 quote.promotion if quote else None,
                 rate,
+                code,
             )
         )
         if amount is not None and rate is not None:
@@ -366,6 +394,27 @@ def place_order(
     existing = find_by_idempotency_key(organisation.id, key)
     if existing is not None:
         return existing, False
+    address, warehouse = checkout_target(organisation, address_id, payment_terms)
+    summary = summarise_cart(user.id, organisation, warehouse)
+    if not summary.rows:
+        raise OrderError(_l("Your cart is empty."))
+    order, created = create_order(
+        user,
+        organisation,
+        summary,
+        address=address,
+        payment_terms=payment_terms,
+        comment=comment,
+        idempotency_key=key,
+    )
+    if created:
+        clear_cart(user.id, organisation.id)
+        db.session.flush()
+    return order, created
+
+
+def checkout_target(organisation, address_id, payment_terms):
+    """The organisation's delivery address and the warehouse serving it, or an OrderError."""
     address = db.session.scalar(
         select(DeliveryAddress).where(
             DeliveryAddress.id == address_id, DeliveryAddress.organisation_id == organisation.id
@@ -378,29 +427,44 @@ def place_order(
     warehouse = serving_warehouse(organisation, address)
     if warehouse is None:
         raise OrderError(_l("No warehouse delivers to this address yet."), "address_id")
-    summary = summarise_cart(user.id, organisation, warehouse)
-    if not summary.rows:
-        raise OrderError(_l("Your cart is empty."))
-    if summary.has_problems:
-        raise OrderError(_l("Some cart lines need your attention; see the messages in the cart."))
-    if payment_terms == PaymentTerms.DEFERRED:
-        # Lock the organisation so two deferred checkouts cannot both spend the same credit.
+    return address, warehouse
+
+
+def credit_check(organisation, total, payment_terms, *, lock: bool) -> None:
+    """Deferred payment: refused on credit hold and beyond the available credit (OrderError).
+    With `lock` the organisation row is locked first, so two deferred checkouts cannot both
+    spend the same credit."""
+    if payment_terms != PaymentTerms.DEFERRED:
+        return
+    if lock:
         db.session.execute(
             select(Organisation.id).where(Organisation.id == organisation.id).with_for_update()
         )
-        refusal = billing.deferred_order_refusal(organisation.id)
-        if refusal is not None:
-            raise OrderError(refusal, "payment_terms")
-        credit = available_credit(organisation)
-        if summary.total > credit:
-            raise OrderError(
-                _l(
-                    "The order exceeds your available credit (%(credit)s); choose prepayment "
-                    "or reduce the order.",
-                    credit=_rub(credit),
-                ),
-                "payment_terms",
-            )
+    refusal = billing.deferred_order_refusal(organisation.id)
+    if refusal is not None:
+        raise OrderError(refusal, "payment_terms")
+    credit = available_credit(organisation)
+    if total > credit:
+        raise OrderError(
+            _l(
+                "The order exceeds your available credit (%(credit)s); choose prepayment "
+                "or reduce the order.",
+                credit=_rub(credit),
+            ),
+            "payment_terms",
+        )
+
+
+def create_order(
+    user, organisation, summary, *, address, payment_terms, comment, idempotency_key
+) -> tuple[Order, bool]:
+    """Place an order of summarised lines (the cart's or the API's) at the summary's
+    warehouse: credit checks, the order, stock reserved line by line, its first event."""
+    warehouse = summary.warehouse
+    key = idempotency_key
+    if summary.has_problems:
+        raise OrderError(_l("Some cart lines need your attention; see the messages in the cart."))
+    credit_check(organisation, summary.total, payment_terms, lock=True)
     order = Order(
         organisation_id=organisation.id,
         user_id=user.id,
@@ -425,32 +489,47 @@ def place_order(
             raise
         return existing, False
     order.number = f"{date.today():%y%m}-{order.id:06d}"
-    # Lines in item order so concurrent checkouts take row locks in the same order.
-    for row in sorted(summary.rows, key=lambda r: r.line.item_id):
-        item = row.line.item
-        if not catalog.reserve_stock(warehouse.id, item.id, row.line.quantity):
-            raise OrderError(
-                _l(
-                    "«%(name)s»: not enough stock any more; the cart has been kept.",
-                    name=item.full_name,
-                )
-            )
-        order.lines.append(
-            OrderLine(
-                item_id=item.id,
-                sku=item.sku,
+    # All lines' stock at once, the rows locked in item order (concurrent checkouts wait for
+    # each other instead of deadlocking), then the lines in one multi-row INSERT.
+    rows = sorted(summary.rows, key=lambda r: r.line.item_id)
+    short = catalog.reserve_stock_many(
+        warehouse.id, {r.line.item_id: r.line.quantity for r in rows}
+    )
+    if short:
+        item = next(r.line.item for r in rows if r.line.item_id == short[0])
+        raise OrderError(
+            _l(
+                "«%(name)s»: not enough stock any more; the cart has been kept.",
                 name=item.full_name,
-                quantity=row.line.quantity,
-                price=row.price,
-                vat_category=item.vat_category,
-                vat_rate=row.vat_rate,
-                amount=row.amount,
             )
         )
+    db.session.execute(
+        insert(OrderLine),
+        [
+            {
+                "order_id": order.id,
+                "item_id": row.line.item_id,
+                "sku": row.line.item.sku,
+                "name": row.line.item.full_name,
+                "quantity": row.line.quantity,
+                "price": row.price,
+                "vat_category": row.line.item.vat_category,
+                "vat_rate": row.vat_rate,
+                "amount": row.amount,
+            }
+            for row in rows
+        ],
+    )
+    db.session.expire(order, ["lines"])
     order.events.append(OrderEvent(status=OrderStatus.NEW, user_id=user.id))
-    clear_cart(user.id, organisation.id)
     db.session.flush()
+    webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
     return order, True
+
+
+def order_event_data(order: Order) -> dict:
+    """What a webhook of an order's status change carries."""
+    return {"number": order.number, "status": str(order.status), "total": str(order.total)}
 
 
 def _rub(amount):
@@ -518,6 +597,7 @@ def cancel_order(order: Order, user) -> Order:
     order.status = OrderStatus.CANCELLED
     order.events.append(OrderEvent(status=OrderStatus.CANCELLED, user_id=user.id))
     db.session.flush()
+    webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
     _notify_status(order)
     return order
 
@@ -565,6 +645,7 @@ def change_status(order: Order, new_status, staff_user, note=None, shipped_on=No
         note=note or "",
     )
     db.session.flush()
+    webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
     _notify_status(order)
     return order
 
