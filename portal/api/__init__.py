@@ -39,6 +39,13 @@ register_menu(
 )
 
 RESOURCE_MODULES = ["portal.api.me", "portal.api.catalog"]
+# Documents, readings and telemetry, settlements (appended: the order of the others is kept).
+RESOURCE_MODULES += [
+    "portal.api.documents",
+    "portal.api.readings",
+    "portal.api.telemetry",
+    "portal.api.settlements",
+]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
