@@ -5,6 +5,9 @@ from portal.extensions import db
 from portal.organisations.models import ALL_POWERS, Membership, Power
 from tests.factories import make_organisation, make_user
 
+# The gas fixtures (meters with readings, a pinned "today") for the readings and telemetry tests.
+from tests.metering.conftest import gas_user, meters, today  # noqa: E402,F401
+
 
 def issue_key(organisation=None, powers=(Power.VIEW_PRICES,), *, user=None, **options):
     """A key of a (new) member of the organisation; returns (row, the full key)."""

@@ -10,7 +10,6 @@ from portal.metering.models import Reading
 from portal.organisations.models import Power
 from tests.api.conftest import assert_problem, bearer, issue_key
 from tests.factories import make_organisation
-from tests.metering.conftest import gas_user, meters, today  # noqa: F401 - fixtures
 from tests.metering.helpers import make_meter
 
 READINGS = (Power.SUBMIT_READINGS,)

@@ -176,6 +176,3 @@ def test_the_meter_page_shows_daily_totals_of_the_telemetry(app, api_client, gas
     page = client.get(f"/metering/meters/{meter.id}").get_data(as_text=True)
     assert "21.11.2026" in page and "30" in page  # 24 × 1.25 m³
     assert "24" in page
-
-
-from tests.metering.conftest import today  # noqa: E402,F401 - the fixture pinning "today"
