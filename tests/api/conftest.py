@@ -6,6 +6,7 @@ from portal.organisations.models import ALL_POWERS, Membership, Power
 from tests.factories import make_organisation, make_user
 
 # The gas fixtures (meters with readings, a pinned "today") for the readings and telemetry tests.
+from tests.billing.conftest import ledger, queue  # noqa: E402,F401 - and the statement queue
 from tests.metering.conftest import gas_user, meters, today  # noqa: E402,F401
 
 
