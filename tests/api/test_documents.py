@@ -14,7 +14,7 @@ from portal.documents.models import SupplierDocument
 from portal.extensions import db
 from portal.organisations.models import ALL_POWERS, Power
 from tests.api.conftest import assert_problem, bearer, issue_key
-from tests.billing.test_upd import buyer_org, mixed_order, the_upd  # noqa: F401 - fixtures
+from tests.billing.test_upd import the_upd
 from tests.documents.files import PDF_BYTES
 from tests.factories import make_organisation, make_user
 
@@ -141,7 +141,8 @@ def test_pages_walk_every_document_once_and_a_new_format_is_listed(
             break
     assert len(seen) == 6 and len(set(seen)) == 6
     changed = api_client.get(
-        "/api/v1/documents", query_string={"cursor": cursor or "x", "kind": "upd"},
+        "/api/v1/documents",
+        query_string={"cursor": cursor or "x", "kind": "upd"},
         headers=bearer(token),
     )
     assert_problem(changed, 422)

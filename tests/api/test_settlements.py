@@ -51,7 +51,9 @@ def test_ledger_lines_of_a_period_in_pages(api_client, pharmacy, ledger):
     assert [e["debit"] for e in contract["entries"]] == ["250.50"]
     foreign_contract = _get(api_client, token, "/api/v1/ledger", contract=999)
     assert assert_problem(foreign_contract, 422)["errors"][0]["field"] == "contract"
-    backwards = _get(api_client, token, "/api/v1/ledger", **{"from": "2026-03-01", "to": "2026-02-01"})
+    backwards = _get(
+        api_client, token, "/api/v1/ledger", **{"from": "2026-03-01", "to": "2026-02-01"}
+    )
     assert assert_problem(backwards, 422)["errors"][0]["field"] == "to"
     assert_problem(_get(api_client, token, "/api/v1/ledger", cursor="forged"), 422)
 
