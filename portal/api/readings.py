@@ -116,7 +116,9 @@ class ReadingsBody(StrictSchema):
         seen = {}
         errors = {}
         for index, line in enumerate(lines):
-            if line.get("meter_id") is None:  # refused by its own field already
+            if (
+                not isinstance(line, dict) or line.get("meter_id") is None
+            ):  # refused by its own field already
                 continue
             earlier = seen.setdefault(line["meter_id"], index)
             if earlier != index:

@@ -85,7 +85,8 @@ class BulkBody(StrictSchema):
 
     @ma.validates("series")
     def not_too_many_points(self, series, **_kwargs):
-        if sum(len(one["points"]) for one in series) > MAX_POINTS:
+        points = (one.get("points") or [] for one in series if isinstance(one, dict))
+        if sum(len(some) for some in points) > MAX_POINTS:
             raise ma.ValidationError(
                 str(_l("At most %(count)s points in one request.", count=MAX_POINTS))
             )
