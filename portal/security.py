@@ -237,6 +237,10 @@ def enforce_access_declarations_and_setup():
         return database_unavailable_page()  # signed in or not: the user could not be read
     if not authenticated or endpoint in SETUP_ENDPOINTS:
         return None
+    if request.path.startswith("/api/"):
+        # A key acts for its creator, but the set-up pages (offer, consent, new password) are
+        # a browser's: the API never answers with a redirect to them.
+        return None
     if current_user.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path))
     if not current_user.is_staff:

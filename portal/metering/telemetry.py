@@ -36,8 +36,6 @@ from portal.metering.models import (
 HOURS = {TelemetryGranularity.HOUR: 1, TelemetryGranularity.DAY: 24}
 VOLUME_LIMIT = Decimal(10) ** 11  # the Volume column holds 11 digits before the point
 THOUSANDTH = Decimal("0.001")
-# Rows per INSERT statement: 8 columns × 1,000 rows stays under SQLite's 32,766 parameters.
-INSERT_CHUNK = 1000
 
 
 @dataclass
@@ -261,28 +259,30 @@ def _existing(meter_id, granularity, starts) -> dict:
 
 
 def _upsert(rows: list[dict]) -> None:
-    """INSERT … ON CONFLICT (meter, granularity, start) DO UPDATE, a thousand rows a statement.
+    """INSERT … ON CONFLICT (meter, granularity, start) DO UPDATE, as one executemany.
 
-    The conflict clause also covers a concurrent request storing the same interval between
-    our read and our write: the later value wins, never a unique-violation error."""
+    SQLAlchemy sends it in batches of multi-row VALUES on PostgreSQL (insertmanyvalues) and as
+    the driver's executemany on SQLite, from one compiled statement. The conflict clause also
+    covers a concurrent request storing the same interval between our read and our write: the
+    later value wins, never a unique-violation error."""
+    if not rows:
+        return
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    table = TelemetryPoint.__table__
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = insert(table).values(rows[start : start + INSERT_CHUNK])
-        statement = statement.on_conflict_do_update(
-            index_elements=["metering_point_id", "granularity", "starts_at"],
-            set_={
-                "volume": statement.excluded.volume,
-                "counter_value": statement.excluded.counter_value,
-                "source": statement.excluded.source,
-                "received_at": statement.excluded.received_at,
-            },
-        )
-        db.session.execute(statement)
+    statement = insert(TelemetryPoint.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["metering_point_id", "granularity", "starts_at"],
+        set_={
+            "volume": statement.excluded.volume,
+            "counter_value": statement.excluded.counter_value,
+            "source": statement.excluded.source,
+            "received_at": statement.excluded.received_at,
+        },
+    )
+    db.session.execute(statement, rows)
 
 
 def store_series(
