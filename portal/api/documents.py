@@ -27,7 +27,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.api.auth import requires
 from portal.api.problems import Problem
-from portal.api.schemas import DecimalString, StrictSchema
+from portal.api.schemas import MAX_ID, DecimalString, StrictSchema
 from portal.billing import primary, upd_render
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.documents import services as supplier_documents
@@ -334,9 +334,11 @@ def _forbidden():
 def _load(membership, document_id):
     """(kind, row) of the organisation's document, or a 404/403 problem, as the pages decide."""
     kind, _sep, raw = document_id.rpartition("-")
-    if kind not in KINDS or not raw.isdigit() or len(raw) > 18:
+    if kind not in KINDS or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
         raise _not_found()
     row_id = int(raw)
+    if row_id > MAX_ID:
+        raise _not_found()
     if kind == INVOICE:
         order = db.session.scalar(
             select(Order).where(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.api.auth import requires
 from portal.api.problems import Problem
-from portal.api.schemas import DecimalString, StrictSchema
+from portal.api.schemas import ID_RANGE, DecimalString, StrictSchema
 from portal.extensions import db
 from portal.metering import services as metering
 from portal.metering.models import Contract, MeteringPoint, ReadingSource
@@ -91,7 +91,7 @@ class WindowSchema(ma.Schema):
 
 
 class ReadingLineSchema(StrictSchema):
-    meter_id = ma.fields.Integer(required=True, strict=True)
+    meter_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
     value = ma.fields.String(
         required=True,
         validate=ma.validate.Length(min=1, max=32),

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.api.auth import requires
 from portal.api.problems import Problem
-from portal.api.schemas import DecimalString, StrictSchema
+from portal.api.schemas import MAX_ID, DecimalString, StrictSchema
 from portal.billing import allocation, ledger, payment_status, statements
 from portal.billing import statement_views as statement_pages
 from portal.billing.models import JobStatus, StatementJob
@@ -253,9 +253,13 @@ def _job_payload(job):
 
 
 def _job(job_id):
-    job = db.session.scalar(
-        select(StatementJob).where(
-            StatementJob.id == job_id, StatementJob.organisation_id == _organisation_id()
+    job = (
+        None
+        if job_id > MAX_ID
+        else db.session.scalar(
+            select(StatementJob).where(
+                StatementJob.id == job_id, StatementJob.organisation_id == _organisation_id()
+            )
         )
     )
     if job is None:

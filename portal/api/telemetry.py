@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal.api.auth import requires
 from portal.api.problems import Problem
-from portal.api.schemas import DecimalString, StrictSchema
+from portal.api.schemas import ID_RANGE, MAX_ID, DecimalString, StrictSchema
 from portal.extensions import db
 from portal.metering import telemetry
 from portal.metering.models import MeteringPoint, TelemetryGranularity
@@ -123,7 +123,9 @@ class SeriesBody(StrictSchema):
 class BulkSeriesSchema(Nested):
     granularity = GRANULARITY
     points = SeriesBody._declared_fields["points"]
-    meter_id = ma.fields.Integer(strict=True, metadata={"description": "Or serial_number"})
+    meter_id = ma.fields.Integer(
+        strict=True, validate=ID_RANGE, metadata={"description": "Or serial_number"}
+    )
     serial_number = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
     @ma.validates_schema
@@ -216,11 +218,15 @@ def post_meter_telemetry(data, meter_id):
     """Store one meter's hourly or daily series.
 
     Another organisation's meter, or a deactivated one, is 404."""
-    meter = db.session.scalar(
-        select(MeteringPoint).where(
-            MeteringPoint.id == meter_id,
-            MeteringPoint.organisation_id == g.membership.organisation_id,
-            MeteringPoint.is_active.is_(True),
+    meter = (
+        None
+        if meter_id > MAX_ID
+        else db.session.scalar(
+            select(MeteringPoint).where(
+                MeteringPoint.id == meter_id,
+                MeteringPoint.organisation_id == g.membership.organisation_id,
+                MeteringPoint.is_active.is_(True),
+            )
         )
     )
     if meter is None:

@@ -180,7 +180,13 @@ def validate(organisation_id, series: list[SeriesInput], now=None):
         granularity = TelemetryGranularity(one.granularity)
         seen, first_hour = {}, None
         for position, point in enumerate(one.points):
-            point.starts_at = point.starts_at.astimezone(UTC)
+            try:
+                point.starts_at = point.starts_at.astimezone(UTC)
+                if point.starts_at.year < 2000:
+                    raise OverflowError(point.starts_at)
+            except OverflowError:
+                errors.append(PointError(index, position, "at", _("The interval is too long ago.")))
+                continue
             for name, message in _check_point(meter, granularity, point, now):
                 errors.append(PointError(index, position, name, message))
             if granularity == TelemetryGranularity.DAY:
