@@ -238,7 +238,9 @@ def enforce_access_declarations_and_setup():
     if not authenticated or endpoint in SETUP_ENDPOINTS:
         return None
     if request.path.startswith("/api/"):
-        return None  # never a redirect there: portal.api.auth refuses with a problem instead
+        # A key acts for its creator, but the set-up pages (offer, consent, new password) are
+        # a browser's: the API never answers with a redirect to them.
+        return None
     if current_user.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path))
     if not current_user.is_staff:

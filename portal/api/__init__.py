@@ -49,6 +49,13 @@ register_menu(
 
 RESOURCE_MODULES = ["portal.api.me", "portal.api.catalog"]
 RESOURCE_MODULES += ["portal.api.orders"]  # orders (Idempotency-Key, dry run, cancel)
+# Documents, readings and telemetry, settlements (appended: the order of the others is kept).
+RESOURCE_MODULES += [
+    "portal.api.documents",
+    "portal.api.readings",
+    "portal.api.telemetry",
+    "portal.api.settlements",
+]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 

@@ -70,3 +70,8 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.List(
         ma.fields.Nested(FieldErrorSchema), metadata={"description": "One entry per field"}
     )
+
+
+# Row ids are PostgreSQL integers: a larger number names nothing (and must not reach a query).
+MAX_ID = 2**31 - 1
+ID_RANGE = ma.validate.Range(min=1, max=MAX_ID)

@@ -28,6 +28,7 @@ class ReadingSource(enum.StrEnum):
     FORM = "form"
     FILE = "file"
     STAFF = "staff"
+    API = "api"  # sent by the customer's system through /api/v1
 
 
 class Contract(Timestamped, db.Model):
@@ -165,3 +166,44 @@ class ReadingReminder(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     period: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TelemetryGranularity(enum.StrEnum):
+    """How long one telemetry interval is."""
+
+    HOUR = "hour"
+    DAY = "day"
+
+
+class TelemetrySource(enum.StrEnum):
+    API = "api"  # posted to /api/v1 by the plant's telemetry (АСКУГ)
+    FILE = "file"  # imported from a corrector's archive file
+
+
+class TelemetryPoint(db.Model):
+    """The volume a meter passed in one interval (an hour or a day) starting at `starts_at`.
+
+    One row per meter, granularity and start: a repeated point replaces the value, never adds
+    a second one. `counter_value` is the meter's index at the interval's end when the source
+    gives it (correctors do), from which month-end readings can be derived.
+    """
+
+    __tablename__ = "meter_telemetry"
+    __table_args__ = (
+        UniqueConstraint(
+            "metering_point_id", "granularity", "starts_at", name="uq_meter_telemetry_point"
+        ),
+        Index("ix_meter_telemetry_org", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    metering_point_id: Mapped[int] = mapped_column(
+        ForeignKey("metering_points.id", ondelete="CASCADE")
+    )
+    granularity: Mapped[str] = mapped_column(String(8))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    volume: Mapped[Decimal] = mapped_column(Volume)
+    counter_value: Mapped[Decimal | None] = mapped_column(Volume)
+    source: Mapped[str] = mapped_column(String(16), default=TelemetrySource.API)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.billing import payments as billing_payments
 from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
-from portal.metering import bp, services, workbook
+from portal.metering import bp, services, telemetry, workbook
 from portal.metering.forms import (
     ContractForm,
     CorrectionForm,
@@ -276,6 +276,7 @@ def _render_meter_history(meter, *, staff):
         meter=meter,
         readings=readings,
         chart=_history_context(by_period, year),
+        telemetry=telemetry.daily_totals(meter.id),
         staff=staff,
         # "today" once per page, not once per row (a time zone conversion each).
         may_correct=partial(services.customer_may_correct, today=services.local_today()),

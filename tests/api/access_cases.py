@@ -30,7 +30,10 @@ class ApiCase:
     power: object = None
     foreign: str | None = None
     kind: str = "pharmacy"
-    body: dict | None = None
+    body: dict | Callable | None = None  # a callable gets build()'s arguments
+    status: int = 200
+    refused_without: tuple = ()
+    foreign_status: int = 404
 
 
 def _item(_organisation):
@@ -116,3 +119,120 @@ API_CASES["api_orders.create_order"] = ApiCase(
 API_CASES["api_orders.list_orders"] = ApiCase(lambda o: {}, power=Power.ORDER, foreign="gas")
 API_CASES["api_orders.show_order"] = ApiCase(_order_number, power=Power.ORDER, foreign="pharmacy")
 API_CASES["api_orders.cancel_order"] = ApiCase(_order_number, power=Power.ORDER, foreign="pharmacy")
+# --- documents, readings and telemetry, settlements -------------------------------------------
+# `status`: what a key with every power gets; `refused_without`: powers the object itself needs
+# (checked by the view, beyond the declaration: a key without them gets 403);
+# `foreign_status`: what another organisation's key gets when the ids are in the body (422:
+# "not one of your organisation's meters", as the form says), not in the path.
+
+
+def _supplier_contract(organisation):
+    from tests.api.test_documents import publish
+
+    document = publish(organisation, kind="contract", title="Договор")
+    return {"document_id": f"supplier-{document.id}", "fmt": "pdf"}
+
+
+def _meter(organisation):
+    from portal.extensions import db
+    from tests.metering.helpers import make_meter
+
+    meter = make_meter(organisation, max_flow="10")
+    db.session.commit()
+    return {"meter_id": meter.id}
+
+
+def _statement_job(organisation):
+    import secrets
+    from datetime import date
+
+    from portal.billing import statements
+    from portal.billing.models import JobStatus, StatementJob
+    from portal.extensions import db
+    from tests.factories import make_user
+
+    token = secrets.token_hex(8)
+    root = statements.report_root()
+    (root / f"{token}.pdf").write_bytes(b"%PDF-1.4 test")
+    (root / f"{token}.xlsx").write_bytes(b"PK test")
+    job = StatementJob(
+        organisation_id=organisation.id,
+        requested_by_id=make_user(organisation).id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        status=JobStatus.DONE,
+        progress=100,
+        fingerprint="0" * 64,
+        pdf_name=f"{token}.pdf",
+        xlsx_name=f"{token}.xlsx",
+    )
+    db.session.add(job)
+    db.session.commit()
+    return {"job_id": job.id, "fmt": "pdf"}
+
+
+def _reading_body(args):
+    from datetime import date
+
+    # The machine's date is never after Moscow's: never "in the future" for the portal.
+    return {
+        "reading_date": date.today().isoformat(),
+        "readings": [{"meter_id": args["meter_id"], "value": "100"}],
+    }
+
+
+HOUR = {"at": "2026-01-01T10:00:00+03:00", "volume": "1.5"}
+
+API_CASES.update(
+    {
+        "api_documents.list_documents": ApiCase(lambda o: {}),
+        "api_documents.download_document": ApiCase(
+            _supplier_contract, foreign="pharmacy", refused_without=(Power.VIEW_FINANCE,)
+        ),
+        "api_readings.list_meters": ApiCase(_meter, power=Power.SUBMIT_READINGS, kind="gas"),
+        "api_readings.list_contracts": ApiCase(_meter, power=Power.SUBMIT_READINGS, kind="gas"),
+        "api_readings.reading_window": ApiCase(
+            lambda o: {}, power=Power.SUBMIT_READINGS, kind="gas"
+        ),
+        "api_readings.submit_readings": ApiCase(
+            _meter,
+            power=Power.SUBMIT_READINGS,
+            kind="gas",
+            foreign="gas",
+            foreign_status=422,
+            status=201,
+            body=_reading_body,
+        ),
+        "api_telemetry.post_meter_telemetry": ApiCase(
+            _meter,
+            power=Power.SUBMIT_READINGS,
+            kind="gas",
+            foreign="gas",
+            body={"granularity": "hour", "points": [HOUR]},
+        ),
+        "api_telemetry.post_telemetry": ApiCase(
+            _meter,
+            power=Power.SUBMIT_READINGS,
+            kind="gas",
+            foreign="gas",
+            foreign_status=422,
+            body=lambda args: {
+                "series": [{"meter_id": args["meter_id"], "granularity": "hour", "points": [HOUR]}]
+            },
+        ),
+        "api_settlements.balance": ApiCase(lambda o: {}, power=Power.VIEW_FINANCE),
+        "api_settlements.list_ledger": ApiCase(lambda o: {}, power=Power.VIEW_FINANCE),
+        "api_settlements.request_statement": ApiCase(
+            lambda o: {},
+            power=Power.VIEW_FINANCE,
+            status=202,
+            body={"from": "2026-01-01", "to": "2026-01-31"},
+        ),
+        "api_settlements.show_statement": ApiCase(
+            _statement_job, power=Power.VIEW_FINANCE, foreign="pharmacy"
+        ),
+        "api_settlements.download_statement": ApiCase(
+            _statement_job, power=Power.VIEW_FINANCE, foreign="pharmacy"
+        ),
+    }
+)

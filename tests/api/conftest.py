@@ -3,7 +3,13 @@ import pytest
 from portal.api import keys
 from portal.extensions import db
 from portal.organisations.models import ALL_POWERS, Membership, Power
+
+# Fixtures of other rooms the API tests reuse: a ledger and the statement queue, a shipped
+# order with its УПД, gas meters with readings and a pinned "today".
+from tests.billing.conftest import ledger, queue  # noqa: F401
+from tests.billing.test_upd import buyer_org, mixed_order  # noqa: F401
 from tests.factories import make_organisation, make_user
+from tests.metering.conftest import gas_user, meters, today  # noqa: F401
 
 
 def issue_key(organisation=None, powers=(Power.VIEW_PRICES,), *, user=None, **options):

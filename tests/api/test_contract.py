@@ -32,6 +32,13 @@ def contract_key(app, monkeypatch):
     give_terms(organisation, discount="7")
     items = [make_item(f"Товар {n}", sku=f"SKU{n}") for n in range(3)]
     promote(items[0], "10")
+    # Something for the documents, readings and settlements endpoints to read too.
+    from tests.api.access_cases import _meter, _statement_job
+    from tests.api.test_documents import publish
+
+    publish(organisation)
+    _statement_job(organisation)
+    _meter(organisation)
     return issue_key(organisation, tuple(ALL_POWERS))[1]
 
 
