@@ -4,7 +4,7 @@ One row per meter, granularity and interval start (unique), so a repeated point 
 its value. Filled by the API's telemetry endpoints; later by corrector file imports.
 
 Revision ID: 0030_telemetry
-Revises: 0026_search_forgiving
+Revises: 0029_api_orders_webhooks
 Create Date: 2026-12-03 18:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 import portal.database
 
 revision = "0030_telemetry"
-down_revision = "0026_search_forgiving"
+down_revision = "0029_api_orders_webhooks"
 branch_labels = None
 depends_on = None
 

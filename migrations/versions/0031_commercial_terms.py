@@ -1,7 +1,7 @@
 """catalog_promotions: on an item or a whole category, a percentage or a fixed price, ended early
 
 Revision ID: 0031_commercial_terms
-Revises: 0026_search_forgiving
+Revises: 0030_telemetry
 Create Date: 2026-12-03 18:10:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.database
 
 revision = "0031_commercial_terms"
-down_revision = "0026_search_forgiving"
+down_revision = "0030_telemetry"
 branch_labels = None
 depends_on = None
 
