@@ -8,6 +8,7 @@ lists and before/after dictionaries become lines of text â€” never Python's `[â€
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -330,7 +331,7 @@ def _change_lines(details) -> list[str]:
             elif key in after:
                 lines.append(f"{_field_label(key)}: {words(after[key], key)}")
             else:
-                removed = _l("removed")
+                removed = _lp("audit value", "removed")
                 lines.append(f"{_field_label(key)}: {words(before[key], key)} ({removed})")
     changes = details.get("changes")
     if isinstance(changes, dict):  # {'A00007': [None, 2]}: a quantity per code, old and new
