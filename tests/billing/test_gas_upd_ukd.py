@@ -354,7 +354,7 @@ def correct(app, manager, order, quantities):
 @needs_pdftotext
 def test_a_manager_corrects_the_shipped_quantity_and_the_buyer_gets_a_ukd(
     app,
-    mixed_order,
+    mixed_order,  # noqa: F811
     manager,
     tmp_path,  # noqa: F811
 ):
@@ -445,7 +445,7 @@ def test_a_manager_corrects_the_shipped_quantity_and_the_buyer_gets_a_ukd(
 
 def test_a_correction_that_changes_nothing_or_ships_too_much_is_refused_and_saves_nothing(
     app,
-    mixed_order,
+    mixed_order,  # noqa: F811
     manager,  # noqa: F811
 ):
     order, *_ = mixed_order
