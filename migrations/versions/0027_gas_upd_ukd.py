@@ -20,16 +20,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("gas_contracts") as batch:
-        batch.add_column(
-            sa.Column(
-                "gas_act_required", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    # A plain ADD COLUMN (no table copy on SQLite): a constant default fills existing rows.
+    op.add_column(
+        "gas_contracts",
+        sa.Column("gas_act_required", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_index("ix_primary_documents_corrects_id", "primary_documents", ["corrects_id"])
 
 
 def downgrade():
     op.drop_index("ix_primary_documents_corrects_id", table_name="primary_documents")
-    with op.batch_alter_table("gas_contracts") as batch:
-        batch.drop_column("gas_act_required")
+    op.drop_column("gas_contracts", "gas_act_required")
