@@ -1,10 +1,11 @@
 """Primary documents for the customer: the list of a month, each УПД as PDF or XLSX, and all
 УПД of a month in one ZIP; the back office downloads any УПД."""
 
+import io
 import re
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -49,14 +50,16 @@ def _may_see_figures() -> None:
 def _pdf_response(document, act=False):
     data = upd_render.gas_act_pdf(document) if act else upd_render.document_pdf(document)
     stem = upd_render.file_stem(document, "act" if act else None)
-    return current_app.response_class(
-        data,
+    # send_file writes a non-ASCII name («Г-7», «К-3») as RFC 5987 filename*, with an ASCII
+    # fallback: a raw Cyrillic header value is refused by the production server.
+    response = send_file(
+        io.BytesIO(data),
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{stem}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
+        as_attachment=True,
+        download_name=f"{stem}.pdf",
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _xlsx_response(document):

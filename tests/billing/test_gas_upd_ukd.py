@@ -132,6 +132,11 @@ def test_the_gas_upd_pdf_prints_the_month_line_and_the_xlsx_the_same_figures(
     document = gas_upd()
     response = gas_client.get(f"/settlements/documents/{document.id}/upd.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    # The series is Cyrillic: the file name travels as RFC 5987 (a production server refuses a
+    # header that is not Latin-1).
+    disposition = response.headers["Content-Disposition"]
+    disposition.encode("latin-1")
+    assert "filename*=UTF-8''upd-2026-%D0%93-1.pdf" in disposition
     page = pdf_words(response.data, tmp_path, "gas-upd.pdf")
     for expected in (
         "Универсальный",
