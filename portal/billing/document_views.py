@@ -15,6 +15,7 @@ from portal.billing import bp, primary, ukd, upd_render
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.extensions import db
+from portal.money import format_rub
 from portal.orders.models import Order
 from portal.organisations.models import Power
 from portal.security import (
@@ -257,7 +258,7 @@ def staff_correct_shipment(order_id):
         _(
             "УКД № %(number)s is issued; the difference %(amount)s is posted to the account.",
             number=document.printed_number,
-            amount=primary.snapshot_of(document)["totals"]["difference"]["total"],
+            amount=format_rub(primary.snapshot_of(document)["totals"]["difference"]["total"]),
         ),
         "success",
     )

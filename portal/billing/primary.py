@@ -498,7 +498,8 @@ def gas_snapshot(charge, number: str, supplier: dict) -> dict:
     buyer = contract.organisation
     day = _month_end(charge.period)
     line = gas_line(charge)
-    contract_info = {"number": contract.number, "date": contract.start_date.isoformat()}
+    # dd.mm.yyyy, as the goods' УПД records its supply contract (one shape for both).
+    contract_info = {"number": contract.number, "date": f"{contract.start_date:%d.%m.%Y}"}
     basis = f"Договор поставки газа № {contract.number} от {contract.start_date:%d.%m.%Y}"
     seller = _seller(supplier)
     return {

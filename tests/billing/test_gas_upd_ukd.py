@@ -361,7 +361,7 @@ def test_a_manager_corrects_the_shipped_quantity_and_the_buyer_gets_a_ukd(
     app,
     mixed_order,  # noqa: F811
     manager,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     order, client, medicine, _plaster = mixed_order
     medicine_line = next(line for line in order.lines if line.item_id == medicine.id)
@@ -451,7 +451,7 @@ def test_a_manager_corrects_the_shipped_quantity_and_the_buyer_gets_a_ukd(
 def test_a_correction_that_changes_nothing_or_ships_too_much_is_refused_and_saves_nothing(
     app,
     mixed_order,  # noqa: F811
-    manager,  # noqa: F811
+    manager,
 ):
     order, *_ = mixed_order
     line = order.lines[0]
