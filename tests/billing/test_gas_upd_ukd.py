@@ -522,3 +522,25 @@ def test_another_organisations_ukd_is_404(app, mixed_order, manager, other_pharm
     login(outsider, make_user(other_pharmacy))
     for suffix in ("ukd.pdf", "ukd.xlsx", "upd.pdf"):
         assert outsider.get(f"/settlements/documents/{document.id}/{suffix}").status_code == 404
+
+
+def test_the_manager_sets_the_gas_act_flag_on_the_contract_and_it_is_audited(app, gas_org, manager):
+    contract = make_contract(gas_org, number="ГП-81", since=date(2026, 1, 1))
+    gas_org.manager_id = manager.id
+    db.session.commit()
+    staff = app.test_client()
+    login(staff, manager)
+    url = f"/metering/staff/contracts/{contract.id}/edit"
+    assert 'name="gas_act_required"' in staff.get(url).get_data(as_text=True)
+    data = {"number": "ГП-81", "start_date": "2026-01-01", "gas_act_required": "y"}
+    assert staff.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(contract), contract.id).gas_act_required is True
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "metering.contract_updated")
+    )
+    assert event.details["gas_act_required"] == [False, True]
+    add_reading(make_meter(gas_org, contract), date(2026, 10, 20), 99, consumption=99)
+    db.session.commit()
+    run(app, "post-gas-charges", "--period", "2026-10")
+    assert primary.snapshot_of(gas_upd())["gas_act"] is True
