@@ -23,6 +23,7 @@ DEMO_SEEDERS = [
     "portal.catalog.demo:seed",
     "portal.orders.demo:seed",
     "portal.metering.demo:seed",
+    "portal.billing.demo:issue_gas_documents",  # the gas months' УПД (also of an older demo)
     "portal.documents.demo:seed",
     "portal.tickets.demo:seed",
     "portal.billing.demo:send_reminders",  # last: reminds of the demo documents now overdue

@@ -65,6 +65,20 @@ def correct_vat(since, until, dry_run):
         click.echo(f"  - {line.document} ({line.organisation}): {line.reason}")
 
 
+@click.command("issue-gas-upd")
+def issue_gas_upd():
+    """Issue the monthly УПД of posted gas charges that have none yet (safe to run again)."""
+    from portal.billing import primary
+
+    try:
+        issued = primary.issue_missing_gas_upds()
+    except BillingError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    click.echo(f"gas УПД issued: {issued}")
+
+
 @click.command("allocate-payments")
 def allocate_payments():
     """Allocate every payment's unallocated money to open charges (safe to run again)."""
@@ -111,3 +125,4 @@ def register(app):
     app.cli.add_command(post_gas_charges)
     app.cli.add_command(correct_vat)
     app.cli.add_command(allocate_payments)
+    app.cli.add_command(issue_gas_upd)

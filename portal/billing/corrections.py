@@ -133,6 +133,10 @@ def _correct_gas(since, until, report, dry_run):
         )
         charge.vat_amount, charge.total = new_vat, charge.net_amount + new_vat
         charge.vat_rate = new_rate
+        db.session.flush()
+        from portal.billing import ukd
+
+        ukd.correct_gas_charge(charge, ukd.GAS_VAT_REASON)
 
 
 def _shipment_lines(entry):

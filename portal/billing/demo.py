@@ -17,3 +17,22 @@ def send_reminders():
 
     with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
         send_payment_reminders()
+
+
+# The demo foundry's contract is one of those that require an «Акт приёма-передачи газа».
+DEMO_ACT_CONTRACT = "ГП-52-0118/23"
+
+
+def issue_gas_documents():
+    """The monthly УПД of every posted gas month that has none (a demo database seeded before
+    the gas УПД existed gets them too; safe to run again)."""
+    from sqlalchemy import select
+
+    from portal.billing import primary
+    from portal.extensions import db
+    from portal.metering.models import Contract
+
+    contract = db.session.scalar(select(Contract).where(Contract.number == DEMO_ACT_CONTRACT))
+    if contract is not None and not contract.gas_act_required:
+        contract.gas_act_required = True
+    primary.issue_missing_gas_upds()

@@ -1,18 +1,31 @@
 """Primary documents for the customer: the list of a month, each УПД as PDF or XLSX, and all
 УПД of a month in one ZIP; the back office downloads any УПД."""
 
+import io
 import re
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal import clock
-from portal.billing import bp, primary, upd_render
+from portal.accounts.forms import ConfirmForm
+from portal.billing import bp, primary, ukd, upd_render
+from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.extensions import db
+from portal.money import format_rub
+from portal.orders.models import Order
 from portal.organisations.models import Power
-from portal.security import access, current_organisation, get_scoped_or_404, has_power
+from portal.security import (
+    access,
+    current_organisation,
+    get_scoped_or_404,
+    has_power,
+    require_manage_organisation,
+)
+from portal.validators import NumberError, parse_whole
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,20 +48,24 @@ def _may_see_figures() -> None:
         abort(403)
 
 
-def _pdf_response(document):
-    return current_app.response_class(
-        upd_render.upd_pdf(document),
+def _pdf_response(document, act=False):
+    data = upd_render.gas_act_pdf(document) if act else upd_render.document_pdf(document)
+    stem = upd_render.file_stem(document, "act" if act else None)
+    # send_file writes a non-ASCII name («Г-7», «К-3») as RFC 5987 filename*, with an ASCII
+    # fallback: a raw Cyrillic header value is refused by the production server.
+    response = send_file(
+        io.BytesIO(data),
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{upd_render.file_stem(document)}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
+        as_attachment=True,
+        download_name=f"{stem}.pdf",
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _xlsx_response(document):
     response = send_file(
-        upd_render.upd_xlsx(document),
+        upd_render.document_xlsx(document),
         mimetype=XLSX_TYPE,
         as_attachment=True,
         download_name=f"{upd_render.file_stem(document)}.xlsx",
@@ -95,7 +112,7 @@ def upd_month_zip():
         return redirect(url_for("billing.primary_documents"))
     documents = primary.documents_of_month(organisation.id, month)
     if not documents:
-        flash(_("There are no УПД dated %(month)s.", month=f"{month:%m.%Y}"), "warning")
+        flash(_("There are no УПД or УКД dated %(month)s.", month=f"{month:%m.%Y}"), "warning")
         return redirect(url_for("billing.primary_documents", month=f"{month:%Y-%m}"))
     response = send_file(
         upd_render.month_zip(documents),
@@ -134,3 +151,115 @@ def staff_upd_pdf(document_id):
     if document.kind != DocumentKind.UPD:
         abort(404)
     return _pdf_response(document)
+
+
+def _customer_document(document_id, kind):
+    document = get_scoped_or_404(PrimaryDocument, document_id)
+    _may_see_figures()
+    if document.kind != kind:
+        abort(404)
+    return document
+
+
+@bp.route("/settlements/documents/<int:document_id>/ukd.pdf")
+@access.customer
+def ukd_pdf(document_id):
+    return _pdf_response(_customer_document(document_id, DocumentKind.UKD))
+
+
+@bp.route("/settlements/documents/<int:document_id>/ukd.xlsx")
+@access.customer
+def ukd_xlsx(document_id):
+    return _xlsx_response(_customer_document(document_id, DocumentKind.UKD))
+
+
+@bp.route("/settlements/documents/<int:document_id>/gas-act.pdf")
+@access.customer
+def gas_act_pdf(document_id):
+    document = _customer_document(document_id, DocumentKind.UPD)
+    if not upd_render.has_gas_act(document):
+        abort(404)
+    return _pdf_response(document, act=True)
+
+
+@bp.route("/backoffice/documents/<int:document_id>/ukd.pdf")
+@access.staff()
+def staff_ukd_pdf(document_id):
+    document = db.get_or_404(PrimaryDocument, document_id)
+    if document.kind != DocumentKind.UKD:
+        abort(404)
+    return _pdf_response(document)
+
+
+@bp.app_template_global("primary_document_links")
+def primary_document_links(document) -> dict:
+    """The customer's download links of a document: {"pdf", "xlsx", "act" (gas, if any)}."""
+    if document.kind == DocumentKind.UKD:
+        return {
+            "pdf": url_for("billing.ukd_pdf", document_id=document.id),
+            "xlsx": url_for("billing.ukd_xlsx", document_id=document.id),
+        }
+    links = {
+        "pdf": url_for("billing.upd_pdf", document_id=document.id),
+        "xlsx": url_for("billing.upd_xlsx", document_id=document.id),
+    }
+    if upd_render.has_gas_act(document):
+        links["act"] = url_for("billing.gas_act_pdf", document_id=document.id)
+    return links
+
+
+@bp.app_template_global("gas_documents_of_contract")
+def gas_documents_of_contract(contract_id) -> dict:
+    """{period: [УПД, УКД …]} of a gas contract (the contract page's months); empty for a
+    member who may see neither finances nor prices."""
+    if not (has_power(Power.VIEW_FINANCE) or has_power(Power.VIEW_PRICES)):
+        return {}
+    return primary.gas_documents_of_contract(contract_id)
+
+
+@bp.app_template_global("order_corrections")
+def order_corrections(order_id) -> list:
+    """The УКД of an order's shipment, in issue order."""
+    from portal.billing import ukd
+
+    return ukd.documents_of_order(order_id)
+
+
+@bp.app_template_global("primary_snapshot")
+def primary_snapshot(document) -> dict:
+    return primary.snapshot_of(document)
+
+
+@bp.route("/backoffice/orders/<int:order_id>/correct-shipment", methods=["POST"])
+@access.curator(Order, "order_id")
+def staff_correct_shipment(order_id):
+    """A manager corrects shipped quantities after the УПД: a УКД and a ledger correction."""
+    order = db.get_or_404(Order, order_id)
+    require_manage_organisation(order.organisation)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    quantities = {}
+    for line in order.lines:
+        raw = (request.form.get(f"corrected-{line.id}") or "").strip()
+        if raw == "":
+            continue
+        try:
+            quantities[line.id] = parse_whole(raw)
+        except NumberError:
+            quantities[line.id] = None  # refused by correct_shipment with its message
+    try:
+        document = ukd.correct_shipment(order, quantities, current_user)
+    except BillingError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orders.staff_order", order_id=order_id))
+    db.session.commit()
+    flash(
+        _(
+            "УКД № %(number)s is issued; the difference %(amount)s is posted to the account.",
+            number=document.printed_number,
+            amount=format_rub(primary.snapshot_of(document)["totals"]["difference"]["total"]),
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.staff_order", order_id=order_id))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import ledger, tax
+from portal.billing import ledger, primary, tax, ukd
 from portal.billing.errors import BillingError
 from portal.billing.models import GasCharge
 from portal.extensions import db
@@ -168,6 +168,8 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
             source_id=charge.id,
         )
         charge.ledger_entry_id = entry.id
+        # The month's УПД (series «Г»), numbered in the same transaction as the charge.
+        primary.issue_gas_upd(charge)
         return ChargeOutcome(contract, "posted", calculation.total)
     difference = calculation.total - charge.total
     if difference == 0:
@@ -193,4 +195,6 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
     charge.vat_amount, charge.total = calculation.vat, calculation.total
     charge.vat_rate = calculation.rate
     db.session.flush()
+    # The УПД of the month stays as issued; the change is a УКД of its own.
+    ukd.correct_gas_charge(charge, ukd.GAS_REASON)
     return ChargeOutcome(contract, "recalculated", difference)

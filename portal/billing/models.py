@@ -290,7 +290,7 @@ class PrimaryDocument(db.Model):
     # document it corrects.
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
     gas_charge_id: Mapped[int | None] = mapped_column(ForeignKey("gas_charges.id"), index=True)
-    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("primary_documents.id"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("primary_documents.id"), index=True)
     document_date: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
+from portal.billing.models import DocumentKind
 from portal.billing.primary import snapshot_of
 from portal.reports import xlsx
 
@@ -33,11 +34,11 @@ MONTHS_GENITIVE = (
 NBSP = "\u00a0"
 
 
-def amount_text(value: str) -> str:
+def amount_text(value: str, places: int = 2) -> str:
     """'1234567.50' -> '1 234 567,50' (as the form prints money: no currency sign)."""
     amount = Decimal(value)
     sign = "-" if amount < 0 else ""
-    whole, _, fraction = f"{abs(amount):.2f}".partition(".")
+    whole, _, fraction = f"{abs(amount):.{places}f}".partition(".")
     groups = []
     while whole:
         groups.insert(0, whole[-3:])
@@ -54,13 +55,24 @@ def _day_in_words(iso: str) -> str:
     return f"«{day.day:02d}» {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
 
 
+def quantity_text(value: str) -> str:
+    """'5' -> '5'; '12.345' (тыс. м³) -> '12,345' (a decimal comma, as the form prints it)."""
+    return value.replace(".", ",")
+
+
 def display(snapshot: dict) -> dict:
     """The snapshot with dates as dd.mm.yyyy and amounts as the form prints them."""
     doc = copy.deepcopy(snapshot)
     doc["date"] = _day(doc["date"])
     doc["shipment_document"]["date"] = _day(doc["shipment_document"]["date"])
-    doc["order"]["date"] = _day(doc["order"]["date"])
+    if doc.get("order"):
+        doc["order"]["date"] = _day(doc["order"]["date"])
+    if doc.get("contract") and doc["contract"].get("date", "").count("-") == 2:
+        doc["contract"]["date"] = _day(doc["contract"]["date"])
     for line in doc["lines"]:
+        line["quantity"] = quantity_text(line["quantity"])
+        if "volume_m3" in line:
+            line["volume_m3"] = amount_text(line["volume_m3"], places=3)
         for key in ("price", "net", "vat", "total"):
             line[key] = amount_text(line[key])
     for key in ("net", "vat", "total"):
@@ -68,24 +80,40 @@ def display(snapshot: dict) -> dict:
     return doc
 
 
-def file_stem(document) -> str:
-    return f"upd-{document.year}-{document.printed_number}"
+def display_ukd(snapshot: dict) -> dict:
+    """A УКД's snapshot as the form prints it: before (А), after (Б), increase (В), decrease (Г)."""
+    doc = copy.deepcopy(snapshot)
+    doc["date"] = _day(doc["date"])
+    doc["original"]["date"] = _day(doc["original"]["date"])
+    doc["corrects"]["date"] = _day(doc["corrects"]["date"])
+    for line in doc["lines"]:
+        for part in ("before", "after", "increase", "decrease"):
+            figures = line[part]
+            figures["quantity"] = quantity_text(figures["quantity"])
+            for key in ("price", "net", "vat", "total"):
+                if key in figures:
+                    figures[key] = amount_text(figures[key])
+    for part in ("increase", "decrease", "difference"):
+        for key in ("net", "vat", "total"):
+            doc["totals"][part][key] = amount_text(doc["totals"][part][key])
+    return doc
 
 
-def upd_pdf(document) -> bytes:
+def file_stem(document, what: str | None = None) -> str:
+    """upd-2026-12, upd-2026-Г-7, ukd-2026-К-3, act-2026-Г-7: unique per document."""
+    what = what or ("ukd" if document.kind == DocumentKind.UKD else "upd")
+    return f"{what}-{document.year}-{document.printed_number}"
+
+
+def _render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML  # ~25 MB, loaded on first use
 
     from portal.reports.pdf import STATIC_SCHEME, make_url_fetcher
 
-    snapshot = snapshot_of(document)
-    context = {
-        "doc": display(snapshot),
-        "shipped_on_words": _day_in_words(snapshot["shipped_on"]),
-    }
     fetcher = make_url_fetcher(Path(current_app.static_folder))
 
     def render(sheets):
-        html = render_template("billing/upd_pdf.html", sheets=sheets, **context)
+        html = render_template(template, sheets=sheets, **context)
         return HTML(string=html, url_fetcher=fetcher, base_url=STATIC_SCHEME).render()
 
     # «Документ составлен на N листах»: a second pass only when it is more than one sheet.
@@ -93,6 +121,35 @@ def upd_pdf(document) -> bytes:
     if len(rendered.pages) != 1:
         rendered = render(len(rendered.pages))
     return rendered.write_pdf()
+
+
+def upd_pdf(document) -> bytes:
+    snapshot = snapshot_of(document)
+    context = {
+        "doc": display(snapshot),
+        "shipped_on_words": _day_in_words(snapshot["shipped_on"]),
+    }
+    return _render_pdf("billing/upd_pdf.html", context)
+
+
+def ukd_pdf(document) -> bytes:
+    return _render_pdf("billing/ukd_pdf.html", {"doc": display_ukd(snapshot_of(document))})
+
+
+def has_gas_act(document) -> bool:
+    if document.kind != DocumentKind.UPD or document.gas_charge_id is None:
+        return False
+    return bool(snapshot_of(document).get("gas_act"))
+
+
+def gas_act_pdf(document) -> bytes:
+    """The «Акт приёма-передачи газа» of a gas month: the same figures as its УПД."""
+    doc = display(snapshot_of(document))
+    return _render_pdf("billing/gas_act_pdf.html", {"doc": doc, "line": doc["lines"][0]})
+
+
+def document_pdf(document) -> bytes:
+    return ukd_pdf(document) if document.kind == DocumentKind.UKD else upd_pdf(document)
 
 
 XLSX_HEADERS = (
@@ -135,6 +192,13 @@ HEADER_NUMBERS = (
     "—",
     "—",
 )
+
+
+def quantity_value(text: str, sheet=None):
+    """Packs as a whole number, тыс. м³ as a number with three places (as the PDF prints)."""
+    if "." not in text:
+        return int(text)
+    return xlsx.cell(sheet, Decimal(text), number_format="0.000") if sheet else Decimal(text)
 
 
 def upd_xlsx(document):
@@ -181,7 +245,7 @@ def upd_xlsx(document):
                 line["kind_code"] or "--",
                 line["unit_code"],
                 line["unit_name"],
-                int(line["quantity"]),
+                quantity_value(line["quantity"], sheet),
                 xlsx.cell(sheet, Decimal(line["price"])),
                 xlsx.cell(sheet, Decimal(line["net"])),
                 line["excise"],
@@ -240,6 +304,114 @@ def month_zip(documents):
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams and closes it
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for document in documents:
-            archive.writestr(f"{file_stem(document)}.pdf", upd_pdf(document))
+            archive.writestr(f"{file_stem(document)}.pdf", document_pdf(document))
+            if has_gas_act(document):
+                archive.writestr(f"{file_stem(document, 'act')}.pdf", gas_act_pdf(document))
     handle.seek(0)
     return handle
+
+
+UKD_HEADERS = (
+    "№ п/п",
+    "Код товара",
+    "Наименование товара",
+    "Единица измерения: код",
+    "Единица измерения: условное обозначение",
+    "Строка",
+    "Количество (объем)",
+    "Цена (тариф) за единицу измерения",
+    "Стоимость без налога — всего",
+    "В том числе сумма акциза",
+    "Налоговая ставка",
+    "Сумма налога",
+    "Стоимость с налогом — всего",
+)
+UKD_ROWS = (
+    ("before", "А (до изменения)"),
+    ("after", "Б (после изменения)"),
+    ("increase", "В (увеличение)"),
+    ("decrease", "Г (уменьшение)"),
+)
+
+
+def ukd_xlsx(document):
+    """The УКД's figures as the PDF prints them: four rows per line (А, Б, В, Г), the totals."""
+    doc = snapshot_of(document)
+    widths = (6, 12, 48, 8, 10, 20, 12, 14, 16, 12, 9, 14, 16)
+    workbook, sheet = xlsx.new_write_only(f"УКД {document.printed_number}", widths)
+    title = (
+        "Универсальный корректировочный документ. "
+        f"Корректировочный счет-фактура № {doc['number']} от "
+    )
+    sheet.append([xlsx.cell(sheet, title + _day(doc["date"]), bold=True)])
+    sheet.append(["Статус", doc["status"]])
+    seller, buyer = doc["seller"], doc["buyer"]
+    rows = (
+        (
+            "К счету-фактуре (1б)",
+            f"№ {doc['original']['number']} от {_day(doc['original']['date'])}",
+        ),
+        (
+            "Корректирует документ",
+            f"№ {doc['corrects']['number']} от {_day(doc['corrects']['date'])}",
+        ),
+        ("Продавец (2)", seller["name"]),
+        ("Адрес (2а)", seller["address"]),
+        ("ИНН/КПП продавца (2б)", f"{seller['inn']}/{seller['kpp']}"),
+        ("Покупатель (3)", buyer["name"]),
+        ("Адрес (3а)", buyer["address"]),
+        ("ИНН/КПП покупателя (3б)", f"{buyer['inn']}/{buyer['kpp'] or '—'}"),
+        ("Валюта: наименование, код (4)", f"{doc['currency']['name']}, {doc['currency']['code']}"),
+        ("Основание корректировки [8]", f"{doc['reason']}; {doc['basis']}"),
+    )
+    for label, value in rows:
+        sheet.append([label, "", value])
+    sheet.append([])
+    sheet.append([xlsx.cell(sheet, header, bold=True, wrap=True) for header in UKD_HEADERS])
+    sheet.append(["А", "Б", "1", "2", "2а", "—", "3", "4", "5", "6", "7", "8", "9"])
+    for line in doc["lines"]:
+        for part, label in UKD_ROWS:
+            figures = line[part]
+            priced = part in ("before", "after")
+            sheet.append(
+                [
+                    line["position"],
+                    line["code"],
+                    line["name"],
+                    line["unit_code"],
+                    line["unit_name"],
+                    label,
+                    quantity_value(figures["quantity"], sheet),
+                    xlsx.cell(sheet, Decimal(figures["price"])) if priced else "Х",
+                    xlsx.cell(sheet, Decimal(figures["net"])),
+                    "без акциза" if priced else "Х",
+                    figures["vat_text"] if priced else "Х",
+                    xlsx.cell(sheet, Decimal(figures["vat"])),
+                    xlsx.cell(sheet, Decimal(figures["total"])),
+                ]
+            )
+    for part, label in (
+        ("increase", "Всего увеличение (сумма строк В)"),
+        ("decrease", "Всего уменьшение (сумма строк Г)"),
+    ):
+        totals = doc["totals"][part]
+        sheet.append(
+            [xlsx.cell(sheet, label, bold=True)]
+            + [""] * 7
+            + [
+                xlsx.cell(sheet, Decimal(totals["net"]), bold=True),
+                "Х",
+                "Х",
+                xlsx.cell(sheet, Decimal(totals["vat"]), bold=True),
+                xlsx.cell(sheet, Decimal(totals["total"]), bold=True),
+            ]
+        )
+    signatures = doc["signatures"]
+    sheet.append([])
+    sheet.append(["Руководитель организации", "", signatures["director"]["name"]])
+    sheet.append(["Главный бухгалтер", "", signatures["accountant"]["name"]])
+    return xlsx.to_temporary_file(workbook)
+
+
+def document_xlsx(document):
+    return ukd_xlsx(document) if document.kind == DocumentKind.UKD else upd_xlsx(document)

@@ -53,7 +53,11 @@ def seed():
     serial = 41780000
     for number, (contract_number, site, models) in enumerate(CONTRACTS):
         contract = Contract(
-            organisation_id=organisation.id, number=contract_number, start_date=start
+            organisation_id=organisation.id,
+            number=contract_number,
+            start_date=start,
+            # The foundry's contract requires an «Акт приёма-передачи газа» each month.
+            gas_act_required=contract_number == "ГП-52-0118/23",
         )
         contract.tariffs = [
             Tariff(valid_from=start, price_per_thousand=Decimal("7850.00") + number * 150),

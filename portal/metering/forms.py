@@ -34,6 +34,10 @@ class ContractForm(FlaskForm):
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 
+class EditContractForm(ContractForm):
+    gas_act_required = BooleanField(_l("Issue an «Акт приёма-передачи газа» with each monthly УПД"))
+
+
 def _vat_categories():
     from portal.billing.models import VatCategory
 

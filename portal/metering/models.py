@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +42,8 @@ class Contract(Timestamped, db.Model):
     number: Mapped[str] = mapped_column(String(64), unique=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    # The contract requires an «Акт приёма-передачи газа» beside the monthly УПД.
+    gas_act_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organisation = relationship("Organisation")
     tariffs = relationship(

@@ -950,7 +950,10 @@ def last_charged_period(contract_id) -> date | None:
     )
 
 
-def update_contract(contract: Contract, number, start_date, end_date) -> Contract:
+def update_contract(
+    contract: Contract, number, start_date, end_date, *, gas_act_required=None
+) -> Contract:
+    """Change a contract; `gas_act_required` None leaves the gas-act flag as it is."""
     number = _clean(number)
     _check_contract_fields(contract.organisation_id, number, start_date, end_date, contract.id)
     first_tariff = contract.tariffs[0].valid_from if contract.tariffs else None
@@ -975,13 +978,17 @@ def update_contract(contract: Contract, number, start_date, end_date) -> Contrac
         "number": contract.number,
         "start_date": contract.start_date.isoformat(),
         "end_date": contract.end_date.isoformat() if contract.end_date else None,
+        "gas_act_required": bool(contract.gas_act_required),
     }
     contract.number, contract.start_date, contract.end_date = number, start_date, end_date
+    if gas_act_required is not None:
+        contract.gas_act_required = bool(gas_act_required)
     _flush_unique("number", _l("A contract with this number already exists."))
     after = {
         "number": number,
         "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat() if end_date else None,
+        "gas_act_required": bool(contract.gas_act_required),
     }
     changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if changes:

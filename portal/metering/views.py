@@ -15,8 +15,8 @@ from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
 from portal.metering import bp, services, telemetry, workbook
 from portal.metering.forms import (
-    ContractForm,
     CorrectionForm,
+    EditContractForm,
     MeterForm,
     NewContractForm,
     NewMeterForm,
@@ -477,7 +477,7 @@ def staff_new_contract(organisation_id):
 def _render_contract(contract, form=None, tariff_form=None, status=200):
     organisation = db.session.get(Organisation, contract.organisation_id)
     if form is None:
-        form = ContractForm(formdata=None, obj=contract)
+        form = EditContractForm(formdata=None, obj=contract)
     tariff_form = tariff_form or TariffForm(formdata=None)
     charged = services.last_charged_period(contract.id)
     return render_template(
@@ -502,11 +502,15 @@ def staff_edit_contract(contract_id):
     contract = _managed_contract(contract_id)
     if request.method == "GET":
         return _render_contract(contract)
-    form = ContractForm()
+    form = EditContractForm()
     if form.validate_on_submit():
         try:
             services.update_contract(
-                contract, form.number.data, form.start_date.data, form.end_date.data
+                contract,
+                form.number.data,
+                form.start_date.data,
+                form.end_date.data,
+                gas_act_required=form.gas_act_required.data,
             )
         except services.MeteringError as error:
             _field_error(form, error, "number")

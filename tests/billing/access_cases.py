@@ -87,3 +87,41 @@ CASES.update(
         "billing.clear_credit_hold": Case(the_organisation, staff=True, curated=True),
     }
 )
+
+
+def a_ukd(organisation):
+    """An issued УКД of the organisation (access comes before its snapshot is read)."""
+    from portal.billing.models import PrimaryDocument
+    from portal.billing.primary import digest
+
+    number = (db.session.query(PrimaryDocument).count() or 0) + 1
+    document = PrimaryDocument(
+        kind="ukd",
+        series="К",
+        year=2026,
+        number=number,
+        organisation_id=organisation.id,
+        document_date=date(2026, 3, 12),
+        snapshot="{}",
+        snapshot_sha256=digest("{}"),
+    )
+    db.session.add(document)
+    db.session.commit()
+    return {"document_id": document.id}
+
+
+def an_order_of(organisation):
+    from tests.catalog.builders import make_order
+
+    return {"order_id": make_order(organisation).id}
+
+
+CASES.update(
+    {
+        "billing.ukd_pdf": Case(a_ukd),
+        "billing.ukd_xlsx": Case(a_ukd),
+        "billing.gas_act_pdf": Case(a_upd),
+        "billing.staff_ukd_pdf": Case(a_ukd, staff=True),
+        "billing.staff_correct_shipment": Case(an_order_of, staff=True, curated=True),
+    }
+)
