@@ -1,5 +1,6 @@
-"""Primary documents for the customer: the list of a month, each УПД as PDF or XLSX, and all
-УПД of a month in one ZIP; the back office downloads any УПД."""
+"""Primary documents for the customer: the list of a month, each УПД as PDF, XLSX or ФНС XML
+(any kind of document: УПД, УКД), and all УПД of a month in one ZIP; the back office
+downloads any of them."""
 
 import re
 from datetime import date
@@ -8,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from portal import clock
-from portal.billing import bp, primary, upd_render
+from portal.billing import bp, fns_xml, primary, upd_render
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.extensions import db
 from portal.organisations.models import Power
@@ -55,6 +56,24 @@ def _xlsx_response(document):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _xml_response(document, back: str):
+    """The document's ФНС XML (windows-1251) named by its ИдФайл; a refusal names the setting."""
+    try:
+        name, content = fns_xml.document_xml(document)
+    except fns_xml.XmlRefused as error:
+        current_app.logger.error("ФНС XML of document %s refused: %s", document.id, error)
+        flash(str(error.message), "error")
+        return redirect(back)
+    return current_app.response_class(
+        content,
+        content_type=f"application/xml; charset={fns_xml.ENCODING}",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/settlements/documents")
@@ -125,6 +144,23 @@ def upd_xlsx(document_id):
     if document.kind != DocumentKind.UPD:
         abort(404)
     return _xlsx_response(document)
+
+
+@bp.route("/settlements/documents/<int:document_id>/document.xml")
+@access.customer
+def document_xml(document_id):
+    """The ФНС XML of any primary document of the organisation (УПД, УКД), by its kind."""
+    document = get_scoped_or_404(PrimaryDocument, document_id)
+    _may_see_figures()
+    month = f"{document.document_date:%Y-%m}"
+    return _xml_response(document, url_for("billing.primary_documents", month=month))
+
+
+@bp.route("/backoffice/documents/<int:document_id>/document.xml")
+@access.staff()
+def staff_document_xml(document_id):
+    document = db.get_or_404(PrimaryDocument, document_id)
+    return _xml_response(document, request.referrer or url_for("dashboard.index"))
 
 
 @bp.route("/backoffice/documents/<int:document_id>/upd.pdf")

@@ -236,10 +236,21 @@ def upd_xlsx(document):
 
 
 def month_zip(documents):
-    """Every document's PDF in one ZIP (a temporary file, rewound), named by number."""
+    """Every document's PDF and ФНС XML in one ZIP (a temporary file, rewound).
+
+    The PDF is named by the number, the XML by its ИдФайл as the format requires; without the
+    supplier's ЭДО identifier the ZIP holds the PDFs only (the XML download says why).
+    """
+    from portal.billing import fns_xml
+
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams and closes it
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for document in documents:
             archive.writestr(f"{file_stem(document)}.pdf", upd_pdf(document))
+            try:
+                name, content = fns_xml.document_xml(document)
+            except fns_xml.XmlRefused:
+                continue
+            archive.writestr(name, content)
     handle.seek(0)
     return handle
