@@ -36,11 +36,20 @@ def timed(function, repeat):
 
 
 def snapshot(lines: int) -> dict:
-    party = {"name": 'ООО "Аптека Здоровье"', "inn": "7701234567", "kpp": "770101001",
-             "address": "115088, г. Москва, ул. Аптечная, д. 1", "edo_id": ""}
-    seller = {"name": 'ООО "Фарма-Газ Снабжение"', "inn": "7729012342", "kpp": "772901001",
-              "address": "119415, г. Москва, пр-т Вернадского, д. 41",
-              "edo_id": "2BM-7729012342-772901001-201912050000000000001"}
+    party = {
+        "name": 'ООО "Аптека Здоровье"',
+        "inn": "7701234567",
+        "kpp": "770101001",
+        "address": "115088, г. Москва, ул. Аптечная, д. 1",
+        "edo_id": "",
+    }
+    seller = {
+        "name": 'ООО "Фарма-Газ Снабжение"',
+        "inn": "7729012342",
+        "kpp": "772901001",
+        "address": "119415, г. Москва, пр-т Вернадского, д. 41",
+        "edo_id": "2BM-7729012342-772901001-201912050000000000001",
+    }
     rows, net_total, vat_total = [], Decimal("0"), Decimal("0")
     by_rate = {}
     for position in range(1, lines + 1):
@@ -56,36 +65,67 @@ def snapshot(lines: int) -> dict:
         name = ("Ибупрофен таблетки покрытые пленочной оболочкой 200 мг №" + str(position)) * (
             1 + position % 2
         )
-        rows.append({
-            "position": position, "code": f"SKU-{position:05d}", "name": name, "kind_code": "",
-            "unit_code": "778", "unit_name": "упак", "quantity": str(quantity),
-            "price": str(price), "net": str(net), "excise": "без акциза",
-            "vat_category": "reduced" if medicine else "general", "vat_rate": f"{rate}.00",
-            "vat_text": f"{rate}\u00a0%", "vat": str(vat), "total": str(net + vat),
-            "country_code": "643", "country_name": "РОССИЯ", "declaration": "",
-            "series": "", "expires_on": "",
-        })
+        rows.append(
+            {
+                "position": position,
+                "code": f"SKU-{position:05d}",
+                "name": name,
+                "kind_code": "",
+                "unit_code": "778",
+                "unit_name": "упак",
+                "quantity": str(quantity),
+                "price": str(price),
+                "net": str(net),
+                "excise": "без акциза",
+                "vat_category": "reduced" if medicine else "general",
+                "vat_rate": f"{rate}.00",
+                "vat_text": f"{rate}\u00a0%",
+                "vat": str(vat),
+                "total": str(net + vat),
+                "country_code": "643",
+                "country_name": "РОССИЯ",
+                "declaration": "",
+                "series": "",
+                "expires_on": "",
+            }
+        )
     day = "2026-03-10"
     signer = {"position": "Генеральный директор", "name": "Соколов А. В."}
     return {
-        "version": 1, "kind": "upd", "status": 1, "number": "1", "date": day,
+        "version": 1,
+        "kind": "upd",
+        "status": 1,
+        "number": "1",
+        "date": day,
         "currency": {"name": "Российский рубль", "code": "643"},
-        "seller": seller, "consignor": {**seller, "note": "он же"}, "consignee": party,
+        "seller": seller,
+        "consignor": {**seller, "note": "он же"},
+        "consignee": party,
         "buyer": party,
         "shipment_document": {"positions": f"1–{lines}", "number": "1", "date": day},
-        "order": {"number": "A-000001", "date": "2026-03-05"}, "contract": {},
-        "basis": "Заказ № A-000001 от 05.03.2026", "lines": rows,
-        "totals": {"net": str(net_total), "vat": str(vat_total), "total": str(net_total + vat_total),
-                   "vat_by_rate": {k: str(v) for k, v in by_rate.items()}},
-        "signatures": {key: signer for key in
-                       ("director", "accountant", "handed_over", "responsible", "received")},
+        "order": {"number": "A-000001", "date": "2026-03-05"},
+        "contract": {},
+        "basis": "Заказ № A-000001 от 05.03.2026",
+        "lines": rows,
+        "totals": {
+            "net": str(net_total),
+            "vat": str(vat_total),
+            "total": str(net_total + vat_total),
+            "vat_by_rate": {k: str(v) for k, v in by_rate.items()},
+        },
+        "signatures": {
+            key: signer
+            for key in ("director", "accountant", "handed_over", "responsible", "received")
+        },
         "shipped_on": day,
     }
 
 
 def report(label, times):
-    print(f"{label:<44} median {statistics.median(times):7.3f} s  "
-          f"min {min(times):7.3f}  max {max(times):7.3f}")
+    print(
+        f"{label:<44} median {statistics.median(times):7.3f} s  "
+        f"min {min(times):7.3f}  max {max(times):7.3f}"
+    )
 
 
 def main():
@@ -94,12 +134,19 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-upd-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
-                      "TESTING": True})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "TESTING": True}
+    )
     text = primary.canonical_json(snapshot(args.lines))
     document = PrimaryDocument(
-        id=1, kind="upd", series="", year=2026, number=1, organisation_id=1,
-        snapshot=text, snapshot_sha256=primary.digest(text),
+        id=1,
+        kind="upd",
+        series="",
+        year=2026,
+        number=1,
+        organisation_id=1,
+        snapshot=text,
+        snapshot_sha256=primary.digest(text),
         issued_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC),
     )
     with app.test_request_context():
@@ -107,18 +154,29 @@ def main():
         from weasyprint import HTML  # noqa: F401 - loaded before timing, as the portal has it
 
         doc = primary.snapshot_of(document)
-        context = {"doc": upd_render.display(doc),
-                   "shipped_on_words": upd_render._day_in_words(doc["shipped_on"])}
-        pages = len(HTML(string=render_template("billing/upd_pdf.html", sheets=1, **context),
-                         base_url="portal-static:",
-                         url_fetcher=__import__("portal.reports.pdf", fromlist=["x"])
-                         .make_url_fetcher(Path(app.static_folder))).render().pages)
+        context = {
+            "doc": upd_render.display(doc),
+            "shipped_on_words": upd_render._day_in_words(doc["shipped_on"]),
+        }
+        pages = len(
+            HTML(
+                string=render_template("billing/upd_pdf.html", sheets=1, **context),
+                base_url="portal-static:",
+                url_fetcher=__import__("portal.reports.pdf", fromlist=["x"]).make_url_fetcher(
+                    Path(app.static_folder)
+                ),
+            )
+            .render()
+            .pages
+        )
         html = render_template("billing/upd_pdf.html", sheets=pages, **context)
         alone_times, _ = timed(lambda: html_to_pdf(html), args.repeat)
         xlsx_times, _ = timed(lambda: upd_render.upd_xlsx(document).close(), args.repeat)
         xml_times, (_name, xml) = timed(lambda: fns_xml.document_xml(document), args.repeat)
-    print(f"УПД of {args.lines} lines: {pages} pages, PDF {len(pdf) / 1024:.0f} KiB, "
-          f"XML {len(xml) / 1024:.0f} KiB; {args.repeat} runs each")
+    print(
+        f"УПД of {args.lines} lines: {pages} pages, PDF {len(pdf) / 1024:.0f} KiB, "
+        f"XML {len(xml) / 1024:.0f} KiB; {args.repeat} runs each"
+    )
     report("portal upd_pdf (template + layout + PDF)", portal_times)
     report("WeasyPrint alone, same HTML", alone_times)
     report("XLSX", xlsx_times)
