@@ -219,6 +219,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "director_name": _env("SUPPLIER_DIRECTOR_NAME", "Соколов А. В."),
             "accountant_position": _env("SUPPLIER_ACCOUNTANT_POSITION", "Главный бухгалтер"),
             "accountant_name": _env("SUPPLIER_ACCOUNTANT_NAME", "Мельникова Е. П."),
+            # The supplier's ЭДО participant identifier from its operator: the ИдОтпр of the
+            # ФНС XML of every УПД and УКД (empty: the XML download is refused, naming it).
+            "edo_id": _env("SUPPLIER_EDO_ID", "2BM-7729012342-772901001-201912050000000000001"),
         },
     }
     config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024

@@ -21,7 +21,12 @@ from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations import contracts
 from portal.organisations import services as organisations
-from portal.organisations.forms import KIND_LABELS, POWER_LABELS, SupplyContractForm
+from portal.organisations.forms import (
+    KIND_LABELS,
+    POWER_LABELS,
+    EdoIdForm,
+    SupplyContractForm,
+)
 from portal.organisations.models import Membership, Organisation
 from portal.request_guard import int_arg, text_arg
 from portal.security import access, can_manage_organisation, require_manage_organisation
@@ -99,7 +104,7 @@ def _manager_choices():
 
 @bp.route("/organisations/<int:organisation_id>")
 @access.staff()
-def show_organisation(organisation_id, contract_form=None, status=200):
+def show_organisation(organisation_id, contract_form=None, status=200, edo_form=None):
     organisation = db.get_or_404(Organisation, organisation_id)
     assign = AssignManagerForm(manager_id=organisation.manager_id or 0)
     assign.manager_id.choices = _manager_choices()
@@ -122,6 +127,7 @@ def show_organisation(organisation_id, contract_form=None, status=200):
         assign=assign,
         can_manage=can_manage_organisation(current_user, organisation),
         contract_form=contract_form,
+        edo_form=edo_form or EdoIdForm(formdata=None, data={"edo_id": organisation.edo_id}),
         default_deferral=contracts.deferral_days(organisation),
     )
     return page, status
@@ -155,6 +161,29 @@ def edit_supply_contract(organisation_id):
                 url_for("backoffice.show_organisation", organisation_id=organisation.id)
             )
     return show_organisation.__wrapped__(organisation.id, contract_form=form, status=400)
+
+
+@bp.route("/organisations/<int:organisation_id>/edo", methods=["POST"])
+@access.curator(Organisation, "organisation_id")
+def edit_edo_id(organisation_id):
+    """The curator (or an admin) records the organisation's ЭДО participant identifier."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    require_manage_organisation(organisation)
+    form = EdoIdForm()
+    if form.validate_on_submit():
+        before = organisation.edo_id
+        organisation.edo_id = (form.edo_id.data or "").strip() or None
+        audit.record(
+            "organisation.edo_id_changed",
+            target=organisation,
+            organisation=organisation,
+            before=before,
+            after=organisation.edo_id,
+        )
+        db.session.commit()
+        flash(_("The ЭДО identifier is saved."), "success")
+        return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
+    return show_organisation.__wrapped__(organisation.id, status=400, edo_form=form)
 
 
 @bp.route("/organisations/<int:organisation_id>/manager", methods=["POST"])

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
-from portal.billing import allocation, bp, ledger, payment_qr, payment_status
+from portal.billing import allocation, bp, document_links, ledger, payment_qr, payment_status
 from portal.billing.errors import BillingError
 from portal.billing.forms import AccountFilterForm, AllocationForm, PaymentQrForm
 from portal.billing.models import EntryKind, LedgerEntry
@@ -94,6 +94,7 @@ def account():
         "contract_id": contract_id or "",
     }
     documents = payment_status.organisation_open_documents(organisation.id, include_invoices=True)
+    line_documents = document_links.documents_of_entries(line.entry_id for line in page.items)
     debt = max(ledger.balance(organisation.id), ZERO)
     overdue = min(sum((d.open_amount for d in documents if d.is_overdue), ZERO), debt)
     qr_form = PaymentQrForm(request.args, prefix="qr")
@@ -110,6 +111,7 @@ def account():
         balance=current.closing,
         unallocated_now=allocation.unallocated_total(organisation.id, contract_id=contract_id),
         line_status=_line_statuses(organisation.id, page.items, documents),
+        line_documents=line_documents,
         to_pay=debt,
         debt=debt,
         overdue=overdue,

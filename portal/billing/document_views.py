@@ -1,5 +1,6 @@
-"""Primary documents for the customer: the list of a month, each УПД as PDF or XLSX, and all
-УПД of a month in one ZIP; the back office downloads any УПД."""
+"""Primary documents for the customer: the list of a month, each УПД as PDF, XLSX or ФНС XML
+(any kind of document: УПД, УКД), and all УПД of a month in one ZIP; the back office
+downloads any of them."""
 
 import io
 import re
@@ -11,7 +12,7 @@ from flask_login import current_user
 
 from portal import clock
 from portal.accounts.forms import ConfirmForm
-from portal.billing import bp, primary, ukd, upd_render
+from portal.billing import bp, fns_xml, primary, ukd, upd_render
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.extensions import db
@@ -72,6 +73,24 @@ def _xlsx_response(document):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _xml_response(document, back: str):
+    """The document's ФНС XML (windows-1251) named by its ИдФайл; a refusal names the setting."""
+    try:
+        name, content = fns_xml.document_xml(document)
+    except fns_xml.XmlRefused as error:
+        current_app.logger.error("ФНС XML of document %s refused: %s", document.id, error)
+        flash(str(error.message), "error")
+        return redirect(back)
+    return current_app.response_class(
+        content,
+        content_type=f"application/xml; charset={fns_xml.ENCODING}",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/settlements/documents")
@@ -144,6 +163,23 @@ def upd_xlsx(document_id):
     return _xlsx_response(document)
 
 
+@bp.route("/settlements/documents/<int:document_id>/document.xml")
+@access.customer
+def document_xml(document_id):
+    """The ФНС XML of any primary document of the organisation (УПД, УКД), by its kind."""
+    document = get_scoped_or_404(PrimaryDocument, document_id)
+    _may_see_figures()
+    month = f"{document.document_date:%Y-%m}"
+    return _xml_response(document, url_for("billing.primary_documents", month=month))
+
+
+@bp.route("/backoffice/documents/<int:document_id>/document.xml")
+@access.staff()
+def staff_document_xml(document_id):
+    document = db.get_or_404(PrimaryDocument, document_id)
+    return _xml_response(document, request.referrer or url_for("dashboard.index"))
+
+
 @bp.route("/backoffice/documents/<int:document_id>/upd.pdf")
 @access.staff()
 def staff_upd_pdf(document_id):
@@ -193,15 +229,17 @@ def staff_ukd_pdf(document_id):
 
 @bp.app_template_global("primary_document_links")
 def primary_document_links(document) -> dict:
-    """The customer's download links of a document: {"pdf", "xlsx", "act" (gas, if any)}."""
+    """The customer's download links of a document: {"pdf", "xlsx", "xml", "act" (gas, if any)}."""
     if document.kind == DocumentKind.UKD:
         return {
             "pdf": url_for("billing.ukd_pdf", document_id=document.id),
             "xlsx": url_for("billing.ukd_xlsx", document_id=document.id),
+            "xml": url_for("billing.document_xml", document_id=document.id),
         }
     links = {
         "pdf": url_for("billing.upd_pdf", document_id=document.id),
         "xlsx": url_for("billing.upd_xlsx", document_id=document.id),
+        "xml": url_for("billing.document_xml", document_id=document.id),
     }
     if upd_render.has_gas_act(document):
         links["act"] = url_for("billing.gas_act_pdf", document_id=document.id)

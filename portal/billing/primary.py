@@ -165,6 +165,7 @@ def _party(organisation, address=None) -> dict:
         "inn": organisation.inn or "",
         "kpp": organisation.kpp or "",
         "address": (address if address is not None else organisation.legal_address) or "",
+        "edo_id": getattr(organisation, "edo_id", None) or "",
     }
 
 
@@ -255,6 +256,7 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
         "inn": supplier["inn"],
         "kpp": supplier["kpp"],
         "address": supplier["address"],
+        "edo_id": supplier.get("edo_id") or "",
     }
     return {
         "version": SNAPSHOT_VERSION,

@@ -30,6 +30,7 @@ class ActRow:
     debit: Decimal
     credit: Decimal
     total: bool = False  # the opening, turnover and closing rows
+    url: str | None = None  # the line's primary document (a link in the PDF and the XLSX)
 
 
 def act_rows(statement) -> list[ActRow]:
@@ -38,7 +39,8 @@ def act_rows(statement) -> list[ActRow]:
         ActRow(None, "Сальдо начальное", statement.opening_debit, statement.opening_credit, True)
     ]
     rows += [
-        ActRow(line.entry_date, line.document, line.debit, line.credit) for line in statement.lines
+        ActRow(line.entry_date, line.document, line.debit, line.credit, url=line.url)
+        for line in statement.lines
     ]
     rows.append(
         ActRow(None, "Обороты за период", statement.turnover_debit, statement.turnover_credit, True)
@@ -216,10 +218,13 @@ def statement_xlsx(statement) -> bytes:
     for row in act_rows(statement):
         day = c(sheet, row.day, number_format=xlsx.DATE_FORMAT) if row.day else None
         theirs = [None, c(sheet, row.document, bold=True), None, None] if row.total else []
+        document = c(sheet, row.document, bold=row.total)
+        if row.url:
+            document.hyperlink = row.url
         sheet.append(
             [
                 day,
-                c(sheet, row.document, bold=row.total),
+                document,
                 c(sheet, row.debit, bold=row.total) if row.debit else None,
                 c(sheet, row.credit, bold=row.total) if row.credit else None,
                 None,

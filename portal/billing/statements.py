@@ -44,6 +44,7 @@ class StatementLine:
     document: str
     debit: Decimal
     credit: Decimal
+    url: str | None = None  # the primary document's PDF (absolute, PORTAL_BASE_URL)
 
 
 @dataclass
@@ -112,7 +113,9 @@ class Statement:
         ):
             digest.update(repr(part).encode() + b"\x1f")
         for line in self.lines:
-            digest.update(repr((line.entry_date, line.document, line.debit, line.credit)).encode())
+            digest.update(
+                repr((line.entry_date, line.document, line.debit, line.credit, line.url)).encode()
+            )
         return digest.hexdigest()
 
 
@@ -164,8 +167,19 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
         unallocated=period.unallocated,
         unallocated_elsewhere=period.unallocated_elsewhere,
     )
+    from portal.billing.document_links import document_url, documents_of_entries
+
+    documents = documents_of_entries(line.entry_id for line in period.lines)
     statement.lines = [
-        StatementLine(line.entry_date, line.document, line.debit, line.credit)
+        StatementLine(
+            line.entry_date,
+            line.document,
+            line.debit,
+            line.credit,
+            document_url(documents[line.entry_id], external=True)
+            if line.entry_id in documents
+            else None,
+        )
         for line in period.lines
     ]
     return statement

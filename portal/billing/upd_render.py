@@ -112,15 +112,70 @@ def _render_pdf(template: str, context: dict) -> bytes:
 
     fetcher = make_url_fetcher(Path(current_app.static_folder))
 
-    def render(sheets):
-        html = render_template(template, sheets=sheets, **context)
+    def render(sheets, first_line=0, tail=False, page_offset=0, column_widths=()):
+        html = render_template(
+            template,
+            sheets=sheets,
+            first_line=first_line,
+            tail=tail,
+            page_offset=page_offset,
+            column_widths=column_widths,
+            **context,
+        )
         return HTML(string=html, url_fetcher=fetcher, base_url=STATIC_SCHEME).render()
 
-    # «Документ составлен на N листах»: a second pass only when it is more than one sheet.
     rendered = render(1)
-    if len(rendered.pages) != 1:
-        rendered = render(len(rendered.pages))
-    return rendered.write_pdf()
+    pages = len(rendered.pages)
+    if pages == 1:
+        return rendered.write_pdf()
+    return _with_sheet_count(rendered, pages, render).write_pdf()
+
+
+def _with_sheet_count(rendered, pages, render):
+    """The document with «Документ составлен на N листах» right, without a second layout.
+
+    The count is printed after the table (its cell has a fixed size, so the number never moves
+    a page break). Only the pages from the one holding the last line on are laid out again,
+    with the count: the lines of that page, then everything after the table, which starts that
+    page exactly as the table header repeated at its top does, with the columns as wide as
+    the whole table's (they were computed from every line). If that tail does not come out as
+    the same number of pages, the whole document is laid out again with the count.
+    """
+    from weasyprint.formatting_structure.boxes import TableBox
+
+    last_page = max(
+        (
+            index
+            for index, page in enumerate(rendered.pages)
+            if any(anchor.startswith("upd-line-") for anchor in page.anchors)
+        ),
+        default=0,  # a document without numbered lines (УКД, act): laid out again whole
+    )
+    if last_page > 0:
+        first = min(
+            int(anchor.removeprefix("upd-line-"))
+            for anchor in rendered.pages[last_page].anchors
+            if anchor.startswith("upd-line-")
+        )
+        widths = next(
+            (
+                box.column_widths
+                for box in rendered.pages[last_page]._page_box.descendants()
+                if isinstance(box, TableBox) and "lines" in (box.element.get("class") or "")
+            ),
+            None,
+        )
+        if widths:
+            tail = render(
+                pages,
+                first_line=first - 1,
+                tail=True,
+                page_offset=last_page,
+                column_widths=[repr(float(width)) for width in widths],
+            )
+            if len(tail.pages) == pages - last_page:
+                return rendered.copy(rendered.pages[:last_page] + tail.pages)
+    return render(pages)
 
 
 def upd_pdf(document) -> bytes:
@@ -300,13 +355,24 @@ def upd_xlsx(document):
 
 
 def month_zip(documents):
-    """Every document's PDF in one ZIP (a temporary file, rewound), named by number."""
+    """Every document's PDF and ФНС XML in one ZIP (a temporary file, rewound).
+
+    The PDF is named by the number, the XML by its ИдФайл as the format requires; without the
+    supplier's ЭДО identifier the ZIP holds the PDFs only (the XML download says why).
+    """
+    from portal.billing import fns_xml
+
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams and closes it
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for document in documents:
             archive.writestr(f"{file_stem(document)}.pdf", document_pdf(document))
             if has_gas_act(document):
                 archive.writestr(f"{file_stem(document, 'act')}.pdf", gas_act_pdf(document))
+            try:
+                name, content = fns_xml.document_xml(document)
+            except fns_xml.XmlRefused:
+                continue
+            archive.writestr(name, content)
     handle.seek(0)
     return handle
 

@@ -102,3 +102,26 @@ class SupplyContractForm(FlaskForm):
     contract_date = contract_date_field()
     deferral_days = deferral_field()
     submit = SubmitField(_l("Save the contract"))
+
+
+# An ЭДО participant identifier: the operator's three-character prefix («2BM», «2AE»…) and the
+# operator's code of the participant; no «_», which separates the parts of the XML file name.
+EDO_ID = r"^2[0-9A-Za-z]{2}[0-9A-Za-z\-]{1,43}$"
+
+
+class EdoIdForm(FlaskForm):
+    edo_id = StringField(
+        _l("ЭДО participant identifier"),
+        validators=[
+            Optional(),
+            Length(max=46),
+            Regexp(
+                EDO_ID,
+                message=_l(
+                    "An ЭДО identifier starts with its operator's code («2BM-…», «2AE…»): up "
+                    "to 46 Latin letters, digits and hyphens."
+                ),
+            ),
+        ],
+    )
+    submit = SubmitField(_l("Save the identifier"))

@@ -56,6 +56,10 @@ class Organisation(Timestamped, db.Model):
     # Calendar days of deferral for deferred-payment orders under that contract (None: the
     # portal's default, PORTAL_DEFERRED_PAYMENT_DAYS).
     payment_deferral_days: Mapped[int | None] = mapped_column(Integer)
+    # The organisation's identifier as a participant of electronic document exchange (ЭДО),
+    # given by its operator («2BM-…»): the ИдПол in the file name of the ФНС XML of its
+    # documents. None: the XML names the buyer by ИНН-КПП instead (docs/documents.md).
+    edo_id: Mapped[str | None] = mapped_column(String(46))
 
     manager = relationship("User", foreign_keys=[manager_id])
     addresses = relationship(

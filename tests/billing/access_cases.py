@@ -66,6 +66,8 @@ CASES = {
     "billing.upd_pdf": Case(a_upd),
     "billing.upd_xlsx": Case(a_upd),
     "billing.staff_upd_pdf": Case(a_upd, staff=True),
+    "billing.document_xml": Case(a_upd),
+    "billing.staff_document_xml": Case(a_upd, staff=True),
     "billing.show_job": Case(a_job, power=Power.VIEW_FINANCE),
     "billing.job_status": Case(a_job, power=Power.VIEW_FINANCE),
     "billing.retry_job": Case(a_job, power=Power.VIEW_FINANCE),

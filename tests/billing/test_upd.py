@@ -388,8 +388,10 @@ def test_the_month_list_and_its_zip(app, mixed_order, tmp_path, buyer_org):
     with client.get("/settlements/documents/upd-month.zip?month=2026-03") as response:
         assert response.status_code == 200 and response.mimetype == "application/zip"
         archive = zipfile.ZipFile(io.BytesIO(response.data))
-    assert archive.namelist() == [f"upd-2026-{document.printed_number}.pdf"]
-    inside = pdf_text(archive.read(archive.namelist()[0]), tmp_path, "zipped.pdf")
+    names = archive.namelist()
+    assert names[0] == f"upd-2026-{document.printed_number}.pdf"
+    assert len(names) == 2 and names[1].startswith("ON_NSCHFDOPPR_")  # and its ФНС XML
+    inside = pdf_text(archive.read(names[0]), tmp_path, "zipped.pdf")
     assert "Всего к оплате (9) 495,08 Х 84,92 580,00" in inside
     nothing = client.get("/settlements/documents/upd-month.zip?month=2026-04")
     assert nothing.status_code == 302

@@ -18,6 +18,7 @@ CASES = {
     "backoffice.edit_supply_contract": Case(
         lambda o: {"organisation_id": o.id}, staff=True, curated=True
     ),
+    "backoffice.edit_edo_id": Case(lambda o: {"organisation_id": o.id}, staff=True, curated=True),
     "backoffice.reset_two_factor": Case(
         lambda o: {"user_id": make_user(staff_role="manager").id}, staff=True
     ),
