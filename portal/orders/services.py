@@ -1,5 +1,6 @@
 """Ordering rules: the cart, bulk additions, checkout with stock reservation, order lifecycle."""
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit, billing, clock
 from portal.billing import tax
 from portal.billing.errors import BillingError
+from portal.catalog import delivery
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.money import document_vat, taxed_line_from_gross, to_money
 from portal.notifications.services import notify
+from portal.orders import confirmation
 from portal.orders.models import (
     NEXT_STATUSES,
     OPEN_STATUSES,
@@ -58,10 +61,29 @@ class OrderError(ValueError):
 # --- quantities ---------------------------------------------------------------------------
 
 
+# A count of packs may carry the unit people write after it: «2 шт», «3шт», «2 уп.», «2 упак»,
+# «5 упаковок», «2 pcs». Any other word («2 кг», «два», «2 шт 3») is not a count of packs.
+PACK_UNIT = re.compile(
+    r"(?:шт|штук[аи]?|уп|упак|упаковк[аи]|упаковок|pcs?|packs?)\.?",
+    re.IGNORECASE,
+)
+QUANTITY_WITH_UNIT = re.compile(r"(?P<number>.*?\d)\s*(?P<unit>[^\d\s.,]+\.?)", re.DOTALL)
+
+
+def without_pack_unit(text) -> str:
+    """«2 шт» -> «2»; text without a known pack unit is returned as it is."""
+    text = str(text if text is not None else "").strip()
+    match = QUANTITY_WITH_UNIT.fullmatch(text)
+    if match and PACK_UNIT.fullmatch(match["unit"]):
+        return match["number"]
+    return text
+
+
 def parse_quantity(text) -> int | None:
-    """A whole positive number of packs (the digits 0-9 only), or None."""
+    """A whole positive number of packs (the digits 0-9, optionally followed by «шт» or
+    «уп.»), or None."""
     try:
-        value = parse_whole(text)
+        value = parse_whole(without_pack_unit(text))
     except NumberError:
         return None
     return value if value > 0 else None
@@ -353,12 +375,40 @@ def find_by_idempotency_key(organisation_id, key) -> Order | None:
     )
 
 
+def chosen_delivery_date(warehouse, value) -> date:
+    """The buyer's delivery date if the warehouse can deliver on it (None: the earliest);
+    anything else (a day off, a day before the lead time, a tampered form) is refused."""
+    allowed = delivery.delivery_dates(warehouse)
+    if value is None or value == "":
+        return allowed[0]
+    day = delivery.parse_delivery_date(value)
+    if day not in allowed:
+        raise OrderError(
+            _l(
+                "Choose a delivery date from the list: working days from %(first)s to %(last)s.",
+                first=f"{allowed[0]:%d.%m.%Y}",
+                last=f"{allowed[-1]:%d.%m.%Y}",
+            ),
+            "delivery_date",
+        )
+    return day
+
+
 def place_order(
-    user, organisation, *, address_id, payment_terms, comment, idempotency_key
+    user,
+    organisation,
+    *,
+    address_id,
+    payment_terms,
+    comment,
+    idempotency_key,
+    delivery_date=None,
 ) -> tuple[Order, bool]:
     """Turn the cart into an order, reserving stock for every line in this transaction.
 
-    Returns (order, created). A repeated submit with the same key returns the first order.
+    `delivery_date` is one of the dates `portal.catalog.delivery` allows for the serving
+    warehouse (None: the earliest). Returns (order, created). A repeated submit with the
+    same key returns the first order; the buyer gets a confirmation e-mail after the commit.
     """
     key = (idempotency_key or "").strip()[:64]
     if len(key) < 16:
@@ -378,6 +428,7 @@ def place_order(
     warehouse = serving_warehouse(organisation, address)
     if warehouse is None:
         raise OrderError(_l("No warehouse delivers to this address yet."), "address_id")
+    delivery_date = chosen_delivery_date(warehouse, delivery_date)
     summary = summarise_cart(user.id, organisation, warehouse)
     if not summary.rows:
         raise OrderError(_l("Your cart is empty."))
@@ -407,7 +458,7 @@ def place_order(
         status=OrderStatus.NEW,
         warehouse_id=warehouse.id,
         delivery_address=address.address,
-        delivery_date=catalog.delivery_date_for(warehouse),
+        delivery_date=delivery_date,
         payment_terms=payment_terms,
         comment=(comment or "").strip() or None,
         idempotency_key=key,
@@ -450,6 +501,7 @@ def place_order(
     order.events.append(OrderEvent(status=OrderStatus.NEW, user_id=user.id))
     clear_cart(user.id, organisation.id)
     db.session.flush()
+    confirmation.send_order_confirmation(order)
     return order, True
 
 
