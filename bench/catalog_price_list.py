@@ -83,6 +83,14 @@ def main():
     if offer.status_code == 200:
         token = CSRF.search(offer.get_data(as_text=True)).group(1)
         client.post("/offer", data={"csrf_token": token, "accept": "y"})
+    consent = client.get("/privacy/consent")  # the consent to processing, asked after the offer
+    if consent.status_code == 200:
+        form = consent.get_data(as_text=True)
+        version = re.search(r'name="version"[^>]*value="([^"]+)"', form).group(1)
+        client.post(
+            "/privacy/consent",
+            data={"csrf_token": CSRF.search(form).group(1), "accept": "y", "version": version},
+        )
     client.get("/catalog/")  # imports, templates, connection: not the price list's memory
     baseline_rss, baseline_peak = rss_mb(), peak_rss_mb()
 

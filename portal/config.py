@@ -195,6 +195,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PREPAYMENT_BANKING_DAYS": int(_env("PREPAYMENT_BANKING_DAYS", "3")),
         "DEFERRED_PAYMENT_DAYS": int(_env("DEFERRED_PAYMENT_DAYS", "30")),
         "GAS_PAYMENT_DAY": int(_env("GAS_PAYMENT_DAY", "25")),
+        # Delivery dates (portal/catalog/delivery.py): an order placed after this local time
+        # (or on a day off) is taken into work on the next working day; the buyer chooses
+        # among this many working days from the earliest one.
+        "ORDER_CUTOFF": _env("ORDER_CUTOFF", "15:00"),
+        "DELIVERY_DATE_CHOICES": int(_env("DELIVERY_DATE_CHOICES", "10")),
         "REMINDER_DAYS_BEFORE": int(_env("REMINDER_DAYS_BEFORE", "3")),
         "REMINDER_DAYS_AFTER": _env("REMINDER_DAYS_AFTER", "1,7,14,30"),
         # A statement job running (or waiting) longer than this is taken as lost with its worker.

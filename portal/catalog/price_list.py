@@ -1,16 +1,20 @@
-"""The organisation's price list as a streamed XLSX: the whole catalogue at its prices."""
+"""The organisation's price list as a streamed XLSX: the whole catalogue at its prices.
+
+With the stock of the warehouse serving the organisation («Нет в наличии» or the packs) and
+the nearest expiry of that stock, a frozen header with filters, and an empty «Заказ» column:
+filled in and uploaded under «Заказ из файла», the same file becomes an order.
+"""
 
 from datetime import date
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from portal.billing import tax
 from portal.catalog import services as catalog
-from portal.catalog.models import Category, Item, ItemPrice, Manufacturer
+from portal.catalog.models import Batch, Category, Item, ItemPrice, Manufacturer, Stock
 from portal.collation import ordered
 from portal.extensions import db
-from portal.money import to_money
 from portal.reports import xlsx
 
 HEADERS = (
@@ -28,7 +32,13 @@ HEADERS = (
     "Кратность",
     "Цена с НДС",
     "Цена по акции",
+    "Остаток",
+    "Ближайший срок годности",
+    "Заказ",  # the quantity column of the order file (portal.orders.order_files)
 )
+OUT_OF_STOCK = "Нет в наличии"
+WIDTHS = (10, 60, 30, 24, 14, 16, 26, 11, 8, 8, 10, 10, 14, 14, 14, 14, 10)
+HEADER_ROW = 2  # below the title
 
 
 def price_list_workbook(organisation, on: date | None = None):
@@ -38,6 +48,14 @@ def price_list_workbook(organisation, on: date | None = None):
     rates = tax.rates_on(on)
     own = aliased(ItemPrice)
     base = aliased(ItemPrice)
+    warehouse = catalog.warehouse_for_organisation(organisation)
+    warehouse_id = warehouse.id if warehouse is not None else None
+    expiry = (
+        select(Batch.item_id, func.min(Batch.expires_on).label("expires_on"))
+        .where(Batch.warehouse_id == warehouse_id, Batch.quantity > 0, Batch.expires_on >= on)
+        .group_by(Batch.item_id)
+        .subquery()
+    )
     query = (
         select(
             Item.id,
@@ -58,22 +76,26 @@ def price_list_workbook(organisation, on: date | None = None):
             Item.order_multiple,
             own.price,
             base.price,
+            Stock.quantity,
+            expiry.c.expires_on,
         )
         .outerjoin(Manufacturer, Manufacturer.id == Item.manufacturer_id)
         .outerjoin(Category, Category.id == Item.category_id)
         .outerjoin(own, and_(own.item_id == Item.id, own.price_list_id == terms.price_list_id))
         .outerjoin(base, and_(base.item_id == Item.id, base.price_list_id == terms.base_list_id))
+        .outerjoin(Stock, and_(Stock.item_id == Item.id, Stock.warehouse_id == warehouse_id))
+        .outerjoin(expiry, expiry.c.item_id == Item.id)
         .where(Item.is_active.is_(True))
         .order_by(ordered(Item.trade_name), Item.id)
         .execution_options(yield_per=2000)
     )
     promotions = catalog.running_promotions_for_all(on)
-    workbook, sheet = xlsx.new_write_only(
-        "Прайс-лист", (10, 60, 30, 24, 14, 16, 26, 11, 8, 8, 10, 10, 14, 14)
-    )
-    sheet.append(
-        [xlsx.cell(sheet, f"Прайс-лист для {organisation.legal_name} на {on:%d.%m.%Y}", bold=True)]
-    )
+    workbook, sheet = xlsx.new_write_only("Прайс-лист", WIDTHS)
+    xlsx.freeze_above(sheet, HEADER_ROW + 1)
+    title = f"Прайс-лист для {organisation.legal_name} на {on:%d.%m.%Y}"
+    if warehouse is not None:
+        title += f"; остатки: {warehouse.name}"
+    sheet.append([xlsx.cell(sheet, title, bold=True)])
     sheet.append([xlsx.cell(sheet, h, bold=True) for h in HEADERS])
     for row in db.session.execute(query):
         (
@@ -95,15 +117,19 @@ def price_list_workbook(organisation, on: date | None = None):
             multiple,
             own_price,
             base_price,
+            in_stock,
+            expires_on,
         ) = row
-        listed = own_price if own_price is not None else base_price
-        name = ", ".join(p for p in (trade, form, strength) if p) + (f", №{pack}" if pack else "")
+        # The one pricing rule (catalog.price_of): own list else base, less the discount,
+        # less a running promotion.
+        priced = catalog.price_of(
+            own_price, base_price, terms.discount_percent, promotions.get(item_id)
+        )
         price = promo = None
-        if listed is not None:
-            price = to_money(listed * (100 - terms.discount_percent) / 100)
-            if item_id in promotions:
-                offered, promotion = catalog.best_promotion(price, promotions[item_id])
-                promo = offered if promotion else None
+        if priced is not None:
+            final, price, promotion = priced
+            promo = final if promotion else None
+        name = ", ".join(p for p in (trade, form, strength) if p) + (f", №{pack}" if pack else "")
         sheet.append(
             [
                 sku,
@@ -120,6 +146,18 @@ def price_list_workbook(organisation, on: date | None = None):
                 multiple,
                 xlsx.cell(sheet, price) if price is not None else "",
                 xlsx.cell(sheet, promo) if promo is not None else "",
+                (
+                    xlsx.cell(sheet, in_stock, number_format=xlsx.COUNT_FORMAT)
+                    if in_stock
+                    else OUT_OF_STOCK
+                ),
+                (
+                    xlsx.cell(sheet, expires_on, number_format=xlsx.DATE_FORMAT)
+                    if expires_on is not None
+                    else ""
+                ),
+                "",
             ]
         )
+    xlsx.filter_from(sheet, HEADER_ROW, len(HEADERS))
     return xlsx.to_temporary_file(workbook)

@@ -2,13 +2,14 @@
 
 import functools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import Date, Integer, String, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
+from portal.catalog.delivery import earliest_delivery_date
 from portal.catalog.models import (
     Batch,
     Favourite,
@@ -289,15 +290,10 @@ def _find_warehouse(region: str | None) -> Warehouse | None:
     )
 
 
-def delivery_date_for(warehouse: Warehouse, ordered_on: date | None = None) -> date:
-    """The warehouse's lead time in working days (no deliveries on Saturday or Sunday)."""
-    day = ordered_on or today()
-    remaining = max(warehouse.lead_time_days, 1)
-    while remaining:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            remaining -= 1
-    return day
+def delivery_date_for(warehouse: Warehouse, ordered_at=None) -> date:
+    """The earliest delivery date from the warehouse for an order placed now (or at
+    `ordered_at`, a local datetime): the rule of portal.catalog.delivery."""
+    return earliest_delivery_date(warehouse, ordered_at)
 
 
 def stock_in(warehouse_id, item_ids) -> dict[int, int]:

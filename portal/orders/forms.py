@@ -36,6 +36,8 @@ class OrderFileForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     address_id = SelectField(_l("Delivery address"), coerce=int, validate_choice=False)
+    # The choices are the serving warehouse's delivery days; place_order checks the value.
+    delivery_date = SelectField(_l("Delivery date"), validate_choice=False)
     payment_terms = RadioField(
         _l("Payment terms"),
         choices=choices(

@@ -1,5 +1,6 @@
 """Ordering rules: the cart, bulk additions, checkout with stock reservation, order lifecycle."""
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,12 +15,14 @@ from portal import audit, billing, clock
 from portal.api import webhooks
 from portal.billing import tax
 from portal.billing.errors import BillingError
+from portal.catalog import delivery
 from portal.catalog import services as catalog
 from portal.catalog.models import Item
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.money import document_vat, taxed_line_from_gross, to_money
 from portal.notifications.services import notify
+from portal.orders import confirmation
 from portal.orders.models import (
     NEXT_STATUSES,
     OPEN_STATUSES,
@@ -59,10 +62,29 @@ class OrderError(ValueError):
 # --- quantities ---------------------------------------------------------------------------
 
 
+# A count of packs may carry the unit people write after it: «2 шт», «3шт», «2 уп.», «2 упак»,
+# «5 упаковок», «2 pcs». Any other word («2 кг», «два», «2 шт 3») is not a count of packs.
+PACK_UNIT = re.compile(
+    r"(?:шт|штук[аи]?|уп|упак|упаковк[аи]|упаковок|pcs?|packs?)\.?",
+    re.IGNORECASE,
+)
+QUANTITY_WITH_UNIT = re.compile(r"(?P<number>.*?\d)\s*(?P<unit>[^\d\s.,]+\.?)", re.DOTALL)
+
+
+def without_pack_unit(text) -> str:
+    """«2 шт» -> «2»; text without a known pack unit is returned as it is."""
+    text = str(text if text is not None else "").strip()
+    match = QUANTITY_WITH_UNIT.fullmatch(text)
+    if match and PACK_UNIT.fullmatch(match["unit"]):
+        return match["number"]
+    return text
+
+
 def parse_quantity(text) -> int | None:
-    """A whole positive number of packs (the digits 0-9 only), or None."""
+    """A whole positive number of packs (the digits 0-9, optionally followed by «шт» or
+    «уп.»), or None."""
     try:
-        value = parse_whole(text)
+        value = parse_whole(without_pack_unit(text))
     except NumberError:
         return None
     return value if value > 0 else None
@@ -381,12 +403,40 @@ def find_by_idempotency_key(organisation_id, key) -> Order | None:
     )
 
 
+def chosen_delivery_date(warehouse, value) -> date:
+    """The buyer's delivery date if the warehouse can deliver on it (None: the earliest);
+    anything else (a day off, a day before the lead time, a tampered form) is refused."""
+    allowed = delivery.delivery_dates(warehouse)
+    if value is None or value == "":
+        return allowed[0]
+    day = delivery.parse_delivery_date(value)
+    if day not in allowed:
+        raise OrderError(
+            _l(
+                "Choose a delivery date from the list: working days from %(first)s to %(last)s.",
+                first=f"{allowed[0]:%d.%m.%Y}",
+                last=f"{allowed[-1]:%d.%m.%Y}",
+            ),
+            "delivery_date",
+        )
+    return day
+
+
 def place_order(
-    user, organisation, *, address_id, payment_terms, comment, idempotency_key
+    user,
+    organisation,
+    *,
+    address_id,
+    payment_terms,
+    comment,
+    idempotency_key,
+    delivery_date=None,
 ) -> tuple[Order, bool]:
     """Turn the cart into an order, reserving stock for every line in this transaction.
 
-    Returns (order, created). A repeated submit with the same key returns the first order.
+    `delivery_date` is one of the dates `portal.catalog.delivery` allows for the serving
+    warehouse (None: the earliest). Returns (order, created). A repeated submit with the
+    same key returns the first order; the buyer gets a confirmation e-mail after the commit.
     """
     key = (idempotency_key or "").strip()[:64]
     if len(key) < 16:
@@ -395,6 +445,7 @@ def place_order(
     if existing is not None:
         return existing, False
     address, warehouse = checkout_target(organisation, address_id, payment_terms)
+    delivery_date = chosen_delivery_date(warehouse, delivery_date)
     summary = summarise_cart(user.id, organisation, warehouse)
     if not summary.rows:
         raise OrderError(_l("Your cart is empty."))
@@ -406,6 +457,7 @@ def place_order(
         payment_terms=payment_terms,
         comment=comment,
         idempotency_key=key,
+        delivery_date=delivery_date,
     )
     if created:
         clear_cart(user.id, organisation.id)
@@ -456,11 +508,21 @@ def credit_check(organisation, total, payment_terms, *, lock: bool) -> None:
 
 
 def create_order(
-    user, organisation, summary, *, address, payment_terms, comment, idempotency_key
+    user,
+    organisation,
+    summary,
+    *,
+    address,
+    payment_terms,
+    comment,
+    idempotency_key,
+    delivery_date=None,
 ) -> tuple[Order, bool]:
     """Place an order of summarised lines (the cart's or the API's) at the summary's
-    warehouse: credit checks, the order, stock reserved line by line, its first event."""
+    warehouse: credit checks, the order, stock reserved line by line, its first event, the
+    confirmation e-mail after the commit. `delivery_date` None: the earliest allowed."""
     warehouse = summary.warehouse
+    delivery_date = chosen_delivery_date(warehouse, delivery_date)
     key = idempotency_key
     if summary.has_problems:
         raise OrderError(_l("Some cart lines need your attention; see the messages in the cart."))
@@ -471,7 +533,7 @@ def create_order(
         status=OrderStatus.NEW,
         warehouse_id=warehouse.id,
         delivery_address=address.address,
-        delivery_date=catalog.delivery_date_for(warehouse),
+        delivery_date=delivery_date,
         payment_terms=payment_terms,
         comment=(comment or "").strip() or None,
         idempotency_key=key,
@@ -524,6 +586,7 @@ def create_order(
     order.events.append(OrderEvent(status=OrderStatus.NEW, user_id=user.id))
     db.session.flush()
     webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
+    confirmation.send_order_confirmation(order)
     return order, True
 
 

@@ -1,6 +1,7 @@
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -9,6 +10,7 @@ from portal import billing, partials
 from portal.accounts.forms import ConfirmForm
 from portal.billing import payment_qr, payment_status
 from portal.billing.errors import BillingError
+from portal.catalog import delivery
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.orders import PHARMACY_KINDS, bp, documents
@@ -246,6 +248,12 @@ def checkout():
         form.idempotency_key.data = secrets.token_urlsafe(24)
     address = next((a for a in organisation.addresses if a.id == form.address_id.data), None)
     warehouse = orders.serving_warehouse(organisation, address)
+    dates = delivery.delivery_dates(warehouse) if warehouse else []
+    form.delivery_date.choices = choices(
+        (day.isoformat(), format_date(day, "EEEE, d MMMM")) for day in dates
+    )
+    if request.method == "GET" and dates:
+        form.delivery_date.data = dates[0].isoformat()
     summary = orders.summarise_cart(current_user.id, organisation, warehouse)
     if form.validate_on_submit():
         try:
@@ -256,6 +264,7 @@ def checkout():
                 payment_terms=form.payment_terms.data,
                 comment=form.comment.data,
                 idempotency_key=form.idempotency_key.data,
+                delivery_date=form.delivery_date.data or None,
             )
         except orders.OrderError as error:
             db.session.rollback()
@@ -265,6 +274,7 @@ def checkout():
             else:
                 flash(str(error.message), "error")
             summary = orders.summarise_cart(current_user.id, organisation, warehouse)
+            return _checkout_page(form, summary, warehouse, organisation), 422
         else:
             db.session.commit()
             if created:
@@ -273,14 +283,15 @@ def checkout():
     if not summary.rows and request.method == "GET":
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.show_cart"))
-    from portal.catalog.services import delivery_date_for
+    return _checkout_page(form, summary, warehouse, organisation)
 
+
+def _checkout_page(form, summary, warehouse, organisation):
     return render_template(
         "orders/checkout.html",
         form=form,
         summary=summary,
         warehouse=warehouse,
-        delivery_date=delivery_date_for(warehouse) if warehouse else None,
         credit=orders.available_credit(organisation),
         # On credit hold the buyer learns before submitting that deferred payment is refused.
         deferred_refusal=billing.deferred_order_refusal(organisation.id),

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 
 MONEY_FORMAT = '#,##0.00" ₽"'
 DATE_FORMAT = "DD.MM.YYYY"
+COUNT_FORMAT = "#,##0"
 BOLD = Font(bold=True)
 
 
@@ -62,9 +63,11 @@ class TextSafeSheet:
 
     def __init__(self, worksheet):
         self.worksheet = worksheet
+        self.rows_written = 0
 
     def append(self, row):
         self.worksheet.append([self.text_safe(value) for value in row])
+        self.rows_written += 1
 
     def text_safe(self, value):
         value = _without_illegal_characters(value)
@@ -85,6 +88,19 @@ def new_write_only(title: str, column_widths=()):
     for index, width in enumerate(column_widths, start=1):
         sheet.column_dimensions[_column_letter(index)].width = width
     return workbook, TextSafeSheet(sheet)
+
+
+def freeze_above(sheet, row: int) -> None:
+    """Keep the rows above `row` (the title and the header) in view while scrolling.
+    A streamed sheet writes its view with the first row: call this before appending."""
+    getattr(sheet, "worksheet", sheet).freeze_panes = f"A{row}"
+
+
+def filter_from(sheet, header_row: int, columns: int) -> None:
+    """An auto-filter on the header row over every row written so far (call it last)."""
+    last_row = max(getattr(sheet, "rows_written", header_row), header_row)
+    worksheet = getattr(sheet, "worksheet", sheet)
+    worksheet.auto_filter.ref = f"A{header_row}:{_column_letter(columns)}{last_row}"
 
 
 def _column_letter(index: int) -> str:

@@ -148,8 +148,8 @@ def test_staff_move_the_order_mail_ledger_and_audit(
     entry = ledger.entries(pharmacy.id)[0]
     assert (entry.source_type, entry.source_id) == ("order", order.id)
     assert stock_of(item) == 7  # the unshipped pack went back on the shelf
-    messages = outbox.to(buyer.email)
-    assert len(messages) == 3 and "Отгружен" in messages[-1]["Subject"]
+    messages = outbox.to(buyer.email)  # the confirmation, then confirmed, assembling, shipped
+    assert len(messages) == 4 and "Отгружен" in messages[-1]["Subject"]
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert actions.count("orders.status_changed") == 3 and "orders.shipped_quantities" in actions
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
@@ -167,7 +167,9 @@ def test_no_status_mail_when_the_buyer_turned_it_off(
     staff.post(f"/backoffice/orders/{order.id}/status", data={"status": "confirmed"})
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.CONFIRMED
-    assert outbox.to(buyer.email) == []
+    # Only the receipt of the order the buyer placed; no status mail.
+    (confirmation,) = outbox.to(buyer.email)
+    assert confirmation["Subject"] == f"Заказ {order.number} оформлен"
 
 
 def test_staff_list_filters_and_note(app, login_as, buyer, pharmacy, manager):

@@ -1,0 +1,50 @@
+"""The order-confirmation e-mail: what was ordered, for how much, when it comes, when to pay.
+
+Sent to the buyer who placed the order, in their language, whatever their notification
+settings (it is the receipt of what they just did). It is queued on the session like every
+mail (portal.mail) and leaves only when the order's transaction commits. Prices and sums are
+left out for a buyer without the power to see prices.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.billing import terms
+from portal.extensions import db
+from portal.mail import send_mail
+from portal.orders.documents import vat_by_rate
+from portal.orders.models import PaymentTerms
+from portal.organisations.models import Membership, Power
+
+
+def may_see_prices(user, organisation_id) -> bool:
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == organisation_id
+        )
+    )
+    return membership is not None and membership.has(Power.VIEW_PRICES)
+
+
+def send_order_confirmation(order) -> None:
+    """Queue the confirmation of a just-placed order to the buyer who placed it."""
+    from portal.orders.services import PAYMENT_LABELS  # services places the order, then calls us
+
+    user = order.user
+    if user is None or not user.is_active or not user.email:
+        return
+    deferred = order.payment_terms == PaymentTerms.DEFERRED
+    send_mail(
+        user.email,
+        _l("Order %(number)s is placed", number=order.number),
+        "orders/mail/order_placed",
+        user.language,
+        order=order,
+        user=user,
+        show_prices=may_see_prices(user, order.organisation_id),
+        vat_by_rate=vat_by_rate(order.lines),
+        payment_terms=PAYMENT_LABELS[PaymentTerms(order.payment_terms)],
+        due_date=terms.order_due(order),
+        deferred=deferred,
+        deferral_days=terms.deferral_days(order.organisation) if deferred else None,
+    )
