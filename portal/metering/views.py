@@ -129,6 +129,16 @@ def _result_messages(result):
         messages.append(
             (_("The submission window has closed: the readings are marked as late."), "warning")
         )
+    if any(reading.is_early for reading in result.readings):
+        messages.append(
+            (
+                _(
+                    "The submission window has not opened yet: the readings are saved and "
+                    "marked as early."
+                ),
+                "warning",
+            )
+        )
     for reading in result.readings:
         if reading.warning:
             messages.append(
