@@ -68,12 +68,14 @@ readings = sa.table(
 
 
 def upgrade():
-    with op.batch_alter_table("gas_readings") as batch:
-        batch.add_column(
-            sa.Column("is_early", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("warning_code", sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column("warning_params", sa.JSON(), nullable=True))
+    # Plain ALTER TABLE on both databases (SQLite ≥ 3.35 drops columns itself): a batch
+    # copy of the table would reflect the users table's expression index, which SQLite cannot.
+    op.add_column(
+        "gas_readings",
+        sa.Column("is_early", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("gas_readings", sa.Column("warning_code", sa.String(length=32)))
+    op.add_column("gas_readings", sa.Column("warning_params", sa.JSON()))
     bind = op.get_bind()
     stored = bind.execute(
         sa.select(readings.c.id, readings.c.warning).where(readings.c.warning.is_not(None))
@@ -87,14 +89,11 @@ def upgrade():
             .where(readings.c.id == reading_id)
             .values(warning_code=code, warning_params=params)
         )
-    with op.batch_alter_table("gas_readings") as batch:
-        batch.alter_column("is_early", server_default=None)
-        batch.drop_column("warning")
+    op.drop_column("gas_readings", "warning")
 
 
 def downgrade():
-    with op.batch_alter_table("gas_readings") as batch:
-        batch.add_column(sa.Column("warning", sa.String(length=300), nullable=True))
+    op.add_column("gas_readings", sa.Column("warning", sa.String(length=300)))
     bind = op.get_bind()
     stored = bind.execute(
         sa.select(readings.c.id, readings.c.warning_code, readings.c.warning_params).where(
@@ -107,7 +106,5 @@ def downgrade():
         bind.execute(
             readings.update().where(readings.c.id == reading_id).values(warning=text[:300])
         )
-    with op.batch_alter_table("gas_readings") as batch:
-        batch.drop_column("warning_params")
-        batch.drop_column("warning_code")
-        batch.drop_column("is_early")
+    for column in ("warning_params", "warning_code", "is_early"):
+        op.drop_column("gas_readings", column)
