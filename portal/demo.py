@@ -77,7 +77,7 @@ def seed():
     )
     pharmacy = _organisation(
         "7728168971",
-        legal_name='ООО "Аптека Здоровье"',
+        legal_name="ООО «Аптека Здоровье»",
         kind="pharmacy",
         kpp="772801001",
         ogrn="1027700132195",
@@ -102,7 +102,7 @@ def seed():
         )
     gas = _organisation(
         "5260134566",
-        legal_name='АО "Волжский завод ТехГаз"',
+        legal_name="АО «Волжский завод ТехГаз»",
         kind="gas",
         kpp="526001001",
         ogrn="1035205388349",
@@ -140,7 +140,7 @@ def seed():
         applications = [
             Application(
                 representative_name="Орлова Анна Игоревна",
-                organisation_name='ООО "Аптека на Садовой"',
+                organisation_name="ООО «Аптека на Садовой»",
                 email="orlova@sadovaya.example",
                 phone="+78121234567",
                 region="Санкт-Петербург",
@@ -151,7 +151,7 @@ def seed():
             ),
             Application(
                 representative_name="Фёдоров Павел Олегович",
-                organisation_name='ООО "Уралметалл"',
+                organisation_name="ООО «Уралметалл»",
                 email="fedorov@uralmetal.example",
                 phone="+73432123456",
                 region="Свердловская область",

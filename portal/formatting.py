@@ -106,3 +106,14 @@ def format_volume(value) -> str:
     if _language() != "ru":
         return text
     return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def plain_number(value) -> str:
+    """A Decimal for a form field the user edits: 1000.000 -> '1000', 9.50 -> '9.5'.
+
+    str(Decimal("1000").normalize()) is '1E+3': never show that to a person.
+    """
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    return text

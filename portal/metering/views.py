@@ -13,6 +13,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.billing import payments as billing_payments
 from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
+from portal.formatting import plain_number
 from portal.metering import bp, services, workbook
 from portal.metering.forms import (
     ContractForm,
@@ -159,7 +160,7 @@ def correct_reading(reading_id):
     allowed = services.customer_may_correct(reading)
     form = CorrectionForm()
     if request.method == "GET":
-        form.value.data = str(reading.value.normalize())
+        form.value.data = plain_number(reading.value)
     if allowed and form.validate_on_submit():
         try:
             services.correct_reading(
@@ -340,7 +341,7 @@ def staff_correct_reading(reading_id):
     reading = _staff_reading(reading_id)
     form = CorrectionForm()
     if request.method == "GET":
-        form.value.data = str(reading.value.normalize())
+        form.value.data = plain_number(reading.value)
     if form.validate_on_submit():
         try:
             services.correct_reading(
@@ -607,7 +608,7 @@ def staff_edit_meter(meter_id):
     form.contract_id.choices = _metercontract_choices(organisation)
     if request.method == "GET":
         form.digits.data = str(meter.digits)
-        form.max_flow.data = str(meter.max_flow.normalize())
+        form.max_flow.data = plain_number(meter.max_flow)
     if form.validate_on_submit():
         try:
             services.update_meter(meter, _meter_fields(form))
