@@ -179,3 +179,18 @@ def test_the_sweep_sees_each_kind_of_fault():
     assert len(found) == 4, found
     assert faults(read("<p>ООО «Аптека» · 100 м³ · 20 %</p>").chunks, "ru") == []
     assert faults(read("<p>100 m³</p>").chunks, "en") == []
+
+
+def test_demo_offer_keeps_each_clause_on_one_line():
+    """The offer page keeps the text's line breaks: a clause must not break mid-sentence."""
+    from portal.demo import OFFER_TEXT
+
+    for line in filter(None, OFFER_TEXT.splitlines()):
+        assert line.endswith(".") or re.fullmatch(r"[0-9]+\. \w[\w ]*", line), line
+
+
+def test_application_number_is_never_split_at_its_hyphen(demo):
+    client = signed_in(demo, "manager", "ru")
+    page = client.get("/backoffice/applications").get_data(as_text=True)
+    numbers = re.findall(r'<td class="text-nowrap"><a [^>]*>(A-[0-9]{6})</a>', page)
+    assert len(numbers) == 3
