@@ -19,7 +19,7 @@ from portal import audit, clock
 from portal.billing.models import GasCharge
 from portal.documents import storage
 from portal.extensions import db
-from portal.formatting import format_volume
+from portal.formatting import format_volume, local_date
 from portal.metering.models import (
     Contract,
     MeteringPoint,
@@ -282,7 +282,7 @@ def assess_reading(
                     "The reading is lower than the previous one (%(previous)s on %(date)s). "
                     "If the meter rolled over past zero, tick the confirmation.",
                     previous=_fmt_volume(previous.value),
-                    date=previous.reading_date.strftime("%d.%m.%Y"),
+                    date=local_date(previous.reading_date),
                 )
             )
         consumption = meter.rollover_modulus - previous.value + value
@@ -490,7 +490,7 @@ def submit_readings(
                         "A reading for this month was already submitted (%(value)s on %(date)s); "
                         "correct it instead of submitting a second one.",
                         value=_fmt_volume(already.value),
-                        date=already.reading_date.strftime("%d.%m.%Y"),
+                        date=local_date(already.reading_date),
                     )
                 )
             previous = latest.get(meter.id)
@@ -499,7 +499,7 @@ def submit_readings(
                     _(
                         "The last reading of this meter is dated %(date)s; "
                         "a new reading must be dated later.",
-                        date=previous.reading_date.strftime("%d.%m.%Y"),
+                        date=local_date(previous.reading_date),
                     )
                 )
             assessment = assess_reading(
@@ -963,7 +963,7 @@ def update_contract(contract: Contract, number, start_date, end_date) -> Contrac
         raise MeteringError(
             _(
                 "The contract has a tariff from %(date)s: it cannot start later.",
-                date=first_tariff.strftime("%d.%m.%Y"),
+                date=local_date(first_tariff),
             ),
             "start_date",
         )
@@ -1007,7 +1007,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
         raise MeteringError(
             _(
                 "The contract starts on %(date)s; a tariff cannot start earlier.",
-                date=contract.start_date.strftime("%d.%m.%Y"),
+                date=local_date(contract.start_date),
             ),
             "valid_from",
         )
@@ -1015,7 +1015,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
         raise MeteringError(
             _(
                 "The contract ends on %(date)s; a tariff cannot start later.",
-                date=contract.end_date.strftime("%d.%m.%Y"),
+                date=local_date(contract.end_date),
             ),
             "valid_from",
         )
@@ -1028,7 +1028,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
                 "Gas is already charged under this contract up to %(month)s: a tariff can "
                 "only start from %(first)s or later.",
                 month=_month_label(charged),
-                first=month_start(charged + timedelta(days=32)).strftime("%d.%m.%Y"),
+                first=local_date(month_start(charged + timedelta(days=32))),
             ),
             "valid_from",
         )
