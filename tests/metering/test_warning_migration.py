@@ -28,8 +28,9 @@ def test_stored_russian_warning_becomes_a_code_shown_in_english(app, tmp_path):
             meter = make_meter(make_organisation("gas"))
             parsed = add_reading(meter, date(2026, 11, 22), 7000, consumption=2000)
             free = add_reading(meter, date(2026, 12, 22), 7100, consumption=100)
-            db.session.commit()
             ids = parsed.id, free.id
+            db.session.commit()
+            db.session.close()  # no open transaction may hold a lock the ALTER TABLEs wait for
             downgrade(revision="0026_search_forgiving")
             with db.engine.begin() as connection:
                 for reading_id, warning in zip(ids, (RUSSIAN, "Пломба сорвана"), strict=True):
