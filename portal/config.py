@@ -208,7 +208,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # fictional company (checksum-valid INN, KPP, OGRN; a fictional bank whose accounts
         # pass the control key with its БИК): set the real ones in production.
         "SUPPLIER": {
-            "name": _env("SUPPLIER_NAME", 'ООО "Фарма-Газ Снабжение"'),
+            "name": _env("SUPPLIER_NAME", "ООО «Фарма-Газ Снабжение»"),
             "inn": _env("SUPPLIER_INN", "7729012342"),
             "kpp": _env("SUPPLIER_KPP", "772901001"),
             "ogrn": _env("SUPPLIER_OGRN", "1027700123450"),
@@ -216,7 +216,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                 "SUPPLIER_ADDRESS", "119415, г. Москва, пр-т Вернадского, д. 41, стр. 1, оф. 305"
             ),
             "phone": _env("SUPPLIER_PHONE", "+7 (495) 120-45-67"),
-            "bank": _env("SUPPLIER_BANK", 'АО "Банк Примерный", г. Москва'),
+            "bank": _env("SUPPLIER_BANK", "АО «Банк Примерный», г. Москва"),
             "bik": _env("SUPPLIER_BIK", "044525987"),
             "account": _env("SUPPLIER_ACCOUNT", "40702810238000012345"),
             "corr_account": _env("SUPPLIER_CORR_ACCOUNT", "30101810900000000987"),

@@ -12,16 +12,19 @@ from portal.organisations.models import ALL_POWERS, DeliveryAddress, Membership,
 from portal.privacy.consents import accept, current_version, ensure_initial_versions
 from portal.privacy.models import ConsentPurpose
 
-OFFER_TEXT = """1. Общие положения
-1.1. Настоящая оферта определяет условия использования личного кабинета партнёра и порядок
-заказа товаров и услуг поставщика.
-1.2. Акцепт оферты совершается отметкой «Принимаю» при первом входе в личный кабинет.
-
-2. Обязанности сторон
-2.1. Поставщик обеспечивает доступ к личному кабинету, актуальность каталога и цен.
-2.2. Покупатель обеспечивает достоверность передаваемых данных (заказы, показания приборов
-учёта) и сохранность своих учётных данных.
-"""
+# One line per clause: the page keeps the text's own line breaks (white-space: pre-wrap), so
+# a clause wrapped here would break mid-sentence on every screen width.
+OFFER_TEXT = (
+    "1. Общие положения\n"
+    "1.1. Настоящая оферта определяет условия использования личного кабинета партнёра "
+    "и порядок заказа товаров и услуг поставщика.\n"
+    "1.2. Акцепт оферты совершается отметкой «Принимаю» при первом входе в личный кабинет.\n"
+    "\n"
+    "2. Обязанности сторон\n"
+    "2.1. Поставщик обеспечивает доступ к личному кабинету, актуальность каталога и цен.\n"
+    "2.2. Покупатель обеспечивает достоверность передаваемых данных (заказы, показания "
+    "приборов учёта) и сохранность своих учётных данных.\n"
+)
 
 
 def _user(login, full_name, email, *, staff_role=None, phone=None):
@@ -77,7 +80,7 @@ def seed():
     )
     pharmacy = _organisation(
         "7728168971",
-        legal_name='ООО "Аптека Здоровье"',
+        legal_name="ООО «Аптека Здоровье»",
         kind="pharmacy",
         kpp="772801001",
         ogrn="1027700132195",
@@ -102,7 +105,7 @@ def seed():
         )
     gas = _organisation(
         "5260134566",
-        legal_name='АО "Волжский завод ТехГаз"',
+        legal_name="АО «Волжский завод ТехГаз»",
         kind="gas",
         kpp="526001001",
         ogrn="1035205388349",
@@ -140,7 +143,7 @@ def seed():
         applications = [
             Application(
                 representative_name="Орлова Анна Игоревна",
-                organisation_name='ООО "Аптека на Садовой"',
+                organisation_name="ООО «Аптека на Садовой»",
                 email="orlova@sadovaya.example",
                 phone="+78121234567",
                 region="Санкт-Петербург",
@@ -151,7 +154,7 @@ def seed():
             ),
             Application(
                 representative_name="Фёдоров Павел Олегович",
-                organisation_name='ООО "Уралметалл"',
+                organisation_name="ООО «Уралметалл»",
                 email="fedorov@uralmetal.example",
                 phone="+73432123456",
                 region="Свердловская область",

@@ -28,7 +28,8 @@ from portal.billing.settlements import primary_document, settlement
 from portal.billing.statements import organisation_contracts
 from portal.extensions import db
 from portal.form_fields import choices
-from portal.money import MoneyError, format_rub, to_money
+from portal.formatting import money
+from portal.money import MoneyError, to_money
 from portal.organisations.models import Power
 from portal.reports import xlsx
 from portal.security import access, current_organisation, require_manage_organisation
@@ -169,7 +170,7 @@ def _qr_request(form, debt, overdue, documents):
         if amount > debt:
             return None, _(
                 "The amount is more than the open balance of %(balance)s.",
-                balance=format_rub(debt),
+                balance=money(debt),
             )
     else:
         amount = debt

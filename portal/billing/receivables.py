@@ -29,7 +29,8 @@ from portal.billing.errors import BillingError
 from portal.billing.models import CreditHold, EntryKind, LedgerEntry, Shipment
 from portal.database import utcnow
 from portal.extensions import db
-from portal.money import MoneyError, format_rub, to_money
+from portal.formatting import money
+from portal.money import MoneyError, to_money
 from portal.organisations.models import Organisation
 
 ZERO = Decimal("0.00")
@@ -340,5 +341,5 @@ def deferred_order_refusal(organisation_id: int, *, today: date | None = None):
     return _l(
         "Deferred payment is suspended: your overdue debt is %(overdue)s. Pay the overdue "
         "invoices (see «Settlement account») or choose prepayment.",
-        overdue=format_rub(overdue),
+        overdue=money(overdue),
     )

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -126,8 +127,12 @@ class Reading(db.Model):
     rolled_over: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default=ReadingSource.FORM)
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Submitted before the month's window opened (accepted, marked «досрочно», shown to staff).
+    is_early: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    warning: Mapped[str | None] = mapped_column(String(300))
+    # A warning is stored as a code with its figures and worded in the reader's language.
+    warning_code: Mapped[str | None] = mapped_column(String(32))
+    warning_params: Mapped[dict | None] = mapped_column(JSON)
     photo_name: Mapped[str | None] = mapped_column(String(64))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -138,6 +143,13 @@ class Reading(db.Model):
     corrections = relationship(
         "ReadingCorrection", back_populates="reading", order_by="ReadingCorrection.id"
     )
+
+    @property
+    def warning(self) -> str | None:
+        """The stored warning in the current user's language (None: no warning)."""
+        from portal.metering.warnings import warning_message
+
+        return warning_message(self.warning_code, self.warning_params)
 
 
 class ReadingCorrection(db.Model):

@@ -19,7 +19,7 @@ from portal import audit, clock
 from portal.billing.models import GasCharge
 from portal.documents import storage
 from portal.extensions import db
-from portal.formatting import format_volume
+from portal.formatting import format_volume, local_date
 from portal.metering.models import (
     Contract,
     MeteringPoint,
@@ -29,6 +29,7 @@ from portal.metering.models import (
     ReadingSource,
     Tariff,
 )
+from portal.metering.warnings import ReadingWarning, deviation_warning, year_before
 from portal.money import MoneyError, to_money
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
 from portal.validators import NumberError, parse_decimal, parse_whole
@@ -97,6 +98,10 @@ class SubmissionWindow:
     def is_closed(self) -> bool:
         return self.today > self.closes
 
+    @property
+    def not_yet_open(self) -> bool:
+        return self.today < self.opens
+
 
 def submission_window(today: date | None = None, period: date | None = None) -> SubmissionWindow:
     """The window of a month (default: the current one), from the configured days."""
@@ -109,6 +114,11 @@ def submission_window(today: date | None = None, period: date | None = None) -> 
 
 def is_late(reading_date: date, today: date) -> bool:
     return today > submission_window(today, month_start(reading_date)).closes
+
+
+def is_early(reading_date: date, today: date) -> bool:
+    """Submitted before the window of the reading's month opened: accepted, marked early."""
+    return today < submission_window(today, month_start(reading_date)).opens
 
 
 def deviation_share() -> Decimal:
@@ -243,7 +253,7 @@ _UNKNOWN = object()  # "not preloaded": look the last-year consumption up
 class Assessment:
     consumption: Decimal | None
     rolled_over: bool = False
-    warning: str | None = None
+    warning: ReadingWarning | None = None
 
 
 def assess_reading(
@@ -257,7 +267,8 @@ def assess_reading(
 ) -> Assessment:
     """Check a new value against the previous reading; raise MeteringError on a refusal.
 
-    `last_year` is the preloaded consumption of the same month a year earlier (None: none).
+    `last_year` is the meter's preloaded readings around the same dates a year earlier, as
+    (reading_date, consumption) pairs (see `last_year_readings`).
     """
     if value >= meter.rollover_modulus:
         raise MeteringError(_("The meter shows at most %(digits)s digits.", digits=meter.digits))
@@ -271,7 +282,7 @@ def assess_reading(
                     "The reading is lower than the previous one (%(previous)s on %(date)s). "
                     "If the meter rolled over past zero, tick the confirmation.",
                     previous=_fmt_volume(previous.value),
-                    date=previous.reading_date.strftime("%d.%m.%Y"),
+                    date=local_date(previous.reading_date),
                 )
             )
         consumption = meter.rollover_modulus - previous.value + value
@@ -291,40 +302,37 @@ def assess_reading(
                 limit=_fmt_volume(limit),
             )
         )
-    return Assessment(
-        consumption, rolled_over, _deviation_warning(meter, reading_date, consumption, last_year)
+    if last_year is _UNKNOWN:
+        last_year = last_year_readings([meter.id], previous.reading_date, reading_date)
+        last_year = last_year.get(meter.id, [])
+    warning = deviation_warning(
+        consumption, previous.reading_date, reading_date, last_year or [], deviation_share()
     )
+    return Assessment(consumption, rolled_over, warning)
 
 
-def _deviation_warning(meter, reading_date, consumption, reference=_UNKNOWN) -> str | None:
-    if reference is _UNKNOWN:
-        reference = last_year_consumption([meter.id], reading_date).get(meter.id)
-    if not reference:
-        return None
-    share = abs(consumption - reference) / reference
-    if share <= deviation_share():
-        return None
-    return _(
-        "Consumption %(volume)s m³ differs from the same month last year (%(reference)s m³) "
-        "by %(percent)s%%. Please make sure the reading is right.",
-        volume=_fmt_volume(consumption),
-        reference=_fmt_volume(reference),
-        percent=int((share * 100).to_integral_value()),
-    )
+# Last year's readings are read this far around the span: monthly readings always fall inside.
+_REFERENCE_MARGIN = timedelta(days=92)
 
 
-def last_year_consumption(meter_ids, reading_date: date) -> dict[int, Decimal]:
-    """Consumption of each meter in the same month a year earlier, in one query."""
+def last_year_readings(meter_ids, since: date, until: date) -> dict[int, list]:
+    """(reading_date, consumption) of each meter around `since`..`until` a year earlier."""
     if not meter_ids:
         return {}
-    last_year = month_start(reading_date).replace(year=reading_date.year - 1)
-    return dict(
-        db.session.execute(
-            select(Reading.metering_point_id, Reading.consumption).where(
-                Reading.metering_point_id.in_(meter_ids), Reading.period == last_year
-            )
-        ).all()
+    rows = db.session.execute(
+        select(Reading.metering_point_id, Reading.reading_date, Reading.consumption)
+        .where(
+            Reading.metering_point_id.in_(list(meter_ids)),
+            Reading.reading_date.between(
+                year_before(since) - _REFERENCE_MARGIN, year_before(until) + _REFERENCE_MARGIN
+            ),
+        )
+        .order_by(Reading.metering_point_id, Reading.reading_date)
     )
+    found = defaultdict(list)
+    for meter_id, reading_date, consumption in rows:
+        found[meter_id].append((reading_date, consumption))
+    return dict(found)
 
 
 def check_photo(upload) -> tuple[bytes, str] | None:
@@ -387,7 +395,6 @@ def _submission_state_query():
     """The statement of `_submission_state`, built once: aliases are costly to build per call."""
     current = aliased(Reading, name="current_reading")
     latest = aliased(Reading, name="latest_reading")
-    last_year = aliased(Reading, name="last_year_reading")
     newest = aliased(Reading, name="newest")
     newest_id = (
         select(newest.id)
@@ -398,7 +405,7 @@ def _submission_state_query():
         .scalar_subquery()
     )
     return (
-        select(MeteringPoint, current, latest, last_year.consumption)
+        select(MeteringPoint, current, latest)
         .outerjoin(
             current,
             and_(
@@ -407,13 +414,6 @@ def _submission_state_query():
             ),
         )
         .outerjoin(latest, latest.id == newest_id)
-        .outerjoin(
-            last_year,
-            and_(
-                last_year.metering_point_id == MeteringPoint.id,
-                last_year.period == bindparam("last_year_period"),
-            ),
-        )
         .where(
             MeteringPoint.id.in_(bindparam("meter_ids", expanding=True)),
             MeteringPoint.organisation_id == bindparam("organisation_id"),
@@ -423,33 +423,34 @@ def _submission_state_query():
 
 
 def _submission_state(organisation_id, meter_ids, reading_date: date):
-    """What validating a submission needs, in one query (one row per meter).
+    """What validating a submission needs, in two queries.
 
     Only active meters of the organisation are returned (ids come from the client). For each:
     its reading of the month of `reading_date` (if any), its latest reading (the same
-    correlated "ORDER BY reading_date DESC LIMIT 1" as `latest_readings`) and its consumption
-    in the same month a year earlier (as `last_year_consumption`). Four round trips were one
-    each; a submission's time is mostly round trips.
+    correlated "ORDER BY reading_date DESC LIMIT 1" as `latest_readings`) and, in a second
+    query, its readings around the same dates a year earlier (as `last_year_readings`). A
+    submission's time is mostly round trips.
     """
     period = month_start(reading_date)
     rows = db.session.execute(
         _submission_state_query(),
         {
             "period": period,
-            "last_year_period": period.replace(year=reading_date.year - 1),
             "meter_ids": list(meter_ids),
             "organisation_id": organisation_id,
         },
     ).all()
-    meters, existing, latest, reference = {}, {}, {}, {}
-    for meter, this_month, newest_reading, last_year_volume in rows:
+    meters, existing, latest = {}, {}, {}
+    for meter, this_month, newest_reading in rows:
         meters[meter.id] = meter
         if this_month is not None:
             existing[meter.id] = this_month
         if newest_reading is not None:
             latest[meter.id] = newest_reading
-        if last_year_volume is not None:  # no reading and no consumption: both no reference
-            reference[meter.id] = last_year_volume
+    reference = {}
+    if latest:
+        since = min(reading.reading_date for reading in latest.values())
+        reference = last_year_readings(latest, min(since, reading_date), reading_date)
     return meters, existing, latest, reference
 
 
@@ -489,7 +490,7 @@ def submit_readings(
                         "A reading for this month was already submitted (%(value)s on %(date)s); "
                         "correct it instead of submitting a second one.",
                         value=_fmt_volume(already.value),
-                        date=already.reading_date.strftime("%d.%m.%Y"),
+                        date=local_date(already.reading_date),
                     )
                 )
             previous = latest.get(meter.id)
@@ -498,7 +499,7 @@ def submit_readings(
                     _(
                         "The last reading of this meter is dated %(date)s; "
                         "a new reading must be dated later.",
-                        date=previous.reading_date.strftime("%d.%m.%Y"),
+                        date=local_date(previous.reading_date),
                     )
                 )
             assessment = assess_reading(
@@ -507,7 +508,7 @@ def submit_readings(
                 value,
                 reading_date,
                 confirm_rollover=line.confirm_rollover,
-                last_year=last_year.get(meter.id),
+                last_year=last_year.get(meter.id, []),
             )
         except MeteringError as error:
             errors[line.meter_id] = str(error.message)
@@ -517,6 +518,7 @@ def submit_readings(
         raise ReadingsRejected(errors)
 
     late = is_late(reading_date, today)
+    early = is_early(reading_date, today)
     result = SubmissionResult()
     stored_photos = []
     rows = []
@@ -534,8 +536,10 @@ def submit_readings(
             "rolled_over": assessment.rolled_over,
             "source": source,
             "is_late": late,
-            "needs_review": late or assessment.rolled_over,
-            "warning": assessment.warning,
+            "is_early": early,
+            "needs_review": late or early or assessment.rolled_over,
+            "warning_code": assessment.warning.code if assessment.warning else None,
+            "warning_params": assessment.warning.params if assessment.warning else None,
             "photo_name": photo_name,
             "entered_by_id": getattr(user, "id", None),
         }
@@ -545,7 +549,7 @@ def submit_readings(
         reading.metering_point = meter
         result.readings.append(reading)
         if assessment.warning:
-            result.warnings[meter.id] = assessment.warning
+            result.warnings[meter.id] = assessment.warning.message
     try:
         # One multi-row INSERT without the unit of work (a quarter of a submission's time).
         db.session.execute(insert(Reading), rows)
@@ -628,7 +632,8 @@ def correct_reading(
     reading.value = value
     reading.consumption = assessment.consumption
     reading.rolled_over = assessment.rolled_over
-    reading.warning = assessment.warning
+    reading.warning_code = assessment.warning.code if assessment.warning else None
+    reading.warning_params = assessment.warning.params if assessment.warning else None
     if by_staff:
         reading.source = ReadingSource.STAFF
         reading.needs_review = False
@@ -961,7 +966,7 @@ def update_contract(
         raise MeteringError(
             _(
                 "The contract has a tariff from %(date)s: it cannot start later.",
-                date=first_tariff.strftime("%d.%m.%Y"),
+                date=local_date(first_tariff),
             ),
             "start_date",
         )
@@ -1009,7 +1014,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
         raise MeteringError(
             _(
                 "The contract starts on %(date)s; a tariff cannot start earlier.",
-                date=contract.start_date.strftime("%d.%m.%Y"),
+                date=local_date(contract.start_date),
             ),
             "valid_from",
         )
@@ -1017,7 +1022,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
         raise MeteringError(
             _(
                 "The contract ends on %(date)s; a tariff cannot start later.",
-                date=contract.end_date.strftime("%d.%m.%Y"),
+                date=local_date(contract.end_date),
             ),
             "valid_from",
         )
@@ -1030,7 +1035,7 @@ def add_tariff(contract: Contract, valid_from: date, price, *, vat_category="gen
                 "Gas is already charged under this contract up to %(month)s: a tariff can "
                 "only start from %(first)s or later.",
                 month=_month_label(charged),
-                first=month_start(charged + timedelta(days=32)).strftime("%d.%m.%Y"),
+                first=local_date(month_start(charged + timedelta(days=32))),
             ),
             "valid_from",
         )

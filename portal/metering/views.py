@@ -13,6 +13,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.billing import payments as billing_payments
 from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
+from portal.formatting import plain_number
 from portal.metering import bp, services, telemetry, workbook
 from portal.metering.forms import (
     CorrectionForm,
@@ -129,6 +130,16 @@ def _result_messages(result):
         messages.append(
             (_("The submission window has closed: the readings are marked as late."), "warning")
         )
+    if any(reading.is_early for reading in result.readings):
+        messages.append(
+            (
+                _(
+                    "The submission window has not opened yet: the readings are saved and "
+                    "marked as early."
+                ),
+                "warning",
+            )
+        )
     for reading in result.readings:
         if reading.warning:
             messages.append(
@@ -149,7 +160,7 @@ def correct_reading(reading_id):
     allowed = services.customer_may_correct(reading)
     form = CorrectionForm()
     if request.method == "GET":
-        form.value.data = str(reading.value.normalize())
+        form.value.data = plain_number(reading.value)
     if allowed and form.validate_on_submit():
         try:
             services.correct_reading(
@@ -331,7 +342,7 @@ def staff_correct_reading(reading_id):
     reading = _staff_reading(reading_id)
     form = CorrectionForm()
     if request.method == "GET":
-        form.value.data = str(reading.value.normalize())
+        form.value.data = plain_number(reading.value)
     if form.validate_on_submit():
         try:
             services.correct_reading(
@@ -602,7 +613,7 @@ def staff_edit_meter(meter_id):
     form.contract_id.choices = _metercontract_choices(organisation)
     if request.method == "GET":
         form.digits.data = str(meter.digits)
-        form.max_flow.data = str(meter.max_flow.normalize())
+        form.max_flow.data = plain_number(meter.max_flow)
     if form.validate_on_submit():
         try:
             services.update_meter(meter, _meter_fields(form))

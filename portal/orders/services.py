@@ -596,9 +596,10 @@ def order_event_data(order: Order) -> dict:
 
 
 def _rub(amount):
-    from portal.money import format_rub
+    """Money in a message to the user: in the page's language (portal/formatting.py)."""
+    from portal.formatting import money
 
-    return format_rub(amount)
+    return money(amount)
 
 
 # --- the order's life ---------------------------------------------------------------------

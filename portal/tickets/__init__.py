@@ -1,4 +1,4 @@
-"""Requests («заявки») from customers: typed forms, statuses with history, comments, attachments.
+"""Requests («обращения») from customers: typed forms, statuses with history, comments, attachments.
 
 Named `tickets` so it never clashes with the `requests` library or `flask.request`.
 """

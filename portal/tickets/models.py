@@ -41,7 +41,7 @@ class EventKind(enum.StrEnum):
 
 
 class Ticket(Timestamped, db.Model):
-    """A customer's request («заявка») to the supplier, followed to resolution."""
+    """A customer's request («обращение») to the supplier, followed to resolution."""
 
     __tablename__ = "tickets"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Requests («заявки»): creation by type, comments both sides, statuses with history."""
+"""Requests («обращения»): creation by type, comments both sides, statuses with history."""
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l

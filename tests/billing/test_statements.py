@@ -98,13 +98,13 @@ def test_statement_is_made_in_background_with_identical_pdf_and_xlsx(
     for document in (text, "\n".join(str(cell) for row in rows for cell in row if cell)):
         half = " ".join(document.split())
         assert "По данным ООО" in half and "Дата" in half and "Кредит" in half
-        assert 'От ООО "Фарма-Газ Снабжение"' in half and 'От ООО "Аптека Тест"' in half
+        assert "От ООО «Фарма-Газ Снабжение»" in half and 'От ООО "Аптека Тест"' in half
         assert "Генеральный директор" in half and "Главный бухгалтер" in half
         assert half.count("М.П.") == 2
         assert "к/с 30101810900000000987" in half
     closing = (
-        'По данным ООО "Фарма-Газ Снабжение" на 31.03.2026 задолженность в пользу '
-        'ООО "Фарма-Газ Снабжение" составляет 8 196,17 руб. '
+        "По данным ООО «Фарма-Газ Снабжение» на 31.03.2026 задолженность в пользу "
+        "ООО «Фарма-Газ Снабжение» составляет 8 196,17 руб. "
         "(Восемь тысяч сто девяносто шесть рублей 17 копеек)."
     )
     # Without -layout, pdftotext reads the two halves below the table one after the other.

@@ -122,10 +122,12 @@ def test_meter_of_another_organisation_is_refused(gas_user, meters, today, in_re
 def test_large_deviation_from_last_year_warns_but_saves(login_as, gas_user, meters, today):
     first, _second = meters
     client = login_as(gas_user)
-    response = submit(client, {first: "7000"})  # 2,000 m³ against 1,000 m³ a year ago
+    # 2,000 m³ over the 31 days since 22.10 against 1,000 m³ over 22.10–22.11 a year ago.
+    response = submit(client, {first: "7000"})
     assert response.status_code == 302
     page = client.get("/metering/readings").get_data(as_text=True)
-    assert "отличается от того же месяца прошлого года" in page and "на 100%" in page
+    assert "Расход 2\u00a0000 м³ за 31 дн. (64,5 м³ в сутки) отличается на 100\u00a0%" in page
+    assert "за те же даты прошлого года, 22.10.2025–22.11.2025 (32,3 м³ в сутки)" in page
     assert "SN-1: " in page  # the warning names the meter
     assert reading_count() == 7
 
@@ -271,9 +273,13 @@ def test_one_query_loads_what_the_checks_of_a_submission_need(gas_org, meters, t
     assert latest == services.latest_readings(mine)
     assert latest[first.id].reading_date == date(2026, 11, 21)
     assert no_history.id not in latest
-    expected = services.last_year_consumption(mine, reading_date)
-    assert {k: v for k, v in expected.items() if v is not None} == last_year
-    assert null_last_year.id not in last_year and last_year[second.id] == Decimal("1000")
+    # Last year's readings around the span since each meter's latest reading.
+    assert last_year[second.id] == [
+        (date(2025, 10, 22), None),
+        (date(2025, 11, 22), Decimal("1000")),
+    ]
+    assert last_year[null_last_year.id] == [(date(2025, 11, 20), None)]
+    assert no_history.id not in last_year
 
 
 def test_a_photo_with_an_image_header_but_no_image_is_refused(login_as, gas_user, meters, today):

@@ -51,7 +51,7 @@ def test_type_specific_fields_are_required(login_as, buyer):
     client = login_as(buyer)
     response = new_ticket(client, "meter_verification")
     assert response.status_code == 422
-    assert "Обязательное поле для заявки этого типа" in response.get_data(as_text=True)
+    assert "Обязательное поле для обращения этого типа" in response.get_data(as_text=True)
     assert tickets() == []
     response = new_ticket(client, "meter_verification", meter_serial="СГ-16 №123")
     assert response.status_code == 302
@@ -145,7 +145,7 @@ def test_conversation_to_resolution_with_mail_and_notices(client, outbox, buyer,
     client.post(f"/tickets/{ticket.id}/close")
     assert db.session.get(Ticket, ticket.id).status == "closed"
     refused = client.post(f"/tickets/{ticket.id}", data={"body": "ещё"})
-    assert refused.status_code == 422 and "Заявка закрыта" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Обращение закрыто" in refused.get_data(as_text=True)
 
 
 def test_answer_without_mail_when_the_customer_opted_out(client, outbox, buyer, manager):
