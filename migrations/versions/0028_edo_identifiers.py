@@ -1,7 +1,7 @@
 """organisations: the ЭДО participant identifier (ИдПол of the ФНС XML of their documents)
 
 Revision ID: 0028_edo_identifiers
-Revises: 0026_search_forgiving
+Revises: 0027_gas_upd_ukd
 Create Date: 2026-12-03 18:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_edo_identifiers"
-down_revision = "0026_search_forgiving"
+down_revision = "0027_gas_upd_ukd"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Stored answers for the API's Idempotency-Key; webhooks and their delivery log
 
 Revision ID: 0029_api_orders_webhooks
-Revises: 0026_search_forgiving
+Revises: 0028_edo_identifiers
 Create Date: 2026-12-03 18:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import portal.database
 
 revision = "0029_api_orders_webhooks"
-down_revision = "0026_search_forgiving"
+down_revision = "0028_edo_identifiers"
 branch_labels = None
 depends_on = None
 

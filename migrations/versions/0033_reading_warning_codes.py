@@ -8,7 +8,7 @@ any other text is kept word for word under the code `note`. `is_early` marks rea
 before the month's submission window opened (they are accepted and shown to staff).
 
 Revision ID: 0033_reading_warning_codes
-Revises: 0026_search_forgiving
+Revises: 0031_commercial_terms
 Create Date: 2026-12-03 18:10:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033_reading_warning_codes"
-down_revision = "0026_search_forgiving"
+down_revision = "0031_commercial_terms"
 branch_labels = None
 depends_on = None
 
