@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select
 from portal.api.auth import requires
 from portal.api.problems import Problem
 from portal.api.schemas import MAX_ID, DecimalString, StrictSchema
-from portal.billing import primary, upd_render
+from portal.billing import fns_xml, primary, upd_render
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.documents import services as supplier_documents
 from portal.documents import storage
@@ -69,17 +69,25 @@ def _invoice_pdf(order):
     return order_documents.invoice_pdf(order), f"invoice-{order.number}.pdf"
 
 
-def _upd_pdf(document):
-    return upd_render.upd_pdf(document), f"{upd_render.file_stem(document)}.pdf"
+def _primary_pdf(document):
+    return upd_render.document_pdf(document), f"{upd_render.file_stem(document)}.pdf"
 
 
-def _upd_xlsx(document):
-    return upd_render.upd_xlsx(document), f"{upd_render.file_stem(document)}.xlsx"
+def _primary_xlsx(document):
+    return upd_render.document_xlsx(document), f"{upd_render.file_stem(document)}.xlsx"
+
+
+def _primary_xml(document):
+    """The ФНС XML (windows-1251), named by its ИдФайл as the format requires."""
+    name, content = fns_xml.document_xml(document)
+    return content, name
 
 
 register_format(INVOICE, "pdf", _invoice_pdf, "application/pdf")
-register_format(UPD, "pdf", _upd_pdf, "application/pdf")
-register_format(UPD, "xlsx", _upd_xlsx, XLSX)
+for _kind in (UPD, UKD):
+    register_format(_kind, "pdf", _primary_pdf, "application/pdf")
+    register_format(_kind, "xlsx", _primary_xlsx, XLSX)
+    register_format(_kind, "xml", _primary_xml, f"application/xml; charset={fns_xml.ENCODING}")
 # Supplier documents are stored files: their one format is the file's own type.
 
 
@@ -406,6 +414,9 @@ def download_document(document_id, fmt):
         content, name = found.render(row)
     except order_documents.DocumentRefused as error:
         current_app.logger.error("invoice %s refused: %s", row.number, error.field)
+        raise Problem(409, error.message) from None
+    except fns_xml.XmlRefused as error:
+        current_app.logger.error("ФНС XML of document %s refused: %s", row.id, error)
         raise Problem(409, error.message) from None
     if isinstance(content, bytes):
         content = io.BytesIO(content)

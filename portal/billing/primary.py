@@ -575,6 +575,7 @@ def issue_gas_upd(charge, user=None) -> PrimaryDocument | None:
         period=f"{charge.period:%Y-%m}",
         sha256=document.snapshot_sha256,
     )
+    webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
     return document
 
 

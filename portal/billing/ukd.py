@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit, clock
+from portal.api import webhooks
 from portal.billing import ledger, primary
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument, Shipment
@@ -212,6 +213,7 @@ def issue_ukd(
         difference=snapshot["totals"]["difference"]["total"],
         sha256=document.snapshot_sha256,
     )
+    webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
     return document
 
 
