@@ -342,29 +342,45 @@ def issue_upd(order, user=None) -> PrimaryDocument:
     day: date = shipment.shipment_date
     number = next_number(DocumentKind.UPD, GOODS_SERIES, day.year)
     printed = f"{GOODS_SERIES}-{number}" if GOODS_SERIES else str(number)
-    text = canonical_json(shipment_snapshot(shipment, printed, supplier))
-    document = PrimaryDocument(
+    return store_document(
+        shipment_snapshot(shipment, printed, supplier),
         kind=DocumentKind.UPD,
         series=GOODS_SERIES,
+        number=number,
+        day=day,
+        organisation_id=shipment.organisation_id,
+        user=user,
+        refs={"shipment_id": shipment.id},
+        details={"number": printed, "order": order.number},
+    )
+
+
+def store_document(snapshot, *, kind, series, number, day, organisation_id, user, refs, details):
+    """Keep an issued document: its frozen snapshot and digest, the audit entry (with
+    `details`), and the `document.issued` webhook event. `refs`: shipment_id, gas_charge_id,
+    corrects_id — what the document is of."""
+    text = canonical_json(snapshot)
+    document = PrimaryDocument(
+        kind=kind,
+        series=series,
         year=day.year,
         number=number,
-        organisation_id=shipment.organisation_id,
-        shipment_id=shipment.id,
+        organisation_id=organisation_id,
         document_date=day,
         issued_by_id=getattr(user, "id", None),
         snapshot=text,
         snapshot_sha256=digest(text),
+        **refs,
     )
     db.session.add(document)
     db.session.flush()
     audit.record(
         "billing.document_issued",
         target=document,
-        organisation=shipment.organisation_id,
+        organisation=organisation_id,
         kind=document.kind,
-        number=printed,
-        order=order.number,
         sha256=document.snapshot_sha256,
+        **details,
     )
     webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
     return document
@@ -550,33 +566,21 @@ def issue_gas_upd(charge, user=None) -> PrimaryDocument | None:
     day = _month_end(charge.period)
     number = next_number(DocumentKind.UPD, GAS_SERIES, day.year)
     printed = f"{GAS_SERIES}-{number}"
-    text = canonical_json(gas_snapshot(charge, printed, supplier))
-    document = PrimaryDocument(
+    return store_document(
+        gas_snapshot(charge, printed, supplier),
         kind=DocumentKind.UPD,
         series=GAS_SERIES,
-        year=day.year,
         number=number,
+        day=day,
         organisation_id=charge.organisation_id,
-        gas_charge_id=charge.id,
-        document_date=day,
-        issued_by_id=getattr(user, "id", None),
-        snapshot=text,
-        snapshot_sha256=digest(text),
+        user=user,
+        refs={"gas_charge_id": charge.id},
+        details={
+            "number": printed,
+            "contract": charge.contract.number,
+            "period": f"{charge.period:%Y-%m}",
+        },
     )
-    db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "billing.document_issued",
-        target=document,
-        organisation=charge.organisation_id,
-        kind=document.kind,
-        number=printed,
-        contract=charge.contract.number,
-        period=f"{charge.period:%Y-%m}",
-        sha256=document.snapshot_sha256,
-    )
-    webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
-    return document
 
 
 def issue_missing_gas_upds() -> int:

@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.api import webhooks
 from portal.billing import ledger, primary
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument, Shipment
@@ -185,36 +184,26 @@ def issue_ukd(
         },
         "signatures": primary._signatures(supplier, first["signatures"]["received"]["name"]),
     }
-    text = primary.canonical_json(snapshot)
-    document = PrimaryDocument(
+    return primary.store_document(
+        snapshot,
         kind=DocumentKind.UKD,
         series=primary.UKD_SERIES,
-        year=day.year,
         number=number,
+        day=day,
         organisation_id=original.organisation_id,
-        shipment_id=original.shipment_id,
-        gas_charge_id=original.gas_charge_id,
-        corrects_id=latest.id,
-        document_date=day,
-        issued_by_id=getattr(user, "id", None),
-        snapshot=text,
-        snapshot_sha256=primary.digest(text),
+        user=user,
+        refs={
+            "shipment_id": original.shipment_id,
+            "gas_charge_id": original.gas_charge_id,
+            "corrects_id": latest.id,
+        },
+        details={
+            "number": printed,
+            "corrects": latest.printed_number,
+            "original": original.printed_number,
+            "difference": snapshot["totals"]["difference"]["total"],
+        },
     )
-    db.session.add(document)
-    db.session.flush()
-    audit.record(
-        "billing.document_issued",
-        target=document,
-        organisation=original.organisation_id,
-        kind=document.kind,
-        number=printed,
-        corrects=latest.printed_number,
-        original=original.printed_number,
-        difference=snapshot["totals"]["difference"]["total"],
-        sha256=document.snapshot_sha256,
-    )
-    webhooks.emit("document.issued", document.organisation_id, webhooks.document_data(document))
-    return document
 
 
 def _document_name(document: PrimaryDocument) -> str:
