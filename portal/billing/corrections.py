@@ -228,3 +228,8 @@ def _correct_shipments(since, until, report, dry_run):
             new_rate=_rates_text(new_rates),
             vat_difference=str(difference),
         )
+        shipment = db.session.scalar(select(Shipment).where(Shipment.order_id == entry.source_id))
+        if shipment is not None:
+            from portal.billing import ukd
+
+            ukd.correct_shipment_vat(shipment)

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.billing import ledger, primary
+from portal.billing import ledger, primary, tax
 from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, PrimaryDocument, Shipment
 from portal.extensions import db
-from portal.money import taxed_line_from_gross, to_money
+from portal.money import taxed_line_from_gross, to_money, vat_on_top
 
 STATIC_KEYS = ("position", "code", "name", "kind_code", "unit_code", "unit_name", "vat_category")
 STATE_KEYS = ("quantity", "price", "net", "vat_rate", "vat_text", "vat", "total")
@@ -30,6 +30,7 @@ MONEY_KEYS = ("net", "vat", "total")
 SHIPMENT_REASON = "Уточнение количества отгруженного товара"
 GAS_REASON = "Перерасчёт объёма газа за {period} по исправленным показаниям"
 GAS_VAT_REASON = "Корректировка НДС за {period}: ставка, действующая на дату отгрузки"
+SHIPMENT_VAT_REASON = "Корректировка НДС: ставка, действующая на дату отгрузки {day}"
 
 
 class NothingToCorrect(BillingError):
@@ -325,6 +326,39 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
     )
     db.session.flush()
     return document
+
+
+def correct_shipment_vat(shipment, user=None, day: date | None = None):
+    """The УКД of a shipment whose VAT was charged at a rate not in force on its date
+    (`flask correct-vat`): prices and costs without VAT stay, each line's VAT and total follow
+    the rate of the shipment date. None when the shipment has no УПД or its document already
+    carries those rates (the ledger entries of the change are posted by the caller)."""
+    original = primary.upd_of(shipment.id)
+    if original is None:
+        return None
+    new_states = {}
+    for line in state_lines(latest_of(original)):
+        state = line["state"]
+        rate = tax.rate_on(line["vat_category"], shipment.shipment_date)
+        if Decimal(state["vat_rate"]) == rate:
+            continue
+        vat = vat_on_top(Decimal(state["net"]), rate)
+        new_states[line["position"]] = {
+            **state,
+            "vat_rate": str(rate),
+            "vat_text": tax.rate_text(line["vat_category"], rate),
+            "vat": primary._money(vat),
+            "total": primary._money(Decimal(state["net"]) + vat),
+        }
+    if not new_states:
+        return None
+    return issue_ukd(
+        original,
+        new_states,
+        reason=SHIPMENT_VAT_REASON.format(day=f"{shipment.shipment_date:%d.%m.%Y}"),
+        day=day or max(shipment.shipment_date, clock.local_today()),
+        user=user,
+    )
 
 
 # --- a gas month corrected after its УПД -----------------------------------------------------

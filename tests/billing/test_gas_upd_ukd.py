@@ -342,6 +342,59 @@ def test_a_gas_vat_correction_after_the_upd_is_a_ukd(app, gas_org):
     assert line["increase"]["vat"] == "2133.39" and line["increase"]["net"] == "0.00"
 
 
+@pytest.fixture
+def general_at_20(app):
+    """A database that went on charging 20 % in 2026 (before `flask correct-vat`)."""
+    from portal.billing.models import VatRate
+
+    rate = db.session.scalar(
+        select(VatRate).where(VatRate.category == "general", VatRate.valid_from == date(2026, 1, 1))
+    )
+    rate.rate = Decimal("20")
+    db.session.commit()
+    return rate
+
+
+def test_a_shipment_vat_correction_after_the_upd_is_a_ukd(app, general_at_20, mixed_order):  # noqa: F811
+    from portal.billing.corrections import correct_vat
+
+    order, _client, _medicine, _plaster = mixed_order
+    upd = primary.upd_of_order(order.id)
+    assert [line["vat_text"] for line in primary.snapshot_of(upd)["lines"]] == [
+        "10\u00a0%",
+        "20\u00a0%",
+    ]
+    general_at_20.rate = Decimal("22")
+    db.session.commit()
+    with app.test_request_context():
+        report = correct_vat(date(2026, 1, 1), date(2026, 12, 31))
+        db.session.commit()
+        again = correct_vat(date(2026, 1, 1), date(2026, 12, 31))
+        db.session.commit()
+    assert len(report.posted) == 1 and not again.posted
+    documents = db.session.scalars(
+        select(PrimaryDocument).where(PrimaryDocument.kind == DocumentKind.UKD)
+    ).all()
+    assert len(documents) == 1  # the repeated command issues no second УКД
+    snapshot = primary.snapshot_of(documents[0])
+    assert documents[0].corrects_id == upd.id
+    medicine_line, plaster_line = snapshot["lines"]
+    # The medicine stays at 10 %: its line does not change.
+    assert medicine_line["increase"]["vat"] == medicine_line["decrease"]["vat"] == "0.00"
+    assert (plaster_line["before"]["vat_text"], plaster_line["after"]["vat_text"]) == (
+        "20\u00a0%",
+        "22\u00a0%",
+    )
+    # 3 plasters at 120.00 with 20 %: net 300.00, VAT 60.00; at 22 % the VAT is 66.00.
+    assert plaster_line["before"]["net"] == plaster_line["after"]["net"] == "300.00"
+    assert (plaster_line["before"]["vat"], plaster_line["after"]["vat"]) == ("60.00", "66.00")
+    assert snapshot["totals"]["difference"]["total"] == "6.00"
+    correction = db.session.scalar(
+        select(LedgerEntry).where(LedgerEntry.source_type == "shipment_vat_correction")
+    )
+    assert correction.amount == Decimal("6.00")  # the ledger and the УКД agree
+
+
 # --- the УКД of a shipped quantity -----------------------------------------------------------
 
 
