@@ -15,11 +15,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite ≥ 3.35 drops a column itself): a batch copy of
+# organisations on SQLite would reflect the users table's expression index and warn.
 def upgrade():
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("edo_id", sa.String(46), nullable=True))
+    op.add_column("organisations", sa.Column("edo_id", sa.String(46), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("edo_id")
+    op.drop_column("organisations", "edo_id")

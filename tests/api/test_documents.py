@@ -68,7 +68,7 @@ def test_invoice_upd_and_supplier_documents_are_listed_and_downloaded(
     assert set(found) == {f"invoice-{order.id}", f"upd-{upd.id}", f"supplier-{certificate.id}"}
     entry = found[f"upd-{upd.id}"]
     assert entry["kind"] == "upd" and entry["number"] == upd.printed_number
-    assert entry["formats"] == ["pdf", "xlsx"] and entry["order_number"] == order.number
+    assert entry["formats"] == ["pdf", "xlsx", "xml"] and entry["order_number"] == order.number
     assert entry["date"] == "2026-03-10" and entry["total"] == "580.00"
 
     pdf = _get(api_client, token, entry["downloads"]["pdf"])
@@ -83,6 +83,13 @@ def test_invoice_upd_and_supplier_documents_are_listed_and_downloaded(
     sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
     cells = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
     assert "580" in cells.replace("\u00a0", "").replace(" ", "")
+
+    xml = _get(api_client, token, entry["downloads"]["xml"])
+    assert xml.status_code == 200 and "windows-1251" in xml.headers["Content-Type"]
+    name = xml.headers["Content-Disposition"]
+    assert "ON_NSCHFDOPPR_" in name and name.rstrip('"').endswith(".xml")
+    assert b'encoding="windows-1251"' in xml.data[:100]
+    assert upd.printed_number in xml.data.decode("windows-1251")
 
     invoice = _get(api_client, token, found[f"invoice-{order.id}"]["downloads"]["pdf"])
     assert invoice.status_code == 200 and invoice.data.startswith(b"%PDF")

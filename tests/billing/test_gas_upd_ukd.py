@@ -218,7 +218,12 @@ def test_the_gas_customer_finds_the_upd_per_month_and_on_the_contract_page(gas_m
     listing = gas_client.get("/settlements/documents?month=2026-10").get_data(as_text=True)
     assert "Г-1" in listing and f"/settlements/documents/{document.id}/upd.pdf" in listing
     names = zip_names(gas_client, "/settlements/documents/upd-month.zip?month=2026-10")
-    assert names == ["act-2026-Г-1.pdf", "upd-2026-Г-1.pdf"]
+    xml = [name for name in names if name.endswith(".xml")]
+    assert [name for name in names if name.endswith(".pdf")] == [
+        "act-2026-Г-1.pdf",
+        "upd-2026-Г-1.pdf",
+    ]
+    assert len(xml) == 1 and xml[0].startswith("ON_NSCHFDOPPR_")  # the УПД's ФНС XML
     page = gas_client.get(f"/metering/contracts/{contract.id}").get_data(as_text=True)
     assert f"/settlements/documents/{document.id}/upd.pdf" in page
 

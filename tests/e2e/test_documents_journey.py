@@ -30,7 +30,10 @@ def test_buyer_downloads_the_upd_of_a_shipment_and_the_months_zip(page, live_ser
     archive = tmp_path / "month.zip"
     download_info.value.save_as(archive)
     names = zipfile.ZipFile(io.BytesIO(archive.read_bytes())).namelist()
-    assert names and all(name.startswith("upd-") and name.endswith(".pdf") for name in names)
+    pdfs = [name for name in names if name.endswith(".pdf")]
+    xmls = [name for name in names if name.endswith(".xml")]
+    assert pdfs and all(name.startswith("upd-") for name in pdfs)
+    assert len(xmls) == len(pdfs) and all(name.startswith("ON_NSCHFDOPPR_") for name in xmls)
 
     page.locator("table.primary-documents tbody tr").first.locator("td").nth(2).locator("a").click()
     assert page.url.endswith("/documents")
