@@ -4,7 +4,7 @@ import contextlib
 import importlib
 import importlib.util
 
-from flask import Flask, g, has_request_context, render_template, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
@@ -203,6 +203,7 @@ def _register_template_helpers(app):
             "current_organisation": membership.organisation if membership else None,
             "menu": menu,
             "menu_groups": lambda: navigation.grouped(menu),
+            "menu_current": lambda: navigation.current_url(menu, request.path),
             "menu_badges": lambda: navigation.badges_for(menu, membership),
             "has_power": security.has_power,
             "unread_notifications": unread_count(user) if user.is_authenticated else 0,

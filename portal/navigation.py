@@ -107,6 +107,14 @@ def grouped(items) -> list[tuple[object, list[MenuItem]]]:
     return [(GROUPS[key], groups[key]) for key in keys]
 
 
+def current_url(items, path: str) -> str | None:
+    """The entry the page belongs to: the longest entry URL the path starts with, so that
+    «Первичные документы» (/settlements/documents) is current there, not «Лицевой счёт»
+    (/settlements/) as well."""
+    urls = [item.url for item in items if item.url != "/" and path.startswith(item.url)]
+    return max(urls, key=len, default=None)
+
+
 def badges_for(items, membership) -> dict[str, int]:
     """The counts beside the entries (e.g. the lines in the cart), each asked once per page."""
     if membership is None:
