@@ -18,7 +18,8 @@ def test_buyer_orders_from_a_file_and_downloads_the_invoice(page, live_server, t
     page.click("form >> text=Найти")
     assert "Нурофен" in page.inner_text("main")
     page.snap("search")
-    page.locator("form.add-to-cart").first.locator("button").click()
+    with page.expect_response(lambda response: "/cart/add" in response.url):
+        page.locator("form.add-to-cart").first.locator("button").click()  # in place (htmx)
     page.snap("added")
 
     order_file = tmp_path / "order.xlsx"

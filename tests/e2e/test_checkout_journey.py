@@ -12,7 +12,9 @@ def test_buyer_chooses_a_delivery_date_and_gets_the_confirmation(page, live_serv
     sign_in(page, live_server, "buyer")
     page.goto(live_server.url + "/catalog/?q=нурофен")
     page.locator("form.add-to-cart").first.locator("input[name=quantity]").fill("2 шт")
-    page.locator("form.add-to-cart").first.locator("button").click()
+    # The row adds in place (htmx): wait for the server's answer before leaving the page.
+    with page.expect_response(lambda response: "/cart/add" in response.url):
+        page.locator("form.add-to-cart").first.locator("button").click()
     page.goto(live_server.url + "/checkout")
     totals = page.locator("[data-testid=order-totals]")
     assert "Итого с НДС" in totals.inner_text() and "в том числе НДС" in totals.inner_text()
