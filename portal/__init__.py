@@ -8,7 +8,7 @@ from flask import Flask, g, has_request_context, render_template, request, sessi
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
-from portal import logging_setup, transactions
+from portal import errors, logging_setup, transactions
 from portal.api import problems as api_problems
 from portal.api.problems import is_api_request
 from portal.config import load_config
@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
-    transactions.end_read_only_transactions_with_commit(app, db)
+    transactions.install(app, db)  # a request commits once, at its end (see the module)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
+    errors.register(app)
     _register_template_helpers(app)
 
     from portal import cli

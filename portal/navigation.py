@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 if TYPE_CHECKING:  # a runtime import would make a cycle: organisations registers menu items
@@ -86,9 +86,18 @@ def _visible(entry, user, membership) -> bool:
         return user.is_staff and (not getattr(entry, "admin_only", False) or user.is_admin)
     if user.is_staff or membership is None:
         return False
-    if entry.kinds and membership.organisation.kind not in entry.kinds:
+    kinds = entry.kinds or _route_kinds(entry)
+    if kinds and membership.organisation.kind not in kinds:
         return False
     return entry.power is None or membership.has(entry.power)
+
+
+def _route_kinds(entry) -> tuple[str, ...]:
+    """The organisation kinds the entry's route declares (access.power(..., kinds=...))."""
+    endpoint = getattr(entry, "endpoint", None)
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    rule = getattr(view, "access_rule", None)
+    return rule.kinds if rule is not None else ()
 
 
 def menu_for(user, membership):

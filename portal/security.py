@@ -30,9 +30,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AccessRule:
-    def __init__(self, kind, *, power=None, roles=(), model=None, argument=None, delegate=None):
+    def __init__(
+        self, kind, *, power=None, kinds=(), roles=(), model=None, argument=None, delegate=None
+    ):
         self.kind = kind
         self.power = power
+        self.kinds = tuple(kinds)  # organisation kinds the route exists for; empty: all
         self.roles = tuple(roles)
         self.model = model
         self.argument = argument
@@ -64,6 +67,8 @@ class AccessRule:
         membership = current_membership()
         if membership is None:
             abort(403)
+        if self.kinds and membership.organisation.kind not in self.kinds:
+            abort(404)  # gas customers have no catalogue: for them the page does not exist
         if self.kind == POWER and not membership.has(self.power):
             abort(403)
         return None
@@ -99,8 +104,10 @@ class access:  # noqa: N801 - used as a namespace of decorators: @access.power(.
     customer = staticmethod(_declare(AccessRule(CUSTOMER)))
 
     @staticmethod
-    def power(power: Power):
-        return _declare(AccessRule(POWER, power=Power(power)))
+    def power(power: Power, *, kinds=()):
+        """A member with `power`, of an organisation of one of `kinds` (all when empty); the
+        menu shows the route's entry by the same rule."""
+        return _declare(AccessRule(POWER, power=Power(power), kinds=kinds))
 
     @staticmethod
     def staff(*roles):

@@ -1,73 +1,106 @@
-"""How a request's (or a command's) transaction ends when the code did not end it.
+"""One transaction rule: a request commits once, at its boundary.
 
-Views commit what they change; what is left open at the end of the application context was
-rolled back. That is still so for anything that may have written (a flush, an UPDATE, a view
-that failed halfway). A transaction that only read now ends with COMMIT instead: for the data
-the two are the same, but psycopg forgets every prepared statement at a ROLLBACK (it cannot
-tell whether the transaction dropped what they refer to), so with every page ending that way
-each statement of each page was parsed and planned anew. Committed, each connection keeps the
-statements it runs most (psycopg prepares one on its fifth run) and PostgreSQL reuses their
-plans: the catalogue's rows query, for one, was planned in 0.44 ms and ran in 0.26 ms.
+`install()` (called by create_app) ends every request's transaction in one place:
 
-"Only read" is decided from the SQL actually sent in the transaction: SELECT or WITH
-statements naming no INSERT, UPDATE (FOR UPDATE included), DELETE, MERGE, INTO, LOCK,
-sequence functions or settings other than transaction-local ones. Anything else, or an
-exception, keeps the ROLLBACK.
+- the view answered below 400 and did not refuse: COMMIT;
+- the view answered 400 or more (a refused form answers 422), raised, or called `refuse()`
+  (a UserError shown as a flash before a redirect): ROLLBACK of whatever it wrote;
+- except what the view marked with `keep_on_refusal()`: the few facts that must stay although
+  the request is refused (a failed sign-in counted, a security event audited).
+
+Views and services do not call commit() or rollback(). CLI commands and queue jobs have no
+request: they run their work inside `unit_of_work()`, the same rule for a block.
+
+A refused request that wrote nothing ends with COMMIT too: for the data the two are the same,
+but psycopg forgets every prepared statement at a ROLLBACK, so a 404 would throw away the
+plans each connection keeps for the statements it runs most. What counts as writing is known
+from the ORM session itself (a flush, or an INSERT/UPDATE/DELETE or textual statement run
+through it), not from the SQL text.
 """
 
-import re
+from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-WROTE = "portal_transaction_may_have_written"
-_READS = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
-_WRITES = re.compile(
-    r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|NEXTVAL|SETVAL|SET_CONFIG)\b", re.IGNORECASE
-)
-
-
-# A setting made for the transaction only (set_config(name, value, true)) ends with it,
-# committed or not.
-# (Arguments may be bound parameters, which psycopg writes as %(name)s.)
-_LOCAL_SETTINGS = re.compile(r"\bset_config\((?:[^()]|\(\w+\))*,\s*true\s*\)", re.IGNORECASE)
+WROTE = "portal_session_wrote"
+_REFUSED = "portal_request_refused"
+_KEEP = "portal_keep_on_refusal"
 
 
-def is_read_only(statement: str) -> bool:
-    if not _READS.match(statement):
-        return False
-    return not _WRITES.search(_LOCAL_SETTINGS.sub("", statement))
+def refuse() -> None:
+    """Roll this request's changes back even though it answers with a redirect."""
+    if has_request_context():
+        setattr(g, _REFUSED, True)
 
 
-def _transaction_began(connection) -> None:
-    connection.info[WROTE] = False
+def is_refused() -> bool:
+    return has_request_context() and g.get(_REFUSED, False)
 
 
-def _statement_sent(connection, _cursor, statement, *_args) -> None:
-    if not is_read_only(statement):
-        connection.info[WROTE] = True
+def keep_on_refusal() -> None:
+    """Commit this request's changes even though it is refused (security events only)."""
+    if has_request_context():
+        setattr(g, _KEEP, True)
 
 
-def end_read_only_transactions_with_commit(app: Flask, db: SQLAlchemy) -> None:
-    with app.app_context():
-        for engine in db.engines.values():
-            event.listen(engine, "begin", _transaction_began)
-            event.listen(engine, "before_cursor_execute", _statement_sent)
+def session_wrote(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get(WROTE))
 
-    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it (Flask runs
-    # them in reverse): what this leaves open, Flask-SQLAlchemy rolls back.
-    @app.teardown_appcontext
-    def commit_if_only_read(error):
-        session = db.session()  # this context's own Session
-        transaction = session.get_transaction()
-        if error is not None or transaction is None or not transaction.is_active:
-            return  # nothing began, or it failed: left to the rollback
-        if session.new or session.dirty or session.deleted:
-            return
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if not state.is_select:  # INSERT/UPDATE/DELETE, or text() whose effect is unknown
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:  # the outermost one: the next transaction starts clean
+        session.info.pop(WROTE, None)
+
+
+def end_request(db: SQLAlchemy, status: int) -> None:
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return
+    refused = status >= 400 or g.get(_REFUSED, False)
+    if refused and session_wrote(session) and not g.get(_KEEP, False):
+        session.rollback()
+    else:
+        session.commit()  # a failure here is the request's failure: a 500, nothing kept
+
+
+def install(app: Flask, db: SQLAlchemy) -> None:
+    @app.after_request
+    def end_request_transaction(response):
         try:
-            if not session.connection().info.get(WROTE, True):
-                session.commit()
-        except SQLAlchemyError:  # the database went away: the rollback that follows tells
-            return
+            end_request(db, response.status_code)
+        except SQLAlchemyError:
+            db.session.rollback()
+            raise
+        return response
+
+
+@contextmanager
+def unit_of_work(db_: SQLAlchemy | None = None):
+    """The request rule for a CLI command or a queue job: commit if the block ends, roll back
+    if it raises."""
+    from portal.extensions import db as portal_db
+
+    session = (db_ or portal_db).session
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()

@@ -1,14 +1,14 @@
-"""A transaction the code left open ends with COMMIT only when it did nothing but read;
-anything that may have written is rolled back, as before (portal/transactions.py)."""
+"""One transaction rule (portal/transactions.py): a request commits at its end when it
+succeeded, and rolls back what it wrote when it was refused or failed."""
 
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select, text
 
+from portal import transactions
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.transactions import is_read_only
 from tests.factories import login, make_organisation
 
 
@@ -41,7 +41,8 @@ def test_a_page_that_only_reads_ends_with_commit(app, buyer):
     assert ended == ["commit", "commit"]
 
 
-def test_what_a_request_wrote_without_committing_is_rolled_back(app, buyer):
+def test_a_context_left_open_outside_a_request_is_rolled_back(app, buyer):
+    """A command or job that did not use unit_of_work() keeps nothing."""
     with endings() as ended:
         with app.app_context():  # as a request or a command: its own session
             make_organisation(name="Аптека Незаписанная")  # added and flushed
@@ -55,7 +56,7 @@ def test_what_a_request_wrote_without_committing_is_rolled_back(app, buyer):
             with pytest.raises(RuntimeError), app.app_context():
                 db.session.execute(select(User.id)).all()
                 raise RuntimeError("the view failed")
-    assert ended == ["rollback", "rollback", "rollback", "commit"]
+    assert ended == ["rollback", "rollback", "rollback", "rollback"]
     db.session.expire_all()
     assert db.session.get(User, buyer.id).full_name != "Чужое имя"
     assert "Незаписанная" not in str(
@@ -63,40 +64,50 @@ def test_what_a_request_wrote_without_committing_is_rolled_back(app, buyer):
     )
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE users SET full_name = 'x'",
-        "INSERT INTO audit_events (action) VALUES ('x')",
-        "DELETE FROM cart_lines",
-        "SELECT id FROM catalog_stock WHERE item_id = 1 FOR UPDATE",
-        "WITH moved AS (DELETE FROM cart_lines RETURNING id) SELECT count(*) FROM moved",
-        "SELECT * INTO users_copy FROM users",
-        "SELECT nextval('order_numbers')",
-        "SELECT set_config('portal.x', '1', false)",
-        "SELECT set_config(%(name)s::VARCHAR, %(value)s::VARCHAR, %(local)s)",
-        "SELECT set_config('portal.x', '1', true), set_config('portal.y', '1', false)",
-        "LOCK TABLE users",
-        "CREATE TABLE t (id int)",
-        "select 1; delete from users",
-    ],
-)
-def test_statements_that_may_write_keep_the_rollback(statement):
-    assert not is_read_only(statement)
+def _names():
+    return set(db.session.execute(text("SELECT legal_name FROM organisations")).scalars())
 
 
 @pytest.mark.parametrize(
-    "statement",
+    ("status", "refused", "kept", "committed"),
     [
-        "SELECT users.id, users.updated_at, users.deleted_reason FROM users",
-        "  select 1",
-        "SELECT set_config('pg_trgm.similarity_threshold', '0.3', true)",
-        "SELECT set_config(%(set_config_2)s::VARCHAR, %(set_config_3)s::VARCHAR, true) AS x",
-        "WITH matches AS MATERIALIZED (SELECT id FROM catalog_items) SELECT count(*) FROM matches",
+        (200, False, False, True),  # the view succeeded
+        (302, False, False, True),  # and redirected
+        (302, True, False, False),  # a UserError flashed before the redirect: refuse()
+        (422, False, False, False),  # a refused form re-rendered
+        (500, False, False, False),
+        (422, False, True, True),  # keep_on_refusal(): a failed sign-in counted
     ],
 )
-def test_reads_are_recognised(statement):
-    assert is_read_only(statement)
+def test_the_request_boundary_commits_or_rolls_back(app, status, refused, kept, committed):
+    with app.test_request_context("/", method="POST"):
+        make_organisation(name="Аптека На Границе")  # added and flushed by the view
+        if refused:
+            transactions.refuse()
+        if kept:
+            transactions.keep_on_refusal()
+        transactions.end_request(db, status)
+    db.session.remove()
+    assert ("Аптека На Границе" in _names()) is committed
+
+
+def test_a_refused_request_that_only_read_still_ends_with_commit(app):
+    """psycopg keeps its prepared statements through a COMMIT, not a ROLLBACK."""
+    with endings() as ended, app.test_request_context("/"):
+        db.session.execute(select(User.id)).all()
+        transactions.end_request(db, 404)
+    assert ended == ["commit"]
+
+
+def test_unit_of_work_commits_a_command_or_rolls_it_back(app):
+    with transactions.unit_of_work():
+        make_organisation(name="Аптека Из Команды")
+    with pytest.raises(RuntimeError), transactions.unit_of_work():
+        make_organisation(name="Аптека Упавшей Команды")
+        raise RuntimeError("the job failed")
+    db.session.remove()
+    assert "Аптека Из Команды" in _names()
+    assert "Аптека Упавшей Команды" not in _names()
 
 
 @pytest.mark.postgres

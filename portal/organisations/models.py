@@ -16,6 +16,11 @@ class OrganisationKind(enum.StrEnum):
     OTHER = "other"
 
 
+# The kinds that buy from the catalogue; gas customers have no catalogue, cart or orders.
+PHARMACY_KINDS = (OrganisationKind.PHARMACY, OrganisationKind.MEDICAL)
+GAS_KINDS = (OrganisationKind.GAS,)
+
+
 class Power(enum.StrEnum):
     """What a member of an organisation may do ("полномочия")."""
 
@@ -75,7 +80,7 @@ class Organisation(Timestamped, db.Model):
 
     @property
     def is_pharmacy(self) -> bool:
-        return self.kind in (OrganisationKind.PHARMACY, OrganisationKind.MEDICAL)
+        return self.kind in PHARMACY_KINDS
 
     @property
     def is_gas(self) -> bool:
