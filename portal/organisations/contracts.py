@@ -14,8 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import audit
-from portal.clock import local_today
+from portal import audit, clock
 from portal.extensions import db
 from portal.organisations.models import Organisation
 
@@ -60,7 +59,7 @@ def date_problem(value: date | None):
         return _l("Enter the contract date.")
     if value < EARLIEST_DATE:
         return _l("The contract date cannot be before 01.01.2000.")
-    latest = local_today() + timedelta(days=MAX_DAYS_AHEAD)
+    latest = clock.local_today() + timedelta(days=MAX_DAYS_AHEAD)
     if value > latest:
         return _l(
             "The contract date cannot be later than %(date)s (%(days)s days from today).",
