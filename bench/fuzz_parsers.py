@@ -8,7 +8,7 @@ The first byte of each input chooses the parser; the rest is its input: the tabl
 starts inside valid archives, and raw sheet XML put inside a valid workbook), quick-order
 lines, and the readers of quantities, readings and amounts. The portal's own modules and
 openpyxl are instrumented. A parser may refuse its input with its own error (TableError,
-NumberError, MoneyError, MeteringError); anything else is a crash, which atheris reports with
+NumberError, MoneyError, UserError); anything else is a crash, which atheris reports with
 the input that caused it (saved as crash-<hash> in instance/fuzz-found/). The seeds and what
 the run learned are kept in instance/fuzz-corpus.
 """
@@ -28,8 +28,9 @@ with atheris.instrument_imports(include=["portal", "openpyxl"]):
     import openpyxl
 
     from portal import create_app
+    from portal.errors import UserError
     from portal.files import tables
-    from portal.metering.services import MeteringError, parse_volume
+    from portal.metering.readings import parse_volume
     from portal.money import MoneyError, to_money
     from portal.orders.order_files import parse_quick_order
     from portal.orders.services import parse_quantity
@@ -104,7 +105,7 @@ def test_one_input(data: bytes):
             for parse in (parse_whole, lambda t: parse_decimal(t, max_digits=11)):
                 with contextlib.suppress(NumberError):
                     parse(text)
-            for parse, refusal in ((parse_volume, MeteringError), (to_money, MoneyError)):
+            for parse, refusal in ((parse_volume, UserError), (to_money, MoneyError)):
                 with contextlib.suppress(refusal):
                     parse(text)
 

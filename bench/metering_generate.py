@@ -21,8 +21,9 @@ from stdnum.ru import inn as inn_number
 from portal import create_app
 from portal.accounts.models import OfferAcceptance, OfferVersion, User
 from portal.cli import DEMO_PASSWORD
+from portal.clock import local_today, month_start
 from portal.extensions import db
-from portal.metering.services import local_today, month_start, previous_month
+from portal.metering.window import previous_month
 from portal.organisations.models import Membership, Organisation
 
 METERS_PER_CUSTOMER = 200

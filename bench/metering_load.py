@@ -34,9 +34,10 @@ from sqlalchemy import delete, func, select, text
 from portal import create_app
 from portal.accounts.models import User
 from portal.cli import DEMO_PASSWORD
+from portal.clock import local_today, month_start
 from portal.extensions import db
 from portal.metering.models import MeteringPoint, Reading
-from portal.metering.services import latest_readings, local_today, month_start
+from portal.metering.readings import latest_readings
 from portal.organisations.models import Membership
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

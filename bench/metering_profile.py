@@ -20,8 +20,8 @@ from sqlalchemy import event
 
 from portal import create_app
 from portal.cli import DEMO_PASSWORD
+from portal.clock import local_today
 from portal.extensions import db
-from portal.metering.services import local_today
 
 
 def signed_in(app, login):

@@ -57,8 +57,9 @@ def bomb(form: str, kind: str) -> tuple[str, bytes]:
 
 
 def read(form: str, name: str, data: bytes):
+    from portal.billing import bank_import
     from portal.catalog import importer
-    from portal.metering import services, workbook
+    from portal.metering import workbook
     from portal.orders import order_files
 
     if form == "order":
@@ -67,7 +68,7 @@ def read(form: str, name: str, data: bytes):
         return workbook.parse_upload(io.BytesIO(data), 1)
     if form == "catalog":
         return importer.import_catalog(name, data, dry_run=True)
-    return services.import_bank_statement(data, None)
+    return bank_import.import_bank_statement(data, None)
 
 
 def run_case(case: str) -> dict:

@@ -95,12 +95,20 @@ def _import_models():
     import portal.tickets.models  # noqa: F401
 
 
+# A domain's views: one module, or the customer's and the staff's pages apart.
+VIEW_MODULES = ("views", "customer_views", "staff_views")
+
+
 def _register_blueprints(app):
     for name in BLUEPRINT_MODULES:
         package = importlib.import_module(name)
-        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.views"):
-            importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
+        if hasattr(package, "__path__"):
+            for module in VIEW_MODULES:
+                if importlib.util.find_spec(f"{name}.{module}"):
+                    importlib.import_module(f"{name}.{module}")  # attaches the routes
         app.register_blueprint(package.bp)
+        if hasattr(package, "staff_bp"):  # the staff's pages, under /backoffice/<domain>/
+            app.register_blueprint(package.staff_bp)
     from portal import api
 
     api.register(app)  # /api/v1 and the API key pages (flask-smorest)

@@ -131,12 +131,12 @@ def test_database_lost_during_a_readings_submission_saves_none_of_them(
 ):
     from datetime import date
 
-    from portal.metering import services as metering
+    from portal import clock
     from portal.metering.models import Reading
     from tests.factories import login, make_user
     from tests.metering.helpers import add_reading, make_contract, make_meter
 
-    monkeypatch.setattr(metering, "local_today", lambda: date(2026, 11, 22))
+    monkeypatch.setattr(clock, "local_today", lambda: date(2026, 11, 22))
     contract = make_contract(gas_org, number="ГП-9")
     meters = [make_meter(gas_org, contract, serial=f"F-{n}") for n in (1, 2)]
     for meter in meters:

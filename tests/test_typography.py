@@ -153,12 +153,12 @@ def _demo_pages():
             f"/backoffice/organisations/{order.organisation_id}",
             f"/backoffice/organisations/{contract.organisation_id}",
             "/backoffice/audit",
-            f"/metering/staff/organisations/{contract.organisation_id}",
-            f"/metering/staff/contracts/{contract.id}/edit",
-            f"/metering/staff/meters/{meter.id}",
-            f"/metering/staff/meters/{meter.id}/edit",
-            f"/metering/staff/readings/{reading.id}/correct",
-            "/metering/staff/review",
+            f"/backoffice/metering/organisations/{contract.organisation_id}",
+            f"/backoffice/metering/contracts/{contract.id}/edit",
+            f"/backoffice/metering/meters/{meter.id}",
+            f"/backoffice/metering/meters/{meter.id}/edit",
+            f"/backoffice/metering/readings/{reading.id}/correct",
+            "/backoffice/metering/review",
         ],
     }
 

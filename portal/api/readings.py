@@ -1,6 +1,6 @@
 """Gas customers' meters, contracts, the reading window and monthly readings (/api/v1).
 
-Readings go through `portal.metering.services.submit_readings`, the form's own rules: a value
+Readings go through `portal.metering.submission.submit_readings`, the form's own rules: a value
 below the last reading (without a confirmed rollover), over the meter's maximum flow, a second
 reading of the month, a future date… refuse the whole request, each meter's error named by its
 index in `readings`, and nothing is saved.
@@ -13,12 +13,16 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from portal import clock
 from portal.api.auth import requires
 from portal.api.problems import Problem
 from portal.api.schemas import ID_RANGE, DecimalString, StrictSchema
+from portal.errors import UserError
 from portal.extensions import db
-from portal.metering import services as metering
-from portal.metering.models import Contract, MeteringPoint, ReadingSource
+from portal.metering import readings as metering
+from portal.metering import registry, submission
+from portal.metering.models import MeteringPoint, ReadingSource
+from portal.metering.window import submission_window
 from portal.organisations.models import Power
 
 blp = Blueprint(
@@ -187,15 +191,11 @@ def list_meters():
 def list_contracts():
     """The organisation's gas contracts and the ids of their active meters."""
     organisation_id = g.membership.organisation_id
-    contracts = db.session.scalars(
-        select(Contract)
-        .where(Contract.organisation_id == organisation_id)
-        .order_by(Contract.number)
-    ).all()
+    contracts = registry.organisation_contracts(organisation_id)
     meters = {}
     for meter_id, contract_id in db.session.execute(
         select(MeteringPoint.id, MeteringPoint.contract_id)
-        .where(MeteringPoint.organisation_id == organisation_id, MeteringPoint.is_active.is_(True))
+        .where(metering.active_meters_of(organisation_id))
         .order_by(MeteringPoint.serial_number)
     ):
         meters.setdefault(contract_id, []).append(meter_id)
@@ -218,7 +218,7 @@ def list_contracts():
 @blp.response(200, WindowSchema)
 def reading_window():
     """This month's submission window and the meters still without a reading."""
-    window = metering.submission_window()
+    window = submission_window()
     missing = metering.meters_without_reading(g.membership.organisation_id, window.period)
     return {
         "period": window.period,
@@ -235,14 +235,11 @@ def _rejection_errors(lines, rejection, organisation_id) -> list[dict]:
     index_of = {line["meter_id"]: index for index, line in enumerate(lines)}
     own = set(
         db.session.scalars(
-            select(MeteringPoint.id).where(
-                MeteringPoint.organisation_id == organisation_id,
-                MeteringPoint.is_active.is_(True),
-            )
+            select(MeteringPoint.id).where(metering.active_meters_of(organisation_id))
         )
     )
     errors = []
-    for meter_id, message in rejection.errors.items():
+    for meter_id, message in rejection.details["errors"].items():
         name = "value" if meter_id in own else "meter_id"
         errors.append(
             {
@@ -267,7 +264,7 @@ def submit_readings(reading_date, readings):
     is saved with a `warning`."""
     membership = g.membership
     inputs = [
-        metering.ReadingInput(
+        submission.ReadingInput(
             meter_id=line["meter_id"],
             raw_value=line["value"],
             confirm_rollover=line["confirm_rollover"],
@@ -276,37 +273,35 @@ def submit_readings(reading_date, readings):
         for index, line in enumerate(readings)
     ]
     try:
-        result = metering.submit_readings(
+        result = submission.submit_readings(
             membership.organisation_id,
             membership.user,
             reading_date,
             inputs,
             source=ReadingSource.API,
         )
-    except metering.ReadingsRejected as rejection:
-        db.session.rollback()
+    except submission.ReadingsRejected as rejection:
         raise Problem(
             422,
             rejection.message,
             errors=_rejection_errors(readings, rejection, membership.organisation_id),
             slug="readings-rejected",
         ) from None
-    except metering.MeteringError as error:
-        db.session.rollback()
+    except UserError as error:
         raise Problem(
             422,
             _l("Correct the fields listed in «errors»."),
             errors=[
                 {
                     "location": "json",
-                    "field": error.field_name or "readings",
+                    "field": error.field or "readings",
                     "message": str(error.message),
                 }
             ],
         ) from None
     payload = {
         "reading_date": reading_date,
-        "period": metering.month_start(reading_date),
+        "period": clock.month_start(reading_date),
         "saved": len(result.readings),
         "readings": [
             {
@@ -321,5 +316,4 @@ def submit_readings(reading_date, readings):
             for reading in result.readings
         ],
     }
-    db.session.commit()
     return payload

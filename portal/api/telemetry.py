@@ -21,6 +21,7 @@ from portal.api.schemas import ID_RANGE, MAX_ID, DecimalString, StrictSchema
 from portal.extensions import db
 from portal.metering import telemetry
 from portal.metering.models import MeteringPoint, TelemetryGranularity
+from portal.metering.readings import active_meters_of
 from portal.organisations.models import Power
 
 blp = Blueprint(
@@ -185,10 +186,9 @@ def _store(series, prefix):
     try:
         result = telemetry.store_series(g.membership.organisation_id, series)
     except telemetry.TelemetryRejected as rejection:
-        db.session.rollback()
         raise Problem(
             422,
-            _l("Nothing was stored: correct the points listed in «errors»."),
+            rejection.message,
             errors=[
                 {
                     "location": "json",
@@ -197,11 +197,10 @@ def _store(series, prefix):
                     + error.field,
                     "message": error.message,
                 }
-                for error in rejection.errors
+                for error in rejection.details["errors"]
             ],
             slug="telemetry-rejected",
         ) from None
-    db.session.commit()
     return {
         "created": result.total("created"),
         "updated": result.total("updated"),
@@ -224,8 +223,7 @@ def post_meter_telemetry(data, meter_id):
         else db.session.scalar(
             select(MeteringPoint).where(
                 MeteringPoint.id == meter_id,
-                MeteringPoint.organisation_id == g.membership.organisation_id,
-                MeteringPoint.is_active.is_(True),
+                active_meters_of(g.membership.organisation_id),
             )
         )
     )

@@ -100,7 +100,7 @@ class OpenDocument:
             return url_for("orders.staff_order", order_id=self.order_id)
         if self.entry.contract_id is not None:
             return url_for(
-                "metering.staff_organisation", organisation_id=self.entry.organisation_id
+                "metering_staff.organisation", organisation_id=self.entry.organisation_id
             )
         return url_for("backoffice.show_organisation", organisation_id=self.entry.organisation_id)
 

@@ -18,11 +18,8 @@ from portal.security import access, require_manage_organisation
 
 def _staff_organisation_page():
     # The staff page of a gas customer is metering's; a refused money form is shown on it.
-    from portal.metering.views import (
-        contract_choices,
-        gas_organisation_or_404,
-        render_staff_organisation,
-    )
+    from portal.metering.staff_views import contract_choices, gas_organisation_or_404
+    from portal.metering.staff_views import render_organisation as render_staff_organisation
 
     return contract_choices, gas_organisation_or_404, render_staff_organisation
 
@@ -54,7 +51,7 @@ def staff_enter_payment(organisation_id):
         else:
             db.session.commit()
             flash(_("The payment has been recorded."), "success")
-            return redirect(url_for("metering.staff_organisation", organisation_id=organisation.id))
+            return redirect(url_for("metering_staff.organisation", organisation_id=organisation.id))
     return render_staff_organisation(organisation, payment_form=form), 400
 
 
@@ -84,7 +81,7 @@ def staff_enter_adjustment(organisation_id):
         else:
             db.session.commit()
             flash(_("The adjustment has been recorded."), "success")
-            return redirect(url_for("metering.staff_organisation", organisation_id=organisation.id))
+            return redirect(url_for("metering_staff.organisation", organisation_id=organisation.id))
     return render_staff_organisation(organisation, adjustment_form=form), 400
 
 

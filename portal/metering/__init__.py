@@ -5,31 +5,31 @@ from flask_babel import lazy_gettext as _l
 
 from portal.documents.subjects import register_subject
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
-from portal.organisations.models import Power
+from portal.organisations.models import GAS_KINDS, Power
 
+# The customer's pages (customer_views.py) and the staff's (staff_views.py).
 bp = Blueprint("metering", __name__, url_prefix="/metering")
-
-GAS = ("gas",)
+staff_bp = Blueprint("metering_staff", __name__, url_prefix="/backoffice/metering")
 
 
 def _customer_panel(membership):
     from portal import billing
-    from portal.metering import services
+    from portal.metering import readings
 
     can_submit = membership.has(Power.SUBMIT_READINGS)
     can_see_money = membership.has(Power.VIEW_FINANCE)
     if not (can_submit or can_see_money):
         return None
-    context = services.gas_panel_summary(membership.organisation_id) if can_submit else {}
+    context = readings.gas_panel_summary(membership.organisation_id) if can_submit else {}
     context["can_submit"] = can_submit
     context["balance"] = billing.balance(membership.organisation_id) if can_see_money else None
     return context
 
 
 def _staff_panel(_membership):
-    from portal.metering import services
+    from portal.metering import corrections
 
-    return {"to_review": services.count_to_review()}
+    return {"to_review": corrections.count_to_review()}
 
 
 register_menu(
@@ -37,7 +37,6 @@ register_menu(
         _l("Readings"),
         "metering.submit_readings",
         power=Power.SUBMIT_READINGS,
-        kinds=GAS,
         order=300,
         group="gas",
     )
@@ -47,16 +46,17 @@ register_menu(
         _l("Meters"),
         "metering.list_meters",
         power=Power.SUBMIT_READINGS,
-        kinds=GAS,
         order=310,
         group="gas",
     )
 )
 register_menu(
-    MenuItem(_l("Gas readings"), "metering.staff_review", staff=True, order=300, group="gas")
+    MenuItem(_l("Gas readings"), "metering_staff.review", staff=True, order=300, group="gas")
 )
 register_panel(
-    Panel(template="metering/panel_customer.html", context=_customer_panel, kinds=GAS, order=50)
+    Panel(
+        template="metering/panel_customer.html", context=_customer_panel, kinds=GAS_KINDS, order=50
+    )
 )
 register_panel(
     Panel(template="metering/panel_staff.html", context=_staff_panel, staff=True, order=50)
@@ -65,7 +65,7 @@ register_panel(
 
 @bp.app_template_filter("volume")
 def volume_filter(value):
-    from portal.metering.services import format_volume
+    from portal.formatting import format_volume
 
     return format_volume(value)
 

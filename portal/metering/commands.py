@@ -5,7 +5,7 @@ from datetime import datetime
 import click
 from flask import current_app
 
-from portal.extensions import db
+from portal import transactions
 
 
 def _month(value: str):
@@ -20,13 +20,15 @@ def _month(value: str):
 @click.option("--days-before", type=int, default=None, help="Days before the window closes.")
 def send_reading_reminders(on_date, days_before):
     """E-mail customers whose meters still lack this month's reading."""
-    from portal.metering import services
+    from portal.metering import reminders
 
     today = datetime.strptime(on_date, "%Y-%m-%d").date() if on_date else None  # noqa: DTZ007
     # Mail templates use url_for and the page context: give them a request on the public URL.
-    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
-        sent = services.send_reading_reminders(today, days_before=days_before)
-        db.session.commit()
+    with (
+        current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]),
+        transactions.unit_of_work(),
+    ):
+        sent = reminders.send_reading_reminders(today, days_before=days_before)
     click.echo(f"Reminders sent: {sent}")
 
 

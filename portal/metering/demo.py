@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.billing import gas, ledger, payments
 from portal.extensions import db
-from portal.metering import services
+from portal.metering import window
 from portal.metering.models import Contract, MeteringPoint, Reading, ReadingSource, Tariff
 from portal.organisations.models import Organisation
 
@@ -30,10 +31,10 @@ FLOWS = {
 
 
 def _months_back(today: date, count: int) -> list[date]:
-    period = services.month_start(today)
+    period = clock.month_start(today)
     months = []
     for _ in range(count):
-        period = services.previous_month(period)
+        period = window.previous_month(period)
         months.append(period)
     return list(reversed(months))
 
@@ -45,7 +46,7 @@ def seed():
     ):
         return
     rng = random.Random(5260134566)  # noqa: S311 - demo figures, not security
-    today = services.local_today()
+    today = clock.local_today()
     months = _months_back(today, 24)
     start = months[0].replace(day=1) - timedelta(days=31)
     tariff_change = months[12]
@@ -112,7 +113,7 @@ def seed():
         select(Contract).where(Contract.organisation_id == organisation.id).order_by(Contract.id)
     ).all()
     for period in months[1:-1]:
-        paid_on = services.day_in_month(services.month_start(period + timedelta(days=32)), 10)
+        paid_on = window.day_in_month(clock.month_start(period + timedelta(days=32)), 10)
         for contract in contracts:
             # One payment order per contract and month, naming the contract it pays.
             charged = sum(
@@ -120,7 +121,7 @@ def seed():
                 for entry in ledger.entries(
                     organisation.id,
                     start=period,
-                    end=services.day_in_month(period, 31),
+                    end=window.day_in_month(period, 31),
                     contract_id=contract.id,
                 )
                 if entry.kind == ledger.EntryKind.CHARGE

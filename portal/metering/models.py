@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -31,6 +32,21 @@ class ReadingSource(enum.StrEnum):
     FILE = "file"
     STAFF = "staff"
     API = "api"  # sent by the customer's system through /api/v1
+
+    @property
+    def label(self):
+        """How the reading was entered, in the reader's language."""
+        return {
+            ReadingSource.FORM: _l("form"),
+            ReadingSource.FILE: _l("file"),
+            ReadingSource.STAFF: _l("staff"),
+            ReadingSource.API: "API",
+        }[self]
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """{value: label} translated once, for a table that shows many readings."""
+        return {member.value: str(member.label) for member in cls}
 
 
 class Contract(Timestamped, db.Model):
@@ -167,7 +183,6 @@ class ReadingCorrection(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reading = relationship("Reading", back_populates="corrections")
-    corrected_by = relationship("User")
 
 
 class ReadingReminder(db.Model):

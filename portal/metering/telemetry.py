@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import format_volume
 from portal.metering.models import (
@@ -32,6 +34,7 @@ from portal.metering.models import (
     TelemetryPoint,
     TelemetrySource,
 )
+from portal.metering.readings import active_meters_of
 
 HOURS = {TelemetryGranularity.HOUR: 1, TelemetryGranularity.DAY: 24}
 VOLUME_LIMIT = Decimal(10) ** 11  # the Volume column holds 11 digits before the point
@@ -63,12 +66,8 @@ class PointError:
     message: str
 
 
-class TelemetryRejected(ValueError):
-    """Some points are refused: nothing was stored."""
-
-    def __init__(self, errors: list[PointError]):
-        super().__init__(f"{len(errors)} telemetry errors")
-        self.errors = errors
+class TelemetryRejected(UserError):
+    """Some points are refused, nothing stored: `details["errors"]` lists the PointErrors."""
 
 
 @dataclass
@@ -101,8 +100,7 @@ def _meters(organisation_id, series: list[SeriesInput]) -> tuple[dict, dict]:
     rows = db.session.scalars(
         select(MeteringPoint).where(
             condition,
-            MeteringPoint.organisation_id == organisation_id,
-            MeteringPoint.is_active.is_(True),
+            active_meters_of(organisation_id),
         )
     ).all()
     return {m.id: m for m in rows}, {m.serial_number: m for m in rows}
@@ -298,7 +296,9 @@ def store_series(
     now = now or utcnow()
     errors, meters = validate(organisation_id, series, now)
     if errors:
-        raise TelemetryRejected(errors)
+        raise TelemetryRejected(
+            _l("Nothing was stored: correct the points listed in «errors»."), errors=errors
+        )
     result = TelemetryResult()
     rows = []
     for one, meter in zip(series, meters, strict=True):

@@ -4,10 +4,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.errors import UserError
 from portal.extensions import db
 from portal.files import tables
 from portal.metering.models import MeteringPoint
-from portal.metering.services import MeteringError, ReadingInput
+from portal.metering.readings import active_meters_of
+from portal.metering.submission import ReadingInput
 from portal.reports.xlsx import DATE_FORMAT, cell, new_write_only, to_bytes
 
 SHEET_TITLE = "readings"
@@ -60,13 +62,13 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
     table = tables.read_xlsx(
         stream.read(),
         tables.upload_limits(),
-        error=lambda message: MeteringError(message, "file"),
+        error=lambda message: UserError(message, "file"),
         damaged=_l("The file is not an XLSX workbook. Download the template and fill it in."),
     )
     rows = iter(table)
     header = tuple(next(rows, ()))[:7]
     if header not in HEADERS.values():
-        raise MeteringError(
+        raise UserError(
             _l(
                 "The columns of the file differ from the template. Download a fresh template "
                 "and enter the readings in the column “New reading” without changing the others."
@@ -76,10 +78,7 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
     meters = {
         meter.serial_number: meter
         for meter in db.session.scalars(
-            select(MeteringPoint).where(
-                MeteringPoint.organisation_id == organisation_id,
-                MeteringPoint.is_active.is_(True),
-            )
+            select(MeteringPoint).where(active_meters_of(organisation_id))
         )
     }
     inputs, unknown, seen = [], [], set()
@@ -95,9 +94,7 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
             unknown.append(f"{serial or '—'} ({where})")
             continue
         if meter.id in seen:
-            raise MeteringError(
-                _("Meter %(serial)s appears twice in the file.", serial=serial), "file"
-            )
+            raise UserError(_("Meter %(serial)s appears twice in the file.", serial=serial), "file")
         seen.add(meter.id)
         if not new_value:
             continue
@@ -110,7 +107,7 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
             )
         )
     if unknown:
-        raise MeteringError(
+        raise UserError(
             _(
                 "Unknown meter serial numbers: %(serials)s. Nothing was saved.",
                 serials=", ".join(unknown),
@@ -118,5 +115,5 @@ def parse_upload(stream, organisation_id) -> list[ReadingInput]:
             "file",
         )
     if not inputs:
-        raise MeteringError(_l("The file has no new readings."), "file")
+        raise UserError(_l("The file has no new readings."), "file")
     return inputs

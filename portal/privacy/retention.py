@@ -114,7 +114,7 @@ def _sign_in_attempts(report: RetentionReport, now: datetime) -> None:
 
 def _reading_photos(report: RetentionReport) -> None:
     from portal.metering.models import Reading
-    from portal.metering.services import photo_directory
+    from portal.metering.photos import photo_directory
 
     days = period_days(READING_PHOTOS)
     cutoff = clock.local_today() - timedelta(days=days)

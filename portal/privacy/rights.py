@@ -192,7 +192,7 @@ def _uploads(user) -> list[dict]:
 
 def _reading_photos(user) -> list[dict]:
     from portal.metering.models import Reading
-    from portal.metering.services import photo_path
+    from portal.metering.photos import photo_path
 
     found = []
     readings = db.session.scalars(

@@ -81,11 +81,9 @@ def ledger(pharmacy):
 def today(monkeypatch):
     """Pin "today" (Moscow) for billing and metering rules; returns a setter."""
     from portal import clock
-    from portal.metering import services
 
     def set_today(day):
         monkeypatch.setattr(clock, "local_today", lambda: day)
-        monkeypatch.setattr(services, "local_today", lambda: day)
         return day
 
     set_today(date(2026, 11, 22))

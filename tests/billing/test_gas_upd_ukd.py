@@ -588,7 +588,7 @@ def test_the_manager_sets_the_gas_act_flag_on_the_contract_and_it_is_audited(app
     db.session.commit()
     staff = app.test_client()
     login(staff, manager)
-    url = f"/metering/staff/contracts/{contract.id}/edit"
+    url = f"/backoffice/metering/contracts/{contract.id}/edit"
     assert 'name="gas_act_required"' in staff.get(url).get_data(as_text=True)
     data = {"number": "ГП-81", "start_date": "2026-01-01", "gas_act_required": "y"}
     assert staff.post(url, data=data).status_code == 302

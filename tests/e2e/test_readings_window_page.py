@@ -29,8 +29,8 @@ def test_readings_page_names_the_window_and_its_marks(page, live_server):
 
 def test_staff_contract_page_prints_tariffs_without_exponents(page, live_server):
     sign_in(page, live_server, "manager")
-    page.goto(live_server.url + "/metering/staff/review")
-    page.goto(live_server.url + "/metering/staff/contracts/1/edit")
+    page.goto(live_server.url + "/backoffice/metering/review")
+    page.goto(live_server.url + "/backoffice/metering/contracts/1/edit")
     text = page.inner_text("main")
     assert "за тыс. м³" in text
     assert not re.search(r"[0-9]E[+-][0-9]", text)

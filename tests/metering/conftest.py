@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.metering import services
 from portal.organisations.models import ALL_POWERS, Power
 from tests.factories import make_user
 from tests.metering.helpers import add_reading, make_contract, make_meter
@@ -20,7 +19,6 @@ def today(monkeypatch):
     from portal import clock
 
     def set_today(day):
-        monkeypatch.setattr(services, "local_today", lambda: day)
         monkeypatch.setattr(clock, "local_today", lambda: day)
         return day
 

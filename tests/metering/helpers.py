@@ -1,8 +1,10 @@
 """Builders for gas contracts, meters and readings used by the metering tests."""
 
 import itertools
+import re
 from datetime import date
 from decimal import Decimal
+from html.parser import HTMLParser
 
 from portal.extensions import db
 from portal.metering.models import Contract, MeteringPoint, Reading, Tariff
@@ -50,3 +52,31 @@ def add_reading(meter, day: date, value, consumption=None):
     db.session.add(reading)
     db.session.flush()
     return reading
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.found.append(attributes["href"])
+        if tag == "form" and attributes.get("action"):
+            self.found.append(attributes["action"])
+
+
+def links(page: str) -> list[str]:
+    """Every link and form target of a page, as the browser reads them."""
+    parser = _Links()
+    parser.feed(page)
+    return parser.found
+
+
+def svg_references(page: str, marker='aria-labelledby="chart-title') -> list[str]:
+    """Every address the page's chart (the SVG with `marker`) refers to (href, src, url())."""
+    svgs = [part.split("</svg>", 1)[0] for part in page.split("<svg")[1:]]
+    [svg] = [svg for svg in svgs if marker in svg]
+    found = re.findall(r'(?:href|src)="([^"]*)"|url\(([^)]*)\)', svg)
+    return [attribute or url for attribute, url in found]

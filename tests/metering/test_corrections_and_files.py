@@ -48,7 +48,7 @@ def test_staff_correction_needs_reason_and_is_audited(app, manager, meters, toda
     today(AFTER_WINDOW)
     staff = app.test_client()
     login(staff, manager)
-    url = f"/metering/staff/readings/{reading.id}/correct"
+    url = f"/backoffice/metering/readings/{reading.id}/correct"
     page = staff.post(url, data={"value": "5400", "reason": ""}).get_data(as_text=True)
     assert "Укажите причину исправления" in page
     response = staff.post(url, data={"value": "5400", "reason": "Фото показало 5400"})
@@ -62,7 +62,8 @@ def test_staff_correction_needs_reason_and_is_audited(app, manager, meters, toda
 
 
 def test_correction_keeps_the_next_reading_consistent(app, manager, meters, today, in_request):
-    from portal.metering import services
+    from portal.errors import UserError
+    from portal.metering import corrections
 
     first = meters[0]
     october = db.session.scalar(
@@ -72,8 +73,8 @@ def test_correction_keeps_the_next_reading_consistent(app, manager, meters, toda
     )
     november_reading(first)
     try:
-        services.correct_reading(october, "5600", manager, reason="опечатка", by_staff=True)
-    except services.MeteringError as error:
+        corrections.correct_reading(october, "5600", manager, reason="опечатка", by_staff=True)
+    except UserError as error:
         assert "меньше предыдущего" in str(error.message)
     else:
         raise AssertionError("a correction above the next reading was accepted")

@@ -11,10 +11,10 @@ from portal.audit import AuditEvent
 from portal.billing.gas import post_gas_charges
 from portal.billing.models import GasCharge
 from portal.extensions import db
-from portal.metering import services
+from portal.metering import readings, registry
 from portal.metering.models import Contract, MeteringPoint, Reading, Tariff
 from tests.factories import login, make_organisation, make_user
-from tests.metering.helpers import add_reading, make_contract, make_meter
+from tests.metering.helpers import add_reading, links, make_contract, make_meter
 
 
 @pytest.fixture
@@ -47,10 +47,10 @@ CONTRACT = {
 
 
 def test_manager_creates_contract_with_first_tariff(staff, gas_org, manager, today):
-    page = staff.get(f"/metering/staff/organisations/{gas_org.id}")
-    assert f"/metering/staff/organisations/{gas_org.id}/contracts/new" in text(page)
+    page = staff.get(f"/backoffice/metering/organisations/{gas_org.id}")
+    assert f"/backoffice/metering/organisations/{gas_org.id}/contracts/new" in text(page)
     response = staff.post(
-        f"/metering/staff/organisations/{gas_org.id}/contracts/new", data=CONTRACT
+        f"/backoffice/metering/organisations/{gas_org.id}/contracts/new", data=CONTRACT
     )
     assert response.status_code == 302
     contract = db.session.scalar(select(Contract))
@@ -77,9 +77,9 @@ def test_bad_contract_is_refused_next_to_the_field(staff, gas_org, today, change
     make_contract(gas_org, number="ГП-7")
     db.session.commit()
     before = count(Contract), count(Tariff), count(AuditEvent)
-    url = f"/metering/staff/organisations/{gas_org.id}/contracts/new"
+    url = f"/backoffice/metering/organisations/{gas_org.id}/contracts/new"
     response = staff.post(url, data={**CONTRACT, **change})
-    assert response.status_code == 400
+    assert response.status_code == 422
     if message != "Not a valid date value":
         assert message in text(response) and "invalid-feedback" in text(response)
     assert (count(Contract), count(Tariff), count(AuditEvent)) == before
@@ -89,12 +89,12 @@ def test_manager_edits_contract_and_the_change_is_audited(staff, gas_org, today)
     contract = make_contract(gas_org, number="ГП-1", since=date(2026, 1, 1))
     make_contract(gas_org, number="ГП-2")
     db.session.commit()
-    url = f"/metering/staff/contracts/{contract.id}/edit"
+    url = f"/backoffice/metering/contracts/{contract.id}/edit"
     assert "ГП-1" in text(staff.get(url))
     taken = staff.post(url, data={"number": "ГП-2", "start_date": "2026-01-01"})
-    assert taken.status_code == 400 and "Договор с таким номером уже существует" in text(taken)
+    assert taken.status_code == 422 and "Договор с таким номером уже существует" in text(taken)
     later = staff.post(url, data={"number": "ГП-1", "start_date": "2026-03-01"})
-    assert later.status_code == 400 and "не может начинаться позже" in text(later)
+    assert later.status_code == 422 and "не может начинаться позже" in text(later)
     saved = staff.post(
         url, data={"number": "ГП-1/26", "start_date": "2026-01-01", "end_date": "2026-12-31"}
     )
@@ -118,19 +118,19 @@ def test_tariff_history_is_kept_and_charged_months_cannot_change(app, staff, gas
         post_gas_charges(date(2026, 10, 1))
         db.session.commit()
     assert count(GasCharge) == 1
-    url = f"/metering/staff/contracts/{contract.id}/tariffs"
+    url = f"/backoffice/metering/contracts/{contract.id}/tariffs"
 
     retroactive = staff.post(url, data={"valid_from": "2026-10-15", "price_per_thousand": "9000"})
-    assert retroactive.status_code == 400
+    assert retroactive.status_code == 422
     assert "уже начислено" in text(retroactive) and "01.11.2026" in text(retroactive)
     before_start = staff.post(url, data={"valid_from": "2025-06-01", "price_per_thousand": "1"})
-    assert before_start.status_code == 400
+    assert before_start.status_code == 422
     assert count(Tariff) == 1
 
     added = staff.post(url, data={"valid_from": "2026-11-01", "price_per_thousand": "9000"})
     assert added.status_code == 302
     same_day = staff.post(url, data={"valid_from": "2026-11-01", "price_per_thousand": "9500"})
-    assert same_day.status_code == 400 and "уже есть тариф" in text(same_day)
+    assert same_day.status_code == 422 and "уже есть тариф" in text(same_day)
     db.session.expire_all()
     prices = [
         (t.valid_from, t.price_per_thousand) for t in db.session.get(Contract, contract.id).tariffs
@@ -157,7 +157,7 @@ METER = {
 def test_manager_adds_meter_with_initial_reading(app, staff, gas_org, manager, today):
     contract = make_contract(gas_org, number="ГП-1")
     db.session.commit()
-    url = f"/metering/staff/organisations/{gas_org.id}/meters/new"
+    url = f"/backoffice/metering/organisations/{gas_org.id}/meters/new"
     assert staff.get(url).status_code == 200
     response = staff.post(url, data={**METER, "contract_id": contract.id})
     assert response.status_code == 302
@@ -170,7 +170,7 @@ def test_manager_adds_meter_with_initial_reading(app, staff, gas_org, manager, t
     assert "metering.meter_created" in actions()
     # The customer's form now asks for this meter, counting from the initial reading.
     with app.test_request_context():
-        rows = services.readings_form_rows(gas_org.id, today=date(2026, 12, 22))
+        rows = readings.readings_form_rows(gas_org.id, today=date(2026, 12, 22))
     assert [(row.meter.id, row.previous.id) for row in rows] == [(meter.id, reading.id)]
 
 
@@ -198,8 +198,8 @@ def test_bad_meter_is_refused_and_nothing_saved(staff, gas_org, today, change, m
     if change.get("contract_id") == "foreign":
         data["contract_id"] = foreign.id
     before = count(MeteringPoint), count(Reading), count(AuditEvent)
-    response = staff.post(f"/metering/staff/organisations/{gas_org.id}/meters/new", data=data)
-    assert response.status_code == 400
+    response = staff.post(f"/backoffice/metering/organisations/{gas_org.id}/meters/new", data=data)
+    assert response.status_code == 422
     assert message in text(response) and "invalid-feedback" in text(response)
     assert (count(MeteringPoint), count(Reading), count(AuditEvent)) == before
 
@@ -210,11 +210,11 @@ def test_manager_edits_meter_but_not_below_its_readings(staff, gas_org, today):
     meter = make_meter(gas_org, contract, digits=6, serial="SN-1")
     add_reading(meter, date(2026, 10, 22), 54321)
     db.session.commit()
-    url = f"/metering/staff/meters/{meter.id}/edit"
+    url = f"/backoffice/metering/meters/{meter.id}/edit"
     assert "SN-1" in text(staff.get(url))
     data = {**METER, "contract_id": other.id, "serial_number": "SN-1", "digits": "4"}
     refused = staff.post(url, data=data)
-    assert refused.status_code == 400 and "54" in text(refused) and "разрядов" in text(refused)
+    assert refused.status_code == 422 and "54" in text(refused) and "разрядов" in text(refused)
     db.session.expire_all()
     assert db.session.get(MeteringPoint, meter.id).digits == 6
     assert staff.post(url, data={**data, "digits": "8"}).status_code == 302
@@ -231,20 +231,20 @@ def test_deactivated_meter_leaves_the_form_and_keeps_history(app, staff, gas_org
     meter = make_meter(gas_org, serial="SN-1")
     reading = add_reading(meter, date(2026, 10, 22), 100)
     db.session.commit()
-    response = staff.post(f"/metering/staff/meters/{meter.id}/deactivate", data={})
+    response = staff.post(f"/backoffice/metering/meters/{meter.id}/deactivate", data={})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(MeteringPoint, meter.id).is_active is False
     assert db.session.get(Reading, reading.id) is not None
     assert "metering.meter_deactivated" in actions()
     with app.test_request_context():
-        assert services.readings_form_rows(gas_org.id) == []
-    history = staff.get(f"/metering/staff/meters/{meter.id}")
+        assert readings.readings_form_rows(gas_org.id) == []
+    history = staff.get(f"/backoffice/metering/meters/{meter.id}")
     assert history.status_code == 200 and "SN-1" in text(history)
-    page = text(staff.get(f"/metering/staff/organisations/{gas_org.id}"))
+    page = text(staff.get(f"/backoffice/metering/organisations/{gas_org.id}"))
     assert "SN-1" in page
     again = staff.post(
-        f"/metering/staff/meters/{meter.id}/deactivate", data={}, follow_redirects=True
+        f"/backoffice/metering/meters/{meter.id}/deactivate", data={}, follow_redirects=True
     )
     assert "уже выведен из эксплуатации" in text(again)
 
@@ -258,32 +258,37 @@ def test_manager_of_another_organisation_is_refused(app, gas_org, manager, today
     login(stranger, make_user(login="stranger", staff_role=StaffRole.MANAGER))
     before = count(Contract), count(Tariff), count(MeteringPoint), count(AuditEvent)
     attempts = [
-        ("get", f"/metering/staff/organisations/{gas_org.id}/contracts/new", None),
-        ("post", f"/metering/staff/organisations/{gas_org.id}/contracts/new", CONTRACT),
-        ("get", f"/metering/staff/contracts/{contract.id}/edit", None),
-        ("post", f"/metering/staff/contracts/{contract.id}/edit", CONTRACT),
+        ("get", f"/backoffice/metering/organisations/{gas_org.id}/contracts/new", None),
+        ("post", f"/backoffice/metering/organisations/{gas_org.id}/contracts/new", CONTRACT),
+        ("get", f"/backoffice/metering/contracts/{contract.id}/edit", None),
+        ("post", f"/backoffice/metering/contracts/{contract.id}/edit", CONTRACT),
         (
             "post",
-            f"/metering/staff/contracts/{contract.id}/tariffs",
+            f"/backoffice/metering/contracts/{contract.id}/tariffs",
             {"valid_from": "2026-12-01", "price_per_thousand": "1"},
         ),
-        ("get", f"/metering/staff/organisations/{gas_org.id}/meters/new", None),
+        ("get", f"/backoffice/metering/organisations/{gas_org.id}/meters/new", None),
         (
             "post",
-            f"/metering/staff/organisations/{gas_org.id}/meters/new",
+            f"/backoffice/metering/organisations/{gas_org.id}/meters/new",
             {**METER, "contract_id": contract.id},
         ),
-        ("get", f"/metering/staff/meters/{meter.id}/edit", None),
-        ("post", f"/metering/staff/meters/{meter.id}/edit", {**METER, "contract_id": contract.id}),
-        ("post", f"/metering/staff/meters/{meter.id}/deactivate", {}),
+        ("get", f"/backoffice/metering/meters/{meter.id}/edit", None),
+        (
+            "post",
+            f"/backoffice/metering/meters/{meter.id}/edit",
+            {**METER, "contract_id": contract.id},
+        ),
+        ("post", f"/backoffice/metering/meters/{meter.id}/deactivate", {}),
     ]
     for method, url, data in attempts:
         response = (
             getattr(stranger, method)(url, data=data) if data is not None else stranger.get(url)
         )
         assert response.status_code == 403, url
-    page = text(stranger.get(f"/metering/staff/organisations/{gas_org.id}"))
-    assert "/contracts/new" not in page and f"/meters/{meter.id}/edit" not in page
+    shown = links(text(stranger.get(f"/backoffice/metering/organisations/{gas_org.id}")))
+    assert f"/backoffice/metering/meters/{meter.id}" in shown  # the page is there, read-only
+    assert [link for link in shown if link.endswith(("/contracts/new", "/edit"))] == []
     # Nothing changed; the only new audit events are the refusals themselves.
     refusals = db.session.scalar(
         select(func.count()).where(AuditEvent.action == "access.curator_refused")
@@ -296,18 +301,18 @@ def test_manager_of_another_organisation_is_refused(app, gas_org, manager, today
 
 
 def test_missing_or_non_gas_objects_are_404(app, staff, pharmacy, admin):
-    assert staff.get("/metering/staff/contracts/999999/edit").status_code == 404
-    assert staff.get("/metering/staff/meters/999999/edit").status_code == 404
+    assert staff.get("/backoffice/metering/contracts/999999/edit").status_code == 404
+    assert staff.get("/backoffice/metering/meters/999999/edit").status_code == 404
     client = app.test_client()
     login(client, admin)
-    url = f"/metering/staff/organisations/{pharmacy.id}/contracts/new"
+    url = f"/backoffice/metering/organisations/{pharmacy.id}/contracts/new"
     assert client.get(url).status_code == 404
     assert client.post(url, data=CONTRACT).status_code == 404
     assert count(Contract) == 0
 
 
 def test_csrf_is_required(staff, gas_org, today):
-    url = f"/metering/staff/organisations/{gas_org.id}/contracts/new"
+    url = f"/backoffice/metering/organisations/{gas_org.id}/contracts/new"
     response = staff.post(url, data=CONTRACT, csrf=False)
     assert response.status_code == 400 and count(Contract) == 0
 
@@ -319,10 +324,10 @@ def test_number_taken_by_a_concurrent_save_is_a_message_not_a_500(
     make_contract(gas_org, number="ГП-2")
     db.session.commit()
     # As if the other contract was saved between the check and the flush.
-    monkeypatch.setattr(services, "_check_contract_fields", lambda *args, **kwargs: None)
-    url = f"/metering/staff/contracts/{contract.id}/edit"
+    monkeypatch.setattr(registry, "_check_contract_fields", lambda *args, **kwargs: None)
+    url = f"/backoffice/metering/contracts/{contract.id}/edit"
     response = staff.post(url, data={"number": "ГП-2", "start_date": "2026-01-01"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Договор с таким номером уже существует" in text(response)
     db.session.expire_all()
     assert db.session.get(Contract, contract.id).number == "ГП-1"

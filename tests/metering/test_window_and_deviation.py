@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.metering import services
+from portal.metering import submission
 from portal.metering.models import Reading
 from portal.metering.warnings import reference_per_day, warning_message
 from tests.metering.helpers import add_reading, make_meter
@@ -55,11 +55,11 @@ def test_early_reading_is_saved_marked_early_and_shown_to_staff(login_as, gas_us
 
 def test_reading_inside_the_window_is_neither_early_nor_late(gas_user, meters, today, in_request):
     first, _second = meters
-    services.submit_readings(
+    submission.submit_readings(
         first.organisation_id,
         gas_user,
         date(2026, 11, 22),
-        [services.ReadingInput(first.id, "5100")],
+        [submission.ReadingInput(first.id, "5100")],
     )
     reading = november_reading(first)
     assert not reading.is_early and not reading.is_late and not reading.needs_review
@@ -74,8 +74,8 @@ def test_same_consumption_per_day_as_last_year_gives_no_warning(
     add_reading(meter, date(2025, 11, 1), 3100, consumption=3100)  # 100 m³ a day
     add_reading(meter, date(2025, 12, 1), 6100, consumption=3000)
     add_reading(meter, date(2026, 10, 31), 50000)
-    result = services.submit_readings(
-        gas_org.id, gas_user, date(2026, 11, 10), [services.ReadingInput(meter.id, "51000")]
+    result = submission.submit_readings(
+        gas_org.id, gas_user, date(2026, 11, 10), [submission.ReadingInput(meter.id, "51000")]
     )
     # 1,000 m³ over 10 days = 100 m³ a day, as on 31.10–10.11.2025: no warning (a month
     # against month rule would have compared 1,000 with last November's 3,100 and warned).
@@ -91,8 +91,8 @@ def test_deviation_warning_carries_the_figures_in_both_languages(
     add_reading(meter, date(2025, 11, 1), 3100, consumption=3100)
     add_reading(meter, date(2025, 12, 1), 6100, consumption=3000)
     add_reading(meter, date(2026, 10, 31), 50000)
-    services.submit_readings(
-        gas_org.id, gas_user, date(2026, 11, 10), [services.ReadingInput(meter.id, "52500")]
+    submission.submit_readings(
+        gas_org.id, gas_user, date(2026, 11, 10), [submission.ReadingInput(meter.id, "52500")]
     )
     db.session.commit()
     reading = november_reading(meter)

@@ -13,7 +13,7 @@ from portal.accounts.models import LoginAttempt
 from portal.billing.queue import build_queue
 from portal.extensions import db
 from portal.metering.models import Reading
-from portal.metering.services import photo_directory
+from portal.metering.photos import photo_directory
 from portal.onboarding.models import Application, ApplicationEvent
 from portal.privacy import retention
 from tests.factories import login, make_user, valid_inn
