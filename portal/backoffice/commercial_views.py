@@ -20,7 +20,7 @@ from portal.billing.models import VatCategory
 from portal.catalog import item_editing
 from portal.catalog import promotions as promotion_service
 from portal.catalog.models import Category, Item, Promotion
-from portal.catalog.services import today
+from portal.catalog.pricing import today
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations import contracts

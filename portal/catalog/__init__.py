@@ -44,7 +44,7 @@ register_menu(
 
 
 def _promotions_panel(_membership):
-    from portal.catalog.services import active_promotions
+    from portal.catalog.pricing import active_promotions
 
     promotions = active_promotions(limit=5)
     return {"promotions": promotions} if promotions else None

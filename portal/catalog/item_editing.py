@@ -5,10 +5,9 @@ before and after in words; the item's history on its staff page is read from tho
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, caching
 from portal.audit import AuditEvent
 from portal.billing.models import VatCategory
-from portal.catalog import search
 from portal.catalog.models import Item
 from portal.extensions import db
 
@@ -90,7 +89,7 @@ def edit_item(item: Item, values: dict, *, actor=None) -> list[str]:
             after={key: after[key] for key in changed},
         )
         # Filters «Rx»/«ЖНВЛП» are answered from the search cache: ask afresh.
-        search.forget_cached_results()
+        caching.forget_catalogue()
     return changed
 
 

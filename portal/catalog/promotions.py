@@ -4,7 +4,7 @@ A promotion is on one item or on every item of a category, a percentage off (mor
 less than 100) or a fixed price per pack, between two dates inclusive. Two promotions on the
 same item (or the same category) may not overlap in time: PromotionError names the field and
 nothing is saved. Where an item's own promotion and its category's both run, the buyer pays
-the lower price (catalog.services.best_promotion). Every change is audited with before/after.
+the lower price (catalog.pricing.best_promotion). Every change is audited with before/after.
 """
 
 from datetime import date
@@ -15,10 +15,9 @@ from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import audit
-from portal.catalog import search
+from portal import audit, caching
 from portal.catalog.models import Category, Item, Promotion, PromotionStatus
-from portal.catalog.services import today
+from portal.catalog.pricing import today
 from portal.database import utcnow
 from portal.extensions import db
 from portal.formatting import local_date, money
@@ -166,7 +165,7 @@ def _refuse_overlap(item_id, category_id, starts_on, ends_on, exclude_id=None):
 
 def _forget() -> None:
     # «On promotion» search answers are cached per day (catalog.search): ask afresh.
-    search.forget_cached_results()
+    caching.forget_catalogue()
 
 
 def create_promotion(values: dict, *, actor=None) -> Promotion:

@@ -4,22 +4,30 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import partials
+from portal import caching, partials
 from portal.accounts.forms import ConfirmForm
-from portal.catalog import PHARMACY_KINDS, bp, importer, search, tables
-from portal.catalog import certificates as certs
-from portal.catalog import services as catalog
-from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
-from portal.catalog.models import (
-    Item,
-    ItemCertificate,
-    Stock,
-    normalise_search_text,
+from portal.catalog import (
+    PHARMACY_KINDS,
+    bp,
+    favourites,
+    importer,
+    listing,
+    pricing,
+    search,
+    tables,
+    words,
 )
+from portal.catalog import certificates as certs
+from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
+from portal.catalog.models import Item, ItemCertificate, normalise_search_text
 from portal.catalog.price_list import price_list_workbook
 from portal.collation import ordered
 from portal.documents import storage
 from portal.extensions import db
+from portal.inventory import delivery
+from portal.inventory import stock as inventory
+from portal.inventory.models import Stock
+from portal.inventory.warehouses import serving_warehouse, serving_warehouse_ref
 from portal.organisations.models import Power
 from portal.request_guard import int_arg, text_arg
 from portal.security import access, current_organisation, has_power, safe_next_url
@@ -66,19 +74,17 @@ def _filter_args(filters: search.SearchFilters) -> dict:
 
 def _item_context(items, organisation):
     """Prices (only for VIEW_PRICES), stock in the serving warehouse, favourites of a page."""
-    from portal.orders.services import serving_warehouse
-
     ids = [item.id for item in items]
     show_prices = has_power(Power.VIEW_PRICES)
-    quotes = catalog.quotes_for(organisation.id, ids) if show_prices else {}
+    quotes = pricing.quotes_for(organisation.id, ids) if show_prices else {}
     warehouse = serving_warehouse(organisation)
-    stock = catalog.stock_in(warehouse.id, ids) if warehouse else {}
+    stock = inventory.stock_in(warehouse.id, ids) if warehouse else {}
     return {
         "show_prices": show_prices,
         "quotes": quotes,
         "stock": stock,
         "warehouse": warehouse,
-        "favourite_ids": catalog.favourite_ids(current_user.id, organisation.id, ids),
+        "favourite_ids": favourites.favourite_ids(current_user.id, organisation.id, ids),
         "can_order": has_power(Power.ORDER),
     }
 
@@ -88,13 +94,13 @@ def _item_context(items, organisation):
 def list_items():
     organisation = current_organisation()
     filters = _filters_from_request()
-    warehouse = catalog.serving_warehouse_ref(organisation)
+    warehouse = serving_warehouse_ref(organisation)
     by_price = filters.sort.startswith("price") and has_power(Power.VIEW_PRICES)
     page_number = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     found = search.find(
         filters,
         page_number,
-        terms=catalog.terms_for(organisation.id) if by_price else None,
+        terms=pricing.terms_for(organisation.id) if by_price else None,
         warehouse_id=warehouse.id if warehouse else None,
     )
     show_prices, can_order = has_power(Power.VIEW_PRICES), has_power(Power.ORDER)
@@ -118,7 +124,7 @@ def list_items():
         categories=categories,
         manufacturers=manufacturers,
         # On the catalogue's start page: below a page of results nobody scrolls to them.
-        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=6)
+        recent=favourites.recently_viewed(current_user.id, organisation.id, limit=6)
         if page_number == 1 and filters == search.SearchFilters()
         else [],
         warehouse=warehouse,
@@ -128,7 +134,7 @@ def list_items():
 
 
 def _listing(item_ids, organisation, warehouse, show_prices):
-    return catalog.listing(
+    return listing.listing(
         item_ids,
         organisation_id=organisation.id,
         user_id=current_user.id,
@@ -144,7 +150,7 @@ def show_item(item_id):
     item = db.get_or_404(Item, item_id)
     if not item.is_active:
         abort(404)
-    catalog.record_view(current_user.id, organisation.id, item.id)
+    favourites.record_view(current_user.id, organisation.id, item.id)
     db.session.commit()
     stock_rows = db.session.scalars(
         select(Stock).where(Stock.item_id == item.id).order_by(Stock.warehouse_id)
@@ -155,12 +161,12 @@ def show_item(item_id):
         "catalog/item.html",
         item=item,
         stock_rows=stock_rows,
-        nearest_expiry=catalog.nearest_expiry(item.id),
-        delivery_date=catalog.delivery_date_for(warehouse) if warehouse else None,
+        nearest_expiry=inventory.nearest_expiry(item.id),
+        delivery_date=delivery.earliest_delivery_date(warehouse) if warehouse else None,
         is_favourite=item.id in context["favourite_ids"],
         certificates=certs.certificates_of(item.id),
         certificate_kinds=CERTIFICATE_KIND_LABELS,
-        today=catalog.today(),
+        today=pricing.today(),
         form=ConfirmForm(),
         **context,
     )
@@ -196,7 +202,7 @@ def toggle_favourite(item_id):
     item = db.get_or_404(Item, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        now = catalog.toggle_favourite(current_user.id, current_organisation().id, item.id)
+        now = favourites.toggle_favourite(current_user.id, current_organisation().id, item.id)
         db.session.commit()
         message = _("Added to favourites.") if now else _("Removed from favourites.")
         if partials.is_htmx():  # the card's button in its new state, no reload
@@ -215,13 +221,13 @@ def toggle_favourite(item_id):
 def list_favourites():
     organisation = current_organisation()
     show_prices = has_power(Power.VIEW_PRICES)
-    ids = catalog.favourite_item_ids(current_user.id, organisation.id)
-    items = _listing(ids, organisation, catalog.serving_warehouse_ref(organisation), show_prices)
+    ids = favourites.favourite_item_ids(current_user.id, organisation.id)
+    items = _listing(ids, organisation, serving_warehouse_ref(organisation), show_prices)
     return render_template(
         "catalog/favourites.html",
         items=items,
         table=tables.items_table(items, show_prices=show_prices, can_order=has_power(Power.ORDER)),
-        recent=catalog.recently_viewed(current_user.id, organisation.id, limit=12),
+        recent=favourites.recently_viewed(current_user.id, organisation.id, limit=12),
     )
 
 
@@ -229,7 +235,7 @@ def list_favourites():
 @access.customer
 def list_promotions():
     organisation = current_organisation()
-    promotions = catalog.active_promotions()
+    promotions = pricing.active_promotions()
     items = [p.item for p in promotions if p.item is not None]
     return render_template(
         "catalog/promotions.html",
@@ -271,7 +277,7 @@ def import_catalog():
                 db.session.rollback()
             else:
                 db.session.commit()
-                search.forget_cached_results()
+                caching.forget_catalogue()
                 flash(
                     _(
                         "Catalogue imported: %(created)s created, %(updated)s updated.",
@@ -306,7 +312,7 @@ def certificate_items():
         items=items,
         recent=recent,
         certificate_kinds=CERTIFICATE_KIND_LABELS,
-        today=catalog.today(),
+        today=pricing.today(),
     )
 
 
@@ -347,7 +353,7 @@ def item_certificates(item_id):
         delete_form=ConfirmForm(),
         certificates=certs.certificates_of(item.id),
         certificate_kinds=CERTIFICATE_KIND_LABELS,
-        today=catalog.today(),
+        today=pricing.today(),
     )
 
 
@@ -400,14 +406,14 @@ def _run_import_command(path, data, dry_run):
         click.echo(f"Checked: {report.created} to create, {report.updated} to update.")
         return
     db.session.commit()
-    search.forget_cached_results()
+    caching.forget_catalogue()
     click.echo(f"Imported: {report.created} created, {report.updated} updated.")
 
 
 @bp.cli.command("rebuild-search-words")
 def rebuild_search_words_command():
     """Rebuild the typo-search word list from the active items (after bulk SQL changes)."""
-    count = search.rebuild_search_words()
+    count = words.rebuild_search_words()
     db.session.commit()
-    search.forget_cached_results()
+    caching.forget_catalogue()
     click.echo(f"Search words: {count}.")

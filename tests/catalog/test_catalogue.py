@@ -4,8 +4,9 @@ from decimal import Decimal
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from portal.catalog import services as catalog
+from portal.catalog import listing as catalogue_rows
 from portal.catalog.models import Item, ItemPrice, PriceList
+from portal.catalog.pricing import quotes_for
 from portal.extensions import db
 from portal.organisations.models import Power
 from tests.catalog.builders import give_terms, make_item, promote
@@ -282,15 +283,15 @@ def test_listing_rows_carry_the_prices_the_cart_charges(app, pharmacy, buyer):
     give_terms(pharmacy, discount="7.5", price_list=special)
     ids = [own.id, base_only.id, promoted.id, ended.id, unpriced.id]
     with app.test_request_context():
-        rows = catalog.listing(
+        rows = catalogue_rows.listing(
             ids,
             organisation_id=pharmacy.id,
             user_id=buyer.id,
             warehouse_id=None,
             with_prices=True,
         )
-        quotes = catalog.quotes_for(pharmacy.id, ids)
-        without = catalog.listing(
+        quotes = quotes_for(pharmacy.id, ids)
+        without = catalogue_rows.listing(
             ids, organisation_id=pharmacy.id, user_id=buyer.id, warehouse_id=None, with_prices=False
         )
     assert [row.id for row in rows] == ids  # in the order asked

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from portal.catalog.models import Batch
 from portal.catalog.price_list import HEADERS
 from portal.extensions import db
+from portal.inventory.models import Batch
 from portal.orders.models import CartLine
 from portal.reports import xlsx
 from tests.catalog.builders import make_item, warehouse
