@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     DDL,
     Boolean,
@@ -253,6 +255,14 @@ class PromotionStatus(enum.StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
 
+    @property
+    def label(self):
+        return {
+            PromotionStatus.PLANNED: _lp("promotion status", "planned"),
+            PromotionStatus.ACTIVE: _lp("promotion status", "active"),
+            PromotionStatus.ENDED: _lp("promotion status", "ended"),
+        }[self]
+
 
 class Promotion(db.Model):
     """A special offer between two dates (inclusive) on one item or on every item of a
@@ -338,6 +348,13 @@ class CertificateKind(enum.StrEnum):
     CERTIFICATE = "certificate"
     DECLARATION = "declaration"  # declaration of conformity
 
+    @property
+    def label(self):
+        return {
+            CertificateKind.CERTIFICATE: _l("Certificate of conformity"),
+            CertificateKind.DECLARATION: _l("Declaration of conformity"),
+        }[self]
+
 
 class ItemCertificate(db.Model):
     """A certificate or declaration of conformity for an item, a PDF customers may download.
@@ -368,6 +385,10 @@ class ItemCertificate(db.Model):
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until < today
+
+    @property
+    def kind_label(self):
+        return CertificateKind(self.kind).label if self.kind in set(CertificateKind) else self.kind
 
 
 # --- items' updated_at: what the API's `updated_since` reads ----------------------------------

@@ -1,46 +1,39 @@
-import click
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+"""The catalogue as pharmacies and medical institutions see it: search, item cards,
+favourites, promotions, the price list. Staff pages: staff_views.py; commands: commands.py.
+
+Every route exists only for PHARMACY_KINDS (access.customer_of / access.power with kinds=):
+for gas customers the catalogue does not exist (404), and the menu hides it by the same rule.
+"""
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import caching, partials
+from portal import partials
 from portal.accounts.forms import ConfirmForm
 from portal.catalog import (
-    PHARMACY_KINDS,
     bp,
     favourites,
-    importer,
     listing,
     pricing,
     search,
+    staff_views,  # noqa: F401 - attaches the staff routes to bp
     tables,
-    words,
 )
 from portal.catalog import certificates as certs
-from portal.catalog.forms import CERTIFICATE_KIND_LABELS, CatalogImportForm, CertificateForm
-from portal.catalog.models import Item, ItemCertificate, normalise_search_text
+from portal.catalog.models import Item, ItemCertificate
 from portal.catalog.price_list import price_list_workbook
-from portal.collation import ordered
-from portal.documents import storage
 from portal.extensions import db
 from portal.inventory import delivery
 from portal.inventory import stock as inventory
 from portal.inventory.models import Stock
 from portal.inventory.warehouses import serving_warehouse, serving_warehouse_ref
-from portal.organisations.models import Power
+from portal.organisations.models import PHARMACY_KINDS, Power
 from portal.request_guard import int_arg, text_arg
 from portal.security import access, current_organisation, has_power, safe_next_url
 
-
-@bp.before_request
-def catalogue_only_for_pharmacies():
-    """Gas and other customers have no catalogue: for them these pages do not exist."""
-    if not current_user.is_authenticated or current_user.is_staff:
-        return
-    organisation = current_organisation()
-    if organisation is not None and organisation.kind not in PHARMACY_KINDS:
-        abort(404)
+pharmacy_customer = access.customer_of(PHARMACY_KINDS)
 
 
 def _filters_from_request() -> search.SearchFilters:
@@ -90,7 +83,7 @@ def _item_context(items, organisation):
 
 
 @bp.route("/catalog/")
-@access.customer
+@pharmacy_customer
 def list_items():
     organisation = current_organisation()
     filters = _filters_from_request()
@@ -144,14 +137,13 @@ def _listing(item_ids, organisation, warehouse, show_prices):
 
 
 @bp.route("/catalog/items/<int:item_id>")
-@access.customer
+@pharmacy_customer
 def show_item(item_id):
     organisation = current_organisation()
     item = db.get_or_404(Item, item_id)
     if not item.is_active:
         abort(404)
     favourites.record_view(current_user.id, organisation.id, item.id)
-    db.session.commit()
     stock_rows = db.session.scalars(
         select(Stock).where(Stock.item_id == item.id).order_by(Stock.warehouse_id)
     ).all()
@@ -165,7 +157,6 @@ def show_item(item_id):
         delivery_date=delivery.earliest_delivery_date(warehouse) if warehouse else None,
         is_favourite=item.id in context["favourite_ids"],
         certificates=certs.certificates_of(item.id),
-        certificate_kinds=CERTIFICATE_KIND_LABELS,
         today=pricing.today(),
         form=ConfirmForm(),
         **context,
@@ -173,9 +164,9 @@ def show_item(item_id):
 
 
 @bp.route("/catalog/items/<int:item_id>/certificates/<int:certificate_id>")
-@access.customer
+@pharmacy_customer
 def download_certificate(item_id, certificate_id):
-    # Gas customers never get here: catalogue_only_for_pharmacies answers 404 first.
+    # Gas customers never get here: the access rule answers 404 first.
     certificate = db.session.scalar(
         select(ItemCertificate)
         .join(Item, Item.id == ItemCertificate.item_id)
@@ -187,23 +178,16 @@ def download_certificate(item_id, certificate_id):
     )
     if certificate is None:
         abort(404)
-    return _send_certificate(certificate)
-
-
-def _send_certificate(certificate):
-    return storage.send_stored(
-        certs.relative_path(certificate.stored_name), certificate.original_name, storage.PDF
-    )
+    return certs.send_certificate(certificate)
 
 
 @bp.route("/catalog/items/<int:item_id>/favourite", methods=["POST"])
-@access.customer
+@pharmacy_customer
 def toggle_favourite(item_id):
     item = db.get_or_404(Item, item_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         now = favourites.toggle_favourite(current_user.id, current_organisation().id, item.id)
-        db.session.commit()
         message = _("Added to favourites.") if now else _("Removed from favourites.")
         if partials.is_htmx():  # the card's button in its new state, no reload
             return render_template(
@@ -217,7 +201,7 @@ def toggle_favourite(item_id):
 
 
 @bp.route("/catalog/favourites")
-@access.customer
+@pharmacy_customer
 def list_favourites():
     organisation = current_organisation()
     show_prices = has_power(Power.VIEW_PRICES)
@@ -232,7 +216,7 @@ def list_favourites():
 
 
 @bp.route("/catalog/promotions")
-@access.customer
+@pharmacy_customer
 def list_promotions():
     organisation = current_organisation()
     promotions = pricing.active_promotions()
@@ -246,7 +230,7 @@ def list_promotions():
 
 
 @bp.route("/catalog/price-list.xlsx")
-@access.power(Power.VIEW_PRICES)
+@access.power(Power.VIEW_PRICES, kinds=PHARMACY_KINDS)
 def download_price_list():
     organisation = current_organisation()
     handle = price_list_workbook(organisation)
@@ -256,164 +240,3 @@ def download_price_list():
         as_attachment=True,
         download_name=f"price-list-{organisation.inn}.xlsx",
     )
-
-
-@bp.route("/backoffice/catalog/import", methods=["GET", "POST"])
-@access.staff("admin")
-def import_catalog():
-    form = CatalogImportForm()
-    report = None
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-        upload.close()  # large uploads are spooled to a temporary file
-        try:
-            report = importer.import_catalog(upload.filename, data, dry_run=form.dry_run.data)
-        except importer.ImportFileError as error:
-            db.session.rollback()
-            form.file.errors.append(error.message)
-        else:
-            if report.rejected or form.dry_run.data:
-                db.session.rollback()
-            else:
-                db.session.commit()
-                caching.forget_catalogue()
-                flash(
-                    _(
-                        "Catalogue imported: %(created)s created, %(updated)s updated.",
-                        created=report.created,
-                        updated=report.updated,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("catalog.import_catalog"))
-    return render_template("catalog/import.html", form=form, report=report)
-
-
-@bp.route("/backoffice/catalog/certificates")
-@access.staff()
-def certificate_items():
-    """Staff find an item (by name, code or barcode) to manage its certificates."""
-    text = text_arg("q")
-    items = []
-    if text:
-        items = db.session.scalars(
-            select(Item)
-            .where(Item.search_text.contains(normalise_search_text(text), autoescape=True))
-            .order_by(ordered(Item.trade_name), Item.id)
-            .limit(50)
-        ).all()
-    recent = db.session.scalars(
-        select(ItemCertificate).order_by(ItemCertificate.uploaded_at.desc()).limit(20)
-    ).all()
-    return render_template(
-        "catalog/certificate_items.html",
-        text=text,
-        items=items,
-        recent=recent,
-        certificate_kinds=CERTIFICATE_KIND_LABELS,
-        today=pricing.today(),
-    )
-
-
-@bp.route("/backoffice/catalog/items/<int:item_id>/certificates", methods=["GET", "POST"])
-@access.staff()
-def item_certificates(item_id):
-    item = db.get_or_404(Item, item_id)
-    form = CertificateForm()
-    if form.validate_on_submit():
-        try:
-            certificate = certs.add_certificate(
-                item,
-                current_user,
-                kind=form.kind.data,
-                number=form.number.data,
-                issued_by=form.issued_by.data,
-                valid_until=form.valid_until.data,
-                file_storage=form.file.data,
-            )
-        except certs.CertificateError as error:
-            db.session.rollback()
-            getattr(form, error.field or "file").errors.append(error.message)
-        else:
-            try:
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                storage.discard(certs.relative_path(certificate.stored_name))
-                raise
-            flash(_("Document %(number)s added.", number=certificate.number), "success")
-            return redirect(url_for("catalog.item_certificates", item_id=item.id))
-        finally:
-            form.file.data.close()  # large uploads are spooled to a temporary file
-    return render_template(
-        "catalog/item_certificates.html",
-        item=item,
-        form=form,
-        delete_form=ConfirmForm(),
-        certificates=certs.certificates_of(item.id),
-        certificate_kinds=CERTIFICATE_KIND_LABELS,
-        today=pricing.today(),
-    )
-
-
-@bp.route("/backoffice/catalog/certificates/<int:certificate_id>/file")
-@access.staff()
-def staff_download_certificate(certificate_id):
-    return _send_certificate(db.get_or_404(ItemCertificate, certificate_id))
-
-
-@bp.route("/backoffice/catalog/certificates/<int:certificate_id>/delete", methods=["POST"])
-@access.staff()
-def delete_certificate(certificate_id):
-    certificate = db.get_or_404(ItemCertificate, certificate_id)
-    item_id = certificate.item_id
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        number = certificate.number
-        path = certs.remove_certificate(certificate)
-        db.session.commit()
-        # Only after the commit: a rolled-back removal must still find its file.
-        storage.discard(path)
-        flash(_("Document %(number)s removed.", number=number), "success")
-    return redirect(url_for("catalog.item_certificates", item_id=item_id))
-
-
-@bp.cli.command("import-catalog")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check the file and print the report only.")
-def import_catalog_command(path, dry_run):
-    """Create or update catalogue items from an XLSX/CSV file (all rows or none)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    # Messages are translated like in the UI (Russian), which needs a request context.
-    with current_app.test_request_context():
-        _run_import_command(path, data, dry_run)
-
-
-def _run_import_command(path, data, dry_run):
-    try:
-        report = importer.import_catalog(path, data, dry_run=dry_run)
-    except importer.ImportFileError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from error
-    for rejected in report.rejected:
-        click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
-    if report.rejected or dry_run:
-        db.session.rollback()
-        if report.rejected:
-            raise click.ClickException(f"{len(report.rejected)} rows rejected; nothing imported")
-        click.echo(f"Checked: {report.created} to create, {report.updated} to update.")
-        return
-    db.session.commit()
-    caching.forget_catalogue()
-    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
-
-
-@bp.cli.command("rebuild-search-words")
-def rebuild_search_words_command():
-    """Rebuild the typo-search word list from the active items (after bulk SQL changes)."""
-    count = words.rebuild_search_words()
-    db.session.commit()
-    caching.forget_catalogue()
-    click.echo(f"Search words: {count}.")
