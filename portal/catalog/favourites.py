@@ -12,19 +12,6 @@ from portal.extensions import db
 RECENTLY_VIEWED_KEPT = 20
 
 
-def is_favourite(user_id, organisation_id, item_id) -> bool:
-    return (
-        db.session.scalar(
-            select(Favourite.id).where(
-                Favourite.user_id == user_id,
-                Favourite.organisation_id == organisation_id,
-                Favourite.item_id == item_id,
-            )
-        )
-        is not None
-    )
-
-
 def toggle_favourite(user_id, organisation_id, item_id) -> bool:
     """Add the item to favourites or remove it; returns whether it is a favourite now."""
     existing = db.session.scalar(
