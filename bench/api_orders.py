@@ -56,16 +56,8 @@ def prepare(lines: int):
     from portal.accounts.models import User
     from portal.api import keys
     from portal.billing.tax import ensure_statutory_rates
-    from portal.catalog.models import (
-        Batch,
-        Item,
-        ItemPrice,
-        OrganisationPricing,
-        PriceList,
-        Promotion,
-        Stock,
-        Warehouse,
-    )
+    from portal.catalog.models import Item, ItemPrice, OrganisationPricing, PriceList, Promotion
+    from portal.inventory.models import Batch, Stock, Warehouse
     from portal.organisations.models import (
         DeliveryAddress,
         Membership,

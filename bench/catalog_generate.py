@@ -288,7 +288,7 @@ def generate(count: int, seed: int) -> None:
         )
     # COPY went around the ORM, which keeps the typo-search word list: rebuild it.
     from portal import create_app
-    from portal.catalog.search import rebuild_search_words
+    from portal.catalog.words import rebuild_search_words
     from portal.extensions import db
 
     with create_app().app_context():

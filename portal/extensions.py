@@ -1,6 +1,5 @@
 """Extensions are created unbound here and initialised in create_app()."""
 
-from cachelib import SimpleCache
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
@@ -33,10 +32,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+# Every cached fact, its lifetime and its invalidation: portal/caching.py.
 cache = Cache()
-# What every catalogue page needs and each process may keep for itself, even when `cache` is
-# Redis, so that a page does not wait on the network for it: facts that change only with a
-# catalogue import or onboarding (the filter lists, an organisation's serving warehouse) and
-# rendered result tables (keyed by their rows: never stale). ~2 KB an entry at most.
-local_cache = SimpleCache(threshold=3000)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -104,6 +104,12 @@ class access:  # noqa: N801 - used as a namespace of decorators: @access.power(.
     customer = staticmethod(_declare(AccessRule(CUSTOMER)))
 
     @staticmethod
+    def customer_of(kinds):
+        """Any member of an organisation of one of `kinds`; for other kinds the route does not
+        exist (404), and the menu hides its entry by the same rule."""
+        return _declare(AccessRule(CUSTOMER, kinds=kinds))
+
+    @staticmethod
     def power(power: Power, *, kinds=()):
         """A member with `power`, of an organisation of one of `kinds` (all when empty); the
         menu shows the route's entry by the same rule."""

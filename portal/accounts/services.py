@@ -3,7 +3,6 @@
 import contextlib
 import hashlib
 import secrets
-import time
 from datetime import timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
-from portal import audit
+from portal import audit, caching
 from portal.accounts.models import (
     LoginAttempt,
     OfferAcceptance,
@@ -247,18 +246,17 @@ def current_offer() -> OfferVersion | None:
     )
 
 
-_current_offer_cache: dict = {}  # {"id": ..., "until": monotonic seconds}
 OFFER_ACCEPTED_KEY = "offer_accepted"
 
 
 def current_offer_id() -> int | None:
-    """The current offer's id, cached per process for OFFER_CACHE_SECONDS (asked on every page)."""
-    ttl = current_app.config.get("OFFER_CACHE_SECONDS", 30)
-    if _current_offer_cache.get("until", 0) > time.monotonic():
-        return _current_offer_cache["id"]
-    offer = current_offer()
-    _current_offer_cache.update(id=offer.id if offer else None, until=time.monotonic() + ttl)
-    return _current_offer_cache["id"]
+    """The current offer's id (caching.CURRENT_OFFER: asked on every page)."""
+
+    def look_up():
+        offer = current_offer()
+        return offer.id if offer else None
+
+    return caching.remember(caching.CURRENT_OFFER, "id", look_up)
 
 
 def needs_offer_acceptance(user: User) -> bool:
@@ -298,6 +296,6 @@ def publish_offer(version: str, title: str, text: str, published_by: User) -> Of
     )
     db.session.add(offer)
     db.session.flush()
-    _current_offer_cache.clear()
+    caching.forget_current_offer()
     audit.record("offer.published", actor=published_by, target=offer, version=version)
     return offer

@@ -1,10 +1,11 @@
 """The catalogue with the organisation's own prices, for an ERP's sync (/api/v1/catalog).
 
-Prices, stock and expiry come from portal.catalog.services (the rules the catalogue pages
-use). `updated_since` returns every item whose `updated_at` is at or after the moment given
-(any change of the item, of its prices in any price list, of its stock or batches, or of its
-promotions bumps it), every item whose promotion started or ended since, and every item at
-all when the organisation's price terms (price type, discount) changed since.
+Prices come from portal.catalog.pricing; stock, expiry and the serving warehouse from
+portal.inventory (the rules the catalogue pages use). `updated_since` returns every item whose
+`updated_at` is at or after the moment given (any change of the item, of its prices in any
+price list, of its stock or batches, or of its promotions bumps it), every item whose
+promotion started or ended since, and every item at all when the organisation's price terms
+(price type, discount) changed since.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -22,12 +23,13 @@ from portal.api.auth import requires
 from portal.api.problems import Problem
 from portal.api.schemas import DecimalString, StrictSchema
 from portal.billing import tax
-from portal.catalog import PHARMACY_KINDS
-from portal.catalog import services as catalog
+from portal.catalog import pricing
 from portal.catalog.models import Item, OrganisationPricing, Promotion
 from portal.database import utcnow
 from portal.extensions import db
-from portal.organisations.models import Power
+from portal.inventory.stock import nearest_expiries, stock_in
+from portal.inventory.warehouses import serving_warehouse
+from portal.organisations.models import PHARMACY_KINDS, Power
 
 blp = Blueprint(
     "api_catalog",
@@ -179,7 +181,7 @@ def _terms_changed_since(organisation_id, since) -> bool:
 
 def _changed_since(since):
     """Items changed at or after `since`, and those whose promotion began or ended since."""
-    today = catalog.today()
+    today = pricing.today()
     since_day = since.astimezone(UTC).date() - timedelta(days=1)  # generous, never short
     promotion_moved = exists().where(
         or_(Promotion.item_id == Item.id, Promotion.category_id == Item.category_id),
@@ -194,10 +196,10 @@ def _changed_since(since):
 def item_payloads(organisation, items) -> list[dict]:
     """Items as the API shows them to this organisation (prices, stock, expiry, VAT)."""
     ids = [item.id for item in items]
-    quotes = catalog.quotes_for(organisation.id, ids)
-    warehouse = catalog.warehouse_for_organisation(organisation)
-    stock = catalog.stock_in(warehouse.id, ids) if warehouse else {}
-    expiries = catalog.nearest_expiries(ids)
+    quotes = pricing.quotes_for(organisation.id, ids)
+    warehouse = serving_warehouse(organisation)
+    stock = stock_in(warehouse.id, ids) if warehouse else {}
+    expiries = nearest_expiries(ids)
     rates = tax.rates_on(clock.local_today())
     payloads = []
     for item in items:
@@ -246,7 +248,7 @@ def item_payloads(organisation, items) -> list[dict]:
 
 
 def _warehouse(organisation):
-    warehouse = catalog.warehouse_for_organisation(organisation)
+    warehouse = serving_warehouse(organisation)
     return {"code": warehouse.code, "name": warehouse.name} if warehouse else None
 
 

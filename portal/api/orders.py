@@ -25,14 +25,14 @@ from portal.api.auth import requires
 from portal.api.order_models import IdempotentRequest
 from portal.api.problems import PROBLEM_JSON, Problem
 from portal.api.schemas import DecimalString, ProblemSchema, StrictSchema
-from portal.catalog import PHARMACY_KINDS
-from portal.catalog import services as catalog
+from portal.catalog.listing import items_by_code
 from portal.database import utcnow
 from portal.extensions import db
+from portal.inventory.delivery import earliest_delivery_date
 from portal.money import document_vat, taxed_line_from_gross
 from portal.orders import services as orders
 from portal.orders.models import Order, OrderEvent, OrderStatus, PaymentTerms
-from portal.organisations.models import Power
+from portal.organisations.models import PHARMACY_KINDS, Power
 
 blp = Blueprint(
     "api_orders",
@@ -264,7 +264,7 @@ def _summarise(organisation, lines, address_id, payment_terms):
     except orders.OrderError as error:
         raise _order_problem(error) from None
     codes = [line.get("sku") or line.get("ean") for line in lines]
-    items = catalog.items_by_code(codes)
+    items = items_by_code(codes)
     errors = []
     wanted: dict[int, orders.WantedLine] = {}
     indexes: dict[int, list[int]] = {}
@@ -327,7 +327,7 @@ def _quote(summary, address, payment_terms, indexes) -> dict:
         "vat_by_rate": _vat_rows(summary.vat_by_rate),
         "payment_terms": payment_terms,
         "delivery_address": address.address,
-        "delivery_date": catalog.delivery_date_for(summary.warehouse),
+        "delivery_date": earliest_delivery_date(summary.warehouse),
         "warehouse": summary.warehouse.name,
     }
 

@@ -3,8 +3,8 @@
 Price type or discount, credit limit, payment deferral, the supply contract, delivery
 addresses. Every change is audited with the values before and after, written as people read
 them; a refused value (a discount over 100 %, a negative credit limit) raises TermsError naming
-the field, and nothing is changed. Prices are never cached (catalog.tables keys its rendered
-rows by the prices in them), so the buyer's next page shows the new terms.
+the field, and nothing is changed. Prices are never cached (portal/caching.py), so the buyer's
+next page shows the new terms.
 """
 
 from dataclasses import dataclass
@@ -13,9 +13,9 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, caching
 from portal.catalog.models import OrganisationPricing, PriceList
-from portal.extensions import db, local_cache
+from portal.extensions import db
 from portal.formatting import local_date, money
 from portal.organisations import contracts
 from portal.organisations.models import DeliveryAddress
@@ -171,9 +171,8 @@ def _address_problem(text):
 
 
 def _forget_serving_warehouse(organisation) -> None:
-    # The catalogue keeps the serving warehouse per organisation (catalog.services); the
-    # address's region decides it, so the next page asks afresh in this process.
-    local_cache.delete(f"catalog:serving-warehouse:{organisation.id}")
+    # The address's region decides the serving warehouse (caching.SERVING_WAREHOUSE).
+    caching.forget_serving_warehouse(organisation.id)
 
 
 def _address_words(address) -> str:

@@ -19,8 +19,9 @@ from portal.backoffice.commercial_forms import (
 from portal.billing.models import VatCategory
 from portal.catalog import item_editing
 from portal.catalog import promotions as promotion_service
-from portal.catalog.models import Category, Item, Promotion
-from portal.catalog.services import today
+from portal.catalog.models import Category, Item, Promotion, PromotionStatus
+from portal.catalog.pricing import today
+from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations import contracts
@@ -253,7 +254,7 @@ def _render_promotions(form, status=200, editing=None):
         render_template(
             "backoffice/promotions.html",
             promotions=promotion_service.all_promotions(wanted),
-            status_labels=promotion_service.STATUS_LABELS,
+            statuses=list(PromotionStatus),
             wanted=wanted,
             today=today(),
             form=form,
@@ -277,7 +278,7 @@ def create_promotion():
     if form.validate_on_submit():
         try:
             promotion_service.create_promotion(_promotion_values(form))
-        except promotion_service.PromotionError as error:
+        except UserError as error:
             db.session.rollback()
             _field_error(form, error, "title")
         else:
@@ -297,7 +298,7 @@ def edit_promotion(promotion_id):
     if form.validate_on_submit():
         try:
             promotion_service.edit_promotion(promotion, _promotion_values(form))
-        except promotion_service.PromotionError as error:
+        except UserError as error:
             db.session.rollback()
             _field_error(form, error, "title")
         else:
@@ -373,7 +374,7 @@ def edit_item(item_id):
                         "description": form.description.data,
                     },
                 )
-            except item_editing.ItemEditError as error:
+            except UserError as error:
                 db.session.rollback()
                 _field_error(form, error, "description")
             else:

@@ -2,22 +2,18 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
+from portal.organisations.models import PHARMACY_KINDS
 
-# cli_group=None: `flask import-catalog FILE` sits at the top level like the other commands.
-bp = Blueprint("catalog", __name__, cli_group=None)
-
-PHARMACY_KINDS = ("pharmacy", "medical")
+bp = Blueprint("catalog", __name__)
 
 register_menu(
-    MenuItem(
-        _l("Catalogue"), "catalog.list_items", kinds=PHARMACY_KINDS, order=30, group="purchasing"
-    )
+    # Shown to the kinds the routes declare (access.customer_of(PHARMACY_KINDS)).
+    MenuItem(_l("Catalogue"), "catalog.list_items", order=30, group="purchasing")
 )
 register_menu(
     MenuItem(
         _l("Promotions"),
         "catalog.list_promotions",
-        kinds=PHARMACY_KINDS,
         order=35,
         group="purchasing",
     )
@@ -44,7 +40,7 @@ register_menu(
 
 
 def _promotions_panel(_membership):
-    from portal.catalog.services import active_promotions
+    from portal.catalog.pricing import active_promotions
 
     promotions = active_promotions(limit=5)
     return {"promotions": promotions} if promotions else None
@@ -58,3 +54,11 @@ register_panel(
         order=12,
     )
 )
+
+
+@bp.record_once
+def _register_commands(state):
+    # commands imports catalog.words: new and renamed items add their words as they are saved.
+    from portal.catalog import commands
+
+    commands.register(state.app)

@@ -12,24 +12,17 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal import audit
 from portal.catalog.models import CertificateKind, Item, ItemCertificate
 from portal.documents import storage
+from portal.errors import UserError
 from portal.extensions import db
 
 FOLDER = "catalog"
 PDF_MAGIC = b"%PDF-"
-
-
-class CertificateError(ValueError):
-    """A refused upload; `field` names the form field the message belongs to."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -48,28 +41,28 @@ def relative_path(stored_name: str) -> str:
 def save_pdf(file_storage) -> SavedPdf:
     """Check an uploaded file (a real PDF, not empty, within MAX_UPLOAD_MB) and save it."""
     if file_storage is None or not getattr(file_storage, "filename", None):
-        raise CertificateError(_l("Choose a file."), "file")
+        raise UserError(_l("Choose a file."), "file")
     try:
         original_name = storage.clean_original_name(file_storage.filename)
     except storage.FileRefused as error:
-        raise CertificateError(error.message, "file") from error
+        raise UserError(error.message, "file") from error
     limit_mb = current_app.config["MAX_UPLOAD_MB"]
     limit = int(float(limit_mb) * 1024 * 1024)
     data = file_storage.stream.read(limit + 1)
     if not data:
-        raise CertificateError(_l("The file is empty."), "file")
+        raise UserError(_l("The file is empty."), "file")
     if len(data) > limit:
-        raise CertificateError(_l("The file is larger than %(limit)s MB.", limit=limit_mb), "file")
+        raise UserError(_l("The file is larger than %(limit)s MB.", limit=limit_mb), "file")
     # Images are fine for scans elsewhere, but a certificate customers download must be a PDF.
     if not data.startswith(PDF_MAGIC):
-        raise CertificateError(_l("Only PDF files are accepted."), "file")
+        raise UserError(_l("Only PDF files are accepted."), "file")
     try:
         # The one check of every upload: structurally a PDF, no active content; the name's
         # extension then matches it.
         storage.detect_type(data, allowed={storage.PDF})
         original_name = storage.clean_original_name(original_name, storage.PDF)
     except storage.FileRefused as error:
-        raise CertificateError(error.message, "file") from error
+        raise UserError(error.message, "file") from error
     folder = storage.upload_root() / FOLDER
     folder.mkdir(exist_ok=True)
     stored_name = secrets.token_hex(20) + ".pdf"
@@ -97,15 +90,15 @@ def certificates_of(item_id: int) -> list[ItemCertificate]:
 def add_certificate(
     item: Item, user, *, kind: str, number: str, issued_by: str, valid_until: date, file_storage
 ) -> ItemCertificate:
-    """Save the PDF and describe it; the caller commits, or discards the file on failure."""
+    """Save the PDF and describe it; the file is discarded if the transaction rolls back."""
     if kind not in CertificateKind.__members__.values():
-        raise CertificateError(_l("Choose the kind of document."), "kind")
+        raise UserError(_l("Choose the kind of document."), "kind")
     number = (number or "").strip()
     issued_by = (issued_by or "").strip()
     if not number:
-        raise CertificateError(_l("Enter the number."), "number")
+        raise UserError(_l("Enter the number."), "number")
     if not issued_by:
-        raise CertificateError(_l("Enter who issued it."), "issued_by")
+        raise UserError(_l("Enter who issued it."), "issued_by")
     duplicate = db.session.scalar(
         select(ItemCertificate.id).where(
             ItemCertificate.item_id == item.id,
@@ -114,7 +107,7 @@ def add_certificate(
         )
     )
     if duplicate is not None:
-        raise CertificateError(_l("This item already has a document with this number."), "number")
+        raise UserError(_l("This item already has a document with this number."), "number")
     saved = save_pdf(file_storage)
     certificate = ItemCertificate(
         item_id=item.id,
@@ -129,11 +122,8 @@ def add_certificate(
         uploaded_by_id=getattr(user, "id", None),
     )
     db.session.add(certificate)
-    try:
-        db.session.flush()
-    except Exception:
-        storage.discard(relative_path(saved.stored_name))
-        raise
+    _files_of(_ADDED).append(relative_path(saved.stored_name))
+    db.session.flush()
     audit.record(
         "catalog.certificate_added",
         target=certificate,
@@ -147,7 +137,8 @@ def add_certificate(
 
 
 def remove_certificate(certificate: ItemCertificate) -> str:
-    """Delete the record (audited); return the file path to discard once committed."""
+    """Delete the record (audited); its file is discarded once the deletion is committed (a
+    rolled-back removal still finds it)."""
     audit.record(
         "catalog.certificate_removed",
         target=certificate,
@@ -156,7 +147,36 @@ def remove_certificate(certificate: ItemCertificate) -> str:
         number=certificate.number,
         sha256=certificate.sha256,
     )
-    path = relative_path(certificate.stored_name)
+    _files_of(_REMOVED).append(relative_path(certificate.stored_name))
     db.session.delete(certificate)
     db.session.flush()
-    return path
+
+
+def send_certificate(certificate: ItemCertificate):
+    return storage.send_stored(
+        relative_path(certificate.stored_name), certificate.original_name, storage.PDF
+    )
+
+
+# Files follow the transaction: an added file goes when it rolls back, a removed one when it
+# commits.
+_ADDED = "catalog_certificate_files_added"
+_REMOVED = "catalog_certificate_files_removed"
+
+
+def _files_of(kind) -> list:
+    return db.session().info.setdefault(kind, [])
+
+
+@event.listens_for(Session, "after_commit")
+def _discard_removed_files(session):
+    session.info.pop(_ADDED, None)
+    for path in session.info.pop(_REMOVED, []):
+        storage.discard(path)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_added_files(session):
+    session.info.pop(_REMOVED, None)
+    for path in session.info.pop(_ADDED, []):
+        storage.discard(path)

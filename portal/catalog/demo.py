@@ -16,7 +16,6 @@ from werkzeug.datastructures import FileStorage
 from portal.billing.models import VatCategory
 from portal.catalog import certificates
 from portal.catalog.models import (
-    Batch,
     Category,
     CertificateKind,
     Item,
@@ -26,10 +25,9 @@ from portal.catalog.models import (
     OrganisationPricing,
     PriceList,
     Promotion,
-    Stock,
-    Warehouse,
 )
 from portal.extensions import db
+from portal.inventory.models import Batch, Stock, Warehouse
 from portal.organisations.models import Organisation
 
 WAREHOUSES = [

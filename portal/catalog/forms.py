@@ -7,11 +7,6 @@ from wtforms.validators import DataRequired, Length
 from portal.catalog.models import CertificateKind
 from portal.form_fields import choices
 
-CERTIFICATE_KIND_LABELS = {
-    CertificateKind.CERTIFICATE: _l("Certificate of conformity"),
-    CertificateKind.DECLARATION: _l("Declaration of conformity"),
-}
-
 
 class CatalogImportForm(FlaskForm):
     file = FileField(_l("Catalogue file (XLSX or CSV)"), validators=[FileRequired()])
@@ -21,7 +16,7 @@ class CatalogImportForm(FlaskForm):
 class CertificateForm(FlaskForm):
     kind = SelectField(
         _l("Document"),
-        choices=choices(CERTIFICATE_KIND_LABELS.items()),
+        choices=choices((kind.value, kind.label) for kind in CertificateKind),
         validators=[DataRequired()],
     )
     number = StringField(_l("Registration number"), validators=[DataRequired(), Length(max=64)])

@@ -11,6 +11,7 @@ from portal import audit, clock
 from portal.billing import okei, tax
 from portal.billing.models import VatCategory
 from portal.catalog.models import Category, Item, ItemPrice, Manufacturer, PriceList
+from portal.errors import UserError
 from portal.extensions import db
 from portal.files import tables
 from portal.money import MoneyError, to_money
@@ -42,12 +43,6 @@ COLUMNS = {
 }
 TRUE_WORDS = {"1", "да", "yes", "true", "y", "д", "+"}
 FALSE_WORDS = {"", "0", "нет", "no", "false", "n", "н", "-"}
-
-
-class ImportFileError(ValueError):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -210,9 +205,9 @@ def import_catalog(
     Numeric VAT rates are read as the rates in force on `on` (the import's date by default).
     """
     on = on or clock.local_today()
-    table = tables.read_table(filename, data, tables.import_limits(), error=ImportFileError)
+    table = tables.read_table(filename, data, tables.import_limits(), error=UserError)
     if not table:
-        raise ImportFileError(_l("The file is empty."))
+        raise UserError(_l("The file is empty."))
     header = [h.strip().lower() for h in table[0]]
     positions = {}
     for name, aliases in COLUMNS.items():
@@ -221,7 +216,7 @@ def import_catalog(
                 positions[name] = index
                 break
     if "sku" not in positions or "trade_name" not in positions:
-        raise ImportFileError(
+        raise UserError(
             _l("The first row must name the columns; «sku» and «trade_name» are required.")
         )
     report = ImportReport()

@@ -5,22 +5,15 @@ before and after in words; the item's history on its staff page is read from tho
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, caching
 from portal.audit import AuditEvent
 from portal.billing.models import VatCategory
-from portal.catalog import search
 from portal.catalog.models import Item
+from portal.errors import UserError
 from portal.extensions import db
 
 MAX_QUANTITY = 100000
 DESCRIPTION_MAX_LENGTH = 5000
-
-
-class ItemEditError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def _yes_no(value) -> str:
@@ -47,18 +40,18 @@ def edit_item(item: Item, values: dict, *, actor=None) -> list[str]:
     try:
         vat_category = VatCategory(values.get("vat_category"))
     except ValueError:
-        raise ItemEditError(_l("Choose the VAT category."), "vat_category") from None
+        raise UserError(_l("Choose the VAT category."), "vat_category") from None
     for field in ("min_quantity", "order_multiple"):
         value = values.get(field)
         if value is None:
-            raise ItemEditError(_l("Enter a whole number of packs."), field)
+            raise UserError(_l("Enter a whole number of packs."), field)
         if not 1 <= value <= MAX_QUANTITY:
-            raise ItemEditError(
+            raise UserError(
                 _l("From 1 to %(count)s packs.", count=f"{MAX_QUANTITY:,}".replace(",", "\u00a0")),
                 field,
             )
     if values["min_quantity"] % values["order_multiple"]:
-        raise ItemEditError(
+        raise UserError(
             _l(
                 "The minimum must be a whole number of multiples (%(multiple)s).",
                 multiple=values["order_multiple"],
@@ -67,7 +60,7 @@ def edit_item(item: Item, values: dict, *, actor=None) -> list[str]:
         )
     description = (values.get("description") or "").strip()
     if len(description) > DESCRIPTION_MAX_LENGTH:
-        raise ItemEditError(
+        raise UserError(
             _l("At most %(count)s characters.", count=DESCRIPTION_MAX_LENGTH), "description"
         )
     before = _in_words(item)
@@ -90,7 +83,7 @@ def edit_item(item: Item, values: dict, *, actor=None) -> list[str]:
             after={key: after[key] for key in changed},
         )
         # Filters «Rx»/«ЖНВЛП» are answered from the search cache: ask afresh.
-        search.forget_cached_results()
+        caching.forget_catalogue()
     return changed
 
 

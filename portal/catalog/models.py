@@ -1,10 +1,14 @@
-"""The catalogue: items, their makers and categories, stock and batches per warehouse, prices."""
+"""The catalogue: items, their makers and categories, prices, promotions, certificates.
+
+Stock and batches per warehouse live in portal.inventory (the same tables as before)."""
 
 import enum
 import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     DDL,
     Boolean,
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.collation import CREATE_COLLATION, ordered
 from portal.database import Money, Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
+from portal.inventory.models import Batch, Stock
 from portal.money import to_money
 
 # Between two numbers «х», «x», «*» and «×» all mean "by" («бинт 7х14», «7 × 14 см»).
@@ -71,20 +76,6 @@ class Manufacturer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     country: Mapped[str | None] = mapped_column(String(100))
-
-
-class Warehouse(db.Model):
-    """A warehouse serving a region; its lead time sets the earliest delivery date."""
-
-    __tablename__ = "catalog_warehouses"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    region: Mapped[str] = mapped_column(String(120), index=True)
-    lead_time_days: Mapped[int] = mapped_column(Integer, default=1)
-    # Serves every region without a warehouse of its own.
-    is_central: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 def full_item_name(trade_name, dosage_form, strength, pack_size) -> str:
@@ -148,7 +139,7 @@ class Item(Timestamped, db.Model):
     # item_search_text(): names, МНН, form, strength, maker, codes; LIKE (trigrams on PG).
     search_text: Mapped[str] = mapped_column(Text, default="")
     # Bumped by any change of the item, its prices, stock, batches or promotions
-    # (touch_items_on_flush below, catalog.services.touch_items for bulk updates).
+    # (touch_items_on_flush below, catalog.listing.touch_items for bulk stock moves).
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
     )
@@ -185,7 +176,7 @@ class SearchWord(db.Model):
     """Every word of the catalogue's names, МНН and makers, once: a misspelt query word is
     compared with these few thousand words (not with 50,000 items) to find what was meant.
 
-    Items add their words when saved (see portal.catalog.search); words of deleted or renamed
+    Items add their words when saved (see portal.catalog.words); words of deleted or renamed
     items stay until `rebuild_search_words` runs (after an import) and merely find nothing.
     """
 
@@ -212,40 +203,6 @@ event.listen(
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
 event.listen(db.metadata, "before_create", DDL(CREATE_COLLATION).execute_if(dialect="postgresql"))
-
-
-class Stock(db.Model):
-    """Packs available to order in one warehouse; checkout decrements it atomically."""
-
-    __tablename__ = "catalog_stock"
-    __table_args__ = (
-        UniqueConstraint("item_id", "warehouse_id"),
-        CheckConstraint("quantity >= 0", name="stock_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id", ondelete="CASCADE"))
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("catalog_warehouses.id"), index=True)
-    quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    item = relationship("Item", back_populates="stock")
-    warehouse = relationship("Warehouse", lazy="joined")
-
-
-class Batch(db.Model):
-    __tablename__ = "catalog_batches"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("catalog_items.id", ondelete="CASCADE"), index=True
-    )
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("catalog_warehouses.id"))
-    series: Mapped[str] = mapped_column(String(40))
-    expires_on: Mapped[date] = mapped_column(Date)
-    quantity: Mapped[int] = mapped_column(Integer, default=0)
-
-    item = relationship("Item", back_populates="batches")
-    warehouse = relationship("Warehouse", lazy="joined")
 
 
 class PriceList(db.Model):
@@ -297,6 +254,14 @@ class PromotionStatus(enum.StrEnum):
     PLANNED = "planned"
     ACTIVE = "active"
     ENDED = "ended"
+
+    @property
+    def label(self):
+        return {
+            PromotionStatus.PLANNED: _lp("promotion status", "planned"),
+            PromotionStatus.ACTIVE: _lp("promotion status", "active"),
+            PromotionStatus.ENDED: _lp("promotion status", "ended"),
+        }[self]
 
 
 class Promotion(db.Model):
@@ -383,6 +348,13 @@ class CertificateKind(enum.StrEnum):
     CERTIFICATE = "certificate"
     DECLARATION = "declaration"  # declaration of conformity
 
+    @property
+    def label(self):
+        return {
+            CertificateKind.CERTIFICATE: _l("Certificate of conformity"),
+            CertificateKind.DECLARATION: _l("Declaration of conformity"),
+        }[self]
+
 
 class ItemCertificate(db.Model):
     """A certificate or declaration of conformity for an item, a PDF customers may download.
@@ -413,6 +385,10 @@ class ItemCertificate(db.Model):
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until < today
+
+    @property
+    def kind_label(self):
+        return CertificateKind(self.kind).label if self.kind in set(CertificateKind) else self.kind
 
 
 # --- items' updated_at: what the API's `updated_since` reads ----------------------------------

@@ -11,10 +11,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from portal.billing import tax
-from portal.catalog import services as catalog
-from portal.catalog.models import Batch, Category, Item, ItemPrice, Manufacturer, Stock
+from portal.catalog import pricing
+from portal.catalog.models import Category, Item, ItemPrice, Manufacturer
 from portal.collation import ordered
 from portal.extensions import db
+from portal.inventory.models import Batch, Stock
+from portal.inventory.warehouses import serving_warehouse
 from portal.reports import xlsx
 
 HEADERS = (
@@ -43,12 +45,12 @@ HEADER_ROW = 2  # below the title
 
 def price_list_workbook(organisation, on: date | None = None):
     """A temporary file with the XLSX; rows are streamed (write_only), memory stays flat."""
-    on = on or catalog.today()
-    terms = catalog.terms_for(organisation.id)
+    on = on or pricing.today()
+    terms = pricing.terms_for(organisation.id)
     rates = tax.rates_on(on)
     own = aliased(ItemPrice)
     base = aliased(ItemPrice)
-    warehouse = catalog.warehouse_for_organisation(organisation)
+    warehouse = serving_warehouse(organisation)
     warehouse_id = warehouse.id if warehouse is not None else None
     expiry = (
         select(Batch.item_id, func.min(Batch.expires_on).label("expires_on"))
@@ -89,7 +91,7 @@ def price_list_workbook(organisation, on: date | None = None):
         .order_by(ordered(Item.trade_name), Item.id)
         .execution_options(yield_per=2000)
     )
-    promotions = catalog.running_promotions_for_all(on)
+    promotions = pricing.running_promotions_for_all(on)
     workbook, sheet = xlsx.new_write_only("Прайс-лист", WIDTHS)
     xlsx.freeze_above(sheet, HEADER_ROW + 1)
     title = f"Прайс-лист для {organisation.legal_name} на {on:%d.%m.%Y}"
@@ -120,9 +122,9 @@ def price_list_workbook(organisation, on: date | None = None):
             in_stock,
             expires_on,
         ) = row
-        # The one pricing rule (catalog.price_of): own list else base, less the discount,
+        # The one pricing rule (pricing.price_of): own list else base, less the discount,
         # less a running promotion.
-        priced = catalog.price_of(
+        priced = pricing.price_of(
             own_price, base_price, terms.discount_percent, promotions.get(item_id)
         )
         price = promo = None

@@ -2,42 +2,27 @@
 
 A promotion is on one item or on every item of a category, a percentage off (more than 0,
 less than 100) or a fixed price per pack, between two dates inclusive. Two promotions on the
-same item (or the same category) may not overlap in time: PromotionError names the field and
+same item (or the same category) may not overlap in time: UserError names the field and
 nothing is saved. Where an item's own promotion and its category's both run, the buyer pays
-the lower price (catalog.services.best_promotion). Every change is audited with before/after.
+the lower price (catalog.pricing.best_promotion). Every change is audited with before/after.
 """
 
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import audit
-from portal.catalog import search
+from portal import audit, caching
 from portal.catalog.models import Category, Item, Promotion, PromotionStatus
-from portal.catalog.services import today
+from portal.catalog.pricing import today
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import local_date, money
 
 MAX_PRICE = Decimal("999999999999.99")
-
-
-class PromotionError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
-STATUS_LABELS = {
-    PromotionStatus.PLANNED: _lp("promotion status", "planned"),
-    PromotionStatus.ACTIVE: _lp("promotion status", "active"),
-    PromotionStatus.ENDED: _lp("promotion status", "ended"),
-}
 
 
 def all_promotions(status: str | None = None, on: date | None = None) -> list[Promotion]:
@@ -94,20 +79,20 @@ def _overlapping(item_id, category_id, starts_on, ends_on, exclude_id=None):
 
 
 def _resolve(values: dict):
-    """(item_id, category_id, percent, price) from the form's values, or PromotionError."""
+    """(item_id, category_id, percent, price) from the form's values, or UserError."""
     title = (values.get("title") or "").strip()
     if not title:
-        raise PromotionError(_l("Enter the promotion's title."), "title")
+        raise UserError(_l("Enter the promotion's title."), "title")
     item_id = category_id = None
     if values.get("target") == "category":
         category_id = values.get("category_id") or None
         if category_id is None or db.session.get(Category, category_id) is None:
-            raise PromotionError(_l("Choose the category."), "category_id")
+            raise UserError(_l("Choose the category."), "category_id")
     else:
         sku = (values.get("item_sku") or "").strip()
         item = db.session.scalar(select(Item).where(Item.sku == sku)) if sku else None
         if item is None:
-            raise PromotionError(
+            raise UserError(
                 _l("Enter the code of an item in the catalogue.")
                 if not sku
                 else _l("No item has the code «%(sku)s».", sku=sku),
@@ -118,26 +103,26 @@ def _resolve(values: dict):
     if values.get("kind") == "price":
         price = values.get("fixed_price")
         if price is None:
-            raise PromotionError(_l("Enter the price per pack."), "fixed_price")
+            raise UserError(_l("Enter the price per pack."), "fixed_price")
         if price <= 0 or price > MAX_PRICE or price.as_tuple().exponent < -2:
-            raise PromotionError(
+            raise UserError(
                 _l("The price is more than zero, in roubles and kopecks."), "fixed_price"
             )
     else:
         percent = values.get("discount_percent")
         if percent is None:
-            raise PromotionError(_l("Enter the discount in per cent."), "discount_percent")
+            raise UserError(_l("Enter the discount in per cent."), "discount_percent")
         if percent <= 0 or percent >= 100 or percent.as_tuple().exponent < -2:
-            raise PromotionError(
+            raise UserError(
                 _l("The discount is more than 0 and less than 100 %."), "discount_percent"
             )
     starts_on, ends_on = values.get("starts_on"), values.get("ends_on")
     if starts_on is None:
-        raise PromotionError(_l("Enter the first day."), "starts_on")
+        raise UserError(_l("Enter the first day."), "starts_on")
     if ends_on is None:
-        raise PromotionError(_l("Enter the last day."), "ends_on")
+        raise UserError(_l("Enter the last day."), "ends_on")
     if ends_on < starts_on:
-        raise PromotionError(_l("The last day cannot be before the first."), "ends_on")
+        raise UserError(_l("The last day cannot be before the first."), "ends_on")
     return title, item_id, category_id, percent, price, starts_on, ends_on
 
 
@@ -161,12 +146,12 @@ def _refuse_overlap(item_id, category_id, starts_on, ends_on, exclude_id=None):
                 end=local_date(clash.ends_on),
             )
         )
-        raise PromotionError(message, "starts_on")
+        raise UserError(message, "starts_on")
 
 
 def _forget() -> None:
     # «On promotion» search answers are cached per day (catalog.search): ask afresh.
-    search.forget_cached_results()
+    caching.forget_catalogue()
 
 
 def create_promotion(values: dict, *, actor=None) -> Promotion:
@@ -190,7 +175,7 @@ def create_promotion(values: dict, *, actor=None) -> Promotion:
 
 def edit_promotion(promotion: Promotion, values: dict, *, actor=None) -> None:
     if promotion.status(today()) == PromotionStatus.ENDED:
-        raise PromotionError(_l("An ended promotion cannot be changed."), "title")
+        raise UserError(_l("An ended promotion cannot be changed."), "title")
     title, item_id, category_id, percent, price, starts_on, ends_on = _resolve(values)
     _refuse_overlap(item_id, category_id, starts_on, ends_on, exclude_id=promotion.id)
     before = in_words(promotion)

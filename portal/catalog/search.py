@@ -1,20 +1,18 @@
 """Catalogue search: the words as typed first; when they find nothing, the catalogue words
 closest to them (a typo corrected); filters, sorting and pages.
 
-A search answers with one page of item ids and the total. That answer is kept in the cache
-(per process, or Redis in production: see `CACHE_TYPE`) for `CATALOG_CACHE_SECONDS`, keyed by
-everything that changes it, so a search many buyers type costs one cache lookup. Only ids are
-cached: names, prices, stock and favourites are read for the page on every request.
+A search answers with one page of item ids and the total. That answer is kept in the shared
+cache (portal.caching.SEARCH_ANSWERS), keyed by everything that changes it, so a search many
+buyers type costs one cache lookup. Only ids are cached: names, prices, stock and favourites
+are read for the page on every request.
 """
 
 import functools
-import hashlib
 import re
 from dataclasses import astuple, dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import (
@@ -23,17 +21,15 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    delete,
-    event,
     exists,
     func,
-    insert,
     literal_column,
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from portal import caching
 from portal.catalog.models import (
     Category,
     Item,
@@ -41,9 +37,7 @@ from portal.catalog.models import (
     Manufacturer,
     Promotion,
     SearchWord,
-    Stock,
     normalise_search_text,
-    search_words,
 )
 from portal.catalog.spelling import (
     cyrillic_readings,
@@ -52,7 +46,8 @@ from portal.catalog.spelling import (
     other_spellings,
 )
 from portal.collation import ordered
-from portal.extensions import cache, db, local_cache
+from portal.extensions import db
+from portal.inventory.models import Stock
 
 PAGE_SIZE = 24
 SORTS = {
@@ -109,26 +104,21 @@ class ResultPage(Pagination):
 
 
 def find(filters: SearchFilters, page: int, terms=None, warehouse_id=None, today=None) -> Found:
-    """The page of items matching the filters (cached; see the module's docstring).
+    """The page of items matching the filters (cached: caching.SEARCH_ANSWERS).
 
     `terms` (the organisation's price terms) matter only for sorting by price and
     `warehouse_id` only for "in stock"; neither is part of the answer otherwise.
     """
     today = today or date.today()
-    seconds = current_app.config["CATALOG_CACHE_SECONDS"]
-    key = None
-    if seconds:
-        key = _cache_key(filters, page, terms, warehouse_id, today)
-        found = cache.get(key)
-        if found is not None:
-            return found
-    found = _find(filters, page, terms, warehouse_id, today)
-    if key:
-        cache.set(key, found, timeout=seconds)
-    return found
+    return caching.remember(
+        caching.SEARCH_ANSWERS,
+        _cache_key(filters, page, terms, warehouse_id, today),
+        lambda: _find(filters, page, terms, warehouse_id, today),
+    )
 
 
-def _cache_key(filters, page, terms, warehouse_id, today) -> str:
+def _cache_key(filters, page, terms, warehouse_id, today) -> tuple:
+    """Everything that changes the answer, and nothing else (one entry serves every buyer)."""
     parts = [*astuple(filters), page]
     if filters.sort.startswith("price"):
         parts += [terms.price_list_id, terms.base_list_id] if terms else [None]
@@ -136,8 +126,7 @@ def _cache_key(filters, page, terms, warehouse_id, today) -> str:
         parts.append(warehouse_id)
     if filters.promotion:
         parts.append(today.isoformat())
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"catalog:search:{digest}"
+    return tuple(parts)
 
 
 def _find(filters, page, terms, warehouse_id, today) -> Found:
@@ -458,70 +447,22 @@ def _suggestions(filters, words, today) -> list[str]:
     return suggestions
 
 
-def rebuild_search_words() -> int:
-    """Replace the word list with the words of the active items (after an import, or after
-    items were written around the ORM, e.g. by COPY). Returns the number of words."""
-    words: set[str] = set()
-    rows = db.session.execute(
-        select(Item.search_text).where(Item.is_active.is_(True)).execution_options(yield_per=5000)
-    )
-    for (text,) in rows:
-        words |= search_words(text or "")
-    db.session.execute(delete(SearchWord))
-    ordered = sorted(words)
-    for start in range(0, len(ordered), 5000):
-        db.session.execute(
-            insert(SearchWord), [{"word": word} for word in ordered[start : start + 5000]]
-        )
-    return len(words)
-
-
-@event.listens_for(Session, "after_flush")
-def _add_words_of_saved_items(session, _flush_context):
-    """A new or renamed item's words join the word list in the same transaction."""
-    texts = [
-        obj.search_text
-        for obj in (*session.new, *session.dirty)
-        if isinstance(obj, Item) and obj.search_text
-    ]
-    words = set().union(*(search_words(text) for text in texts)) if texts else set()
-    if not words:
-        return
-    connection = session.connection()
-    listed, known = sorted(words), set()
-    for start in range(0, len(listed), 900):  # SQLite's bound-parameter limit
-        chunk = listed[start : start + 900]
-        known.update(connection.scalars(select(SearchWord.word).where(SearchWord.word.in_(chunk))))
-    missing = [word for word in listed if word not in known]
-    if missing:
-        connection.execute(insert(SearchWord), [{"word": word} for word in missing])
-
-
 # --- filter choices ----------------------------------------------------------------------------
 
 
 def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(categories, manufacturers) as (id, name) pairs for the filter form (cached)."""
-    seconds = current_app.config["CATALOG_CACHE_SECONDS"]
-    choices = local_cache.get("catalog:filter-choices") if seconds else None
-    if choices is None:
-        choices = tuple(
-            [
-                tuple(row)
-                for row in db.session.execute(
-                    select(model.id, model.name).order_by(ordered(model.name))
-                )
-            ]
-            for model in (Category, Manufacturer)
-        )
-        if seconds:
-            local_cache.set("catalog:filter-choices", choices, timeout=seconds)
-    return choices
+    """(categories, manufacturers) as (id, name) pairs for the filter form (cached:
+    caching.FILTER_CHOICES)."""
+    return caching.remember(caching.FILTER_CHOICES, "all", _read_filter_choices)
 
 
-def forget_cached_results() -> None:
-    """After the catalogue changed (an import): searches are answered afresh (in this
-    process, and in all of them when the cache is Redis; other processes' filter lists and
-    per-process caches follow within CATALOG_CACHE_SECONDS)."""
-    cache.clear()
-    local_cache.clear()
+def _read_filter_choices():
+    return tuple(
+        [
+            tuple(row)
+            for row in db.session.execute(
+                select(model.id, model.name).order_by(ordered(model.name))
+            )
+        ]
+        for model in (Category, Manufacturer)
+    )

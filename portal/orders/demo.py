@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.billing.ledger import LedgerEntry
 from portal.billing.models import Shipment
-from portal.catalog.models import Item, Stock
+from portal.catalog.models import Item
 from portal.extensions import db
+from portal.inventory.models import Stock
+from portal.inventory.warehouses import serving_warehouse
 from portal.notifications.models import Notification
 from portal.orders import services
 from portal.orders.models import Order, OrderStatus, PaymentTerms
@@ -49,7 +51,7 @@ def _seed():
     if address is None:
         return
     # Single packs well in stock at the pharmacy's warehouse, a different few for each order.
-    warehouse = services.serving_warehouse(pharmacy)
+    warehouse = serving_warehouse(pharmacy)
     items = iter(
         db.session.scalars(
             select(Item)

@@ -15,10 +15,13 @@ from portal import audit, billing, clock
 from portal.api import webhooks
 from portal.billing import tax
 from portal.billing.errors import BillingError
-from portal.catalog import delivery
-from portal.catalog import services as catalog
+from portal.catalog.listing import items_by_code
 from portal.catalog.models import Item
+from portal.catalog.pricing import quotes_for
 from portal.extensions import db
+from portal.inventory import delivery
+from portal.inventory import stock as inventory
+from portal.inventory.warehouses import serving_warehouse
 from portal.mail import send_mail
 from portal.money import document_vat, taxed_line_from_gross, to_money
 from portal.notifications.services import notify
@@ -114,13 +117,6 @@ def quantity_problem_code(item: Item, quantity: int, available: int | None):
 # --- the cart -----------------------------------------------------------------------------
 
 
-def serving_warehouse(organisation, address: DeliveryAddress | None = None):
-    """The warehouse for the chosen (else the default, else the first) delivery address."""
-    if address is None:
-        return catalog.warehouse_for_organisation(organisation)
-    return catalog.warehouse_for_region(address.region or organisation.region)
-
-
 def _cart_query(user_id, organisation_id):
     return select(CartLine).where(
         CartLine.user_id == user_id, CartLine.organisation_id == organisation_id
@@ -189,8 +185,8 @@ def summarise_lines(organisation, lines, warehouse) -> CartSummary:
     """The cart's rules for any lines (cart lines or WantedLine): price, stock, a message
     (and its code) per line; totals with VAT by rate."""
     item_ids = [line.item_id for line in lines]
-    quotes = catalog.quotes_for(organisation.id, item_ids)
-    stock = catalog.stock_in(warehouse.id, item_ids) if warehouse else {}
+    quotes = quotes_for(organisation.id, item_ids)
+    stock = inventory.stock_in(warehouse.id, item_ids) if warehouse else {}
     summary = CartSummary(rows=[], warehouse=warehouse)
     rates = tax.rates_on(clock.local_today())
     taxed = []
@@ -242,7 +238,7 @@ def add_to_cart(user_id, organisation, item_id, quantity) -> CartLine:
     )
     wanted = quantity + (line.quantity if line else 0)
     warehouse = serving_warehouse(organisation)
-    available = catalog.stock_in(warehouse.id, [item.id]).get(item.id, 0) if warehouse else 0
+    available = inventory.stock_in(warehouse.id, [item.id]).get(item.id, 0) if warehouse else 0
     problem = quantity_problem(item, wanted, available)
     if problem:
         raise OrderError(problem, "quantity")
@@ -269,7 +265,7 @@ def set_cart_quantity(user_id, organisation, line_id, quantity) -> CartLine | No
     if quantity is None or quantity < 0:
         raise OrderError(_l("Enter a whole number of packs greater than zero."), "quantity")
     warehouse = serving_warehouse(organisation)
-    available = catalog.stock_in(warehouse.id, [line.item_id]).get(line.item_id, 0)
+    available = inventory.stock_in(warehouse.id, [line.item_id]).get(line.item_id, 0)
     problem = quantity_problem(line.item, quantity, available)
     if problem:
         raise OrderError(problem, "quantity")
@@ -314,11 +310,11 @@ def add_rows_to_cart(user_id, organisation, rows, *, skip_invalid=False) -> Bulk
     one rejected row means nothing is added, so the buyer can fix the file and try again.
     """
     result = BulkResult()
-    items = catalog.items_by_code(row.code for row in rows)
+    items = items_by_code(row.code for row in rows)
     warehouse = serving_warehouse(organisation)
     existing = {line.item_id: line for line in cart_lines(user_id, organisation.id)}
     stock = (
-        catalog.stock_in(warehouse.id, [i.id for i in items.values()] + list(existing))
+        inventory.stock_in(warehouse.id, [i.id for i in items.values()] + list(existing))
         if warehouse
         else {}
     )
@@ -434,7 +430,7 @@ def place_order(
 ) -> tuple[Order, bool]:
     """Turn the cart into an order, reserving stock for every line in this transaction.
 
-    `delivery_date` is one of the dates `portal.catalog.delivery` allows for the serving
+    `delivery_date` is one of the dates `portal.inventory.delivery` allows for the serving
     warehouse (None: the earliest). Returns (order, created). A repeated submit with the
     same key returns the first order; the buyer gets a confirmation e-mail after the commit.
     """
@@ -554,7 +550,7 @@ def create_order(
     # All lines' stock at once, the rows locked in item order (concurrent checkouts wait for
     # each other instead of deadlocking), then the lines in one multi-row INSERT.
     rows = sorted(summary.rows, key=lambda r: r.line.item_id)
-    short = catalog.reserve_stock_many(
+    short = inventory.reserve_stock_many(
         warehouse.id, {r.line.item_id: r.line.quantity for r in rows}
     )
     if short:
@@ -625,7 +621,7 @@ def _release_unshipped(order: Order, *, all_lines: bool) -> None:
             continue
         back = line.quantity - shipped
         if back > 0:
-            catalog.release_stock(order.warehouse_id, line.item_id, back)
+            inventory.release_stock(order.warehouse_id, line.item_id, back)
 
 
 def _notify_status(order: Order) -> None:

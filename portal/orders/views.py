@@ -10,9 +10,10 @@ from portal import billing, partials
 from portal.accounts.forms import ConfirmForm
 from portal.billing import payment_qr, payment_status
 from portal.billing.errors import BillingError
-from portal.catalog import delivery
 from portal.extensions import db
 from portal.form_fields import choices
+from portal.inventory import delivery
+from portal.inventory.warehouses import serving_warehouse
 from portal.orders import PHARMACY_KINDS, bp, documents
 from portal.orders import services as orders
 from portal.orders.forms import (
@@ -247,7 +248,7 @@ def checkout():
         # A fresh key per checkout page: a resubmit of this page finds the order it made.
         form.idempotency_key.data = secrets.token_urlsafe(24)
     address = next((a for a in organisation.addresses if a.id == form.address_id.data), None)
-    warehouse = orders.serving_warehouse(organisation, address)
+    warehouse = serving_warehouse(organisation, address)
     dates = delivery.delivery_dates(warehouse) if warehouse else []
     form.delivery_date.choices = choices(
         (day.isoformat(), format_date(day, "EEEE, d MMMM")) for day in dates

@@ -6,13 +6,11 @@ portal/security.py right after the offer); `promotions` is optional; `applicatio
 with a partner application. Everything that changes a consent is written to the audit log.
 """
 
-import time
-
 from flask import current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal import audit
+from portal import audit, caching
 from portal.accounts.models import User
 from portal.accounts.services import AccountError
 from portal.database import utcnow
@@ -43,24 +41,15 @@ def current_version(purpose) -> ConsentVersion | None:
     )
 
 
-_current_id_cache: dict = {}  # {purpose: (version id, until monotonic seconds)}
-
-
 def current_version_id(purpose) -> int | None:
-    """The current version's id, kept per process for CONSENT_CACHE_SECONDS: the gate asks on
-    every page. `publish_version` forgets it at once in its own process."""
-    ttl = current_app.config.get("CONSENT_CACHE_SECONDS", 30)
-    cached = _current_id_cache.get(str(purpose))
-    if cached and cached[1] > time.monotonic():
-        return cached[0]
-    version = current_version(purpose)
-    version_id = version.id if version else None
-    _current_id_cache[str(purpose)] = (version_id, time.monotonic() + ttl)
-    return version_id
+    """The current version's id (caching.CONSENT_VERSION: the gate asks on every page);
+    `publish_version` forgets it for every process."""
 
+    def look_up():
+        version = current_version(purpose)
+        return version.id if version else None
 
-def forget_current_versions() -> None:
-    _current_id_cache.clear()
+    return caching.remember(caching.CONSENT_VERSION, str(purpose), look_up)
 
 
 def versions_of(purpose) -> list[ConsentVersion]:
@@ -96,7 +85,7 @@ def publish_version(purpose, title: str, text: str, published_by: User) -> Conse
     )
     db.session.add(version)
     db.session.flush()
-    forget_current_versions()
+    caching.forget_consent_versions()
     audit.record(
         "consent.version_published",
         actor=published_by,
@@ -124,7 +113,7 @@ def ensure_initial_versions(supplier: dict | None = None) -> None:
             )
         )
     db.session.flush()
-    forget_current_versions()
+    caching.forget_consent_versions()
 
 
 # --- acceptances ---------------------------------------------------------------------------

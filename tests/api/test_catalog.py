@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.catalog import services as catalog
 from portal.catalog.models import Item, ItemPrice, OrganisationPricing, PriceList
 from portal.extensions import db
+from portal.inventory.stock import reserve_stock
 from tests.api.conftest import assert_problem, bearer, issue_key
 from tests.catalog.builders import give_terms, make_item, promote, warehouse
 from tests.factories import make_organisation
@@ -111,7 +111,7 @@ def test_updated_since_returns_what_changed_prices_stock_promotions_withdrawals(
     price = db.session.scalar(select(ItemPrice).where(ItemPrice.item_id == priced.id))
     price.price = Decimal("123.00")
     db.session.commit()
-    assert catalog.reserve_stock(warehouse().id, stocked.id, 5)
+    assert reserve_stock(warehouse().id, stocked.id, 5)
     db.session.commit()
     promote(promoted, "10")
     withdrawn.is_active = False
@@ -166,7 +166,7 @@ def test_an_unchanged_page_answers_304_to_its_etag(api_client):
         "/api/v1/catalog/items", headers={**bearer(token), "If-None-Match": etag}
     )
     assert again.status_code == 304 and again.get_data() == b""
-    assert catalog.reserve_stock(warehouse().id, item.id, 1)
+    assert reserve_stock(warehouse().id, item.id, 1)
     db.session.commit()
     changed = api_client.get(
         "/api/v1/catalog/items", headers={**bearer(token), "If-None-Match": etag}

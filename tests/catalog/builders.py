@@ -9,7 +9,6 @@ from stdnum import ean
 
 from portal.billing.tax import rate_on
 from portal.catalog.models import (
-    Batch,
     Category,
     Item,
     ItemPrice,
@@ -17,10 +16,9 @@ from portal.catalog.models import (
     OrganisationPricing,
     PriceList,
     Promotion,
-    Stock,
-    Warehouse,
 )
 from portal.extensions import db
+from portal.inventory.models import Batch, Stock, Warehouse
 from portal.orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentTerms
 
 _numbers = itertools.count(1)

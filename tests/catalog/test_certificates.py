@@ -90,7 +90,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(
     item = make_item()
     before = stored_files(app)
     response = upload(login_as(admin), item, content=content, filename=filename)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count_certificates() == 0
     assert stored_files(app) == before

@@ -11,9 +11,11 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import delete, event, select, text, update
 
-from portal.catalog.models import Item, ItemPrice, SearchWord, Stock
-from portal.catalog.search import PAGE_SIZE, rebuild_search_words
-from portal.extensions import cache, db, local_cache
+from portal.catalog.models import Item, ItemPrice, SearchWord
+from portal.catalog.search import PAGE_SIZE
+from portal.catalog.words import rebuild_search_words
+from portal.extensions import cache, db
+from portal.inventory.models import Stock
 from portal.orders.models import CartLine
 from tests.catalog.builders import give_terms, make_item, promote, warehouse
 from tests.catalog.test_catalogue import _import_file, listing
@@ -106,11 +108,9 @@ def cached(app, monkeypatch):
     monkeypatch.setitem(app.config, "CATALOG_CACHE_SECONDS", 60)
     with app.app_context():
         cache.clear()
-    local_cache.clear()
     yield
     with app.app_context():
         cache.clear()
-    local_cache.clear()
 
 
 def test_cached_answers_keep_each_buyers_own_prices(cached, app, login_as, buyer):

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from portal import calendar_ru
-from portal.catalog import delivery
 from portal.extensions import db
+from portal.inventory import delivery
 from portal.orders.models import CartLine, Order
 from tests.catalog.builders import make_item, stock_of, warehouse
 from tests.factories import login

@@ -68,7 +68,7 @@ def test_checkout_refuses_when_stock_ran_out_and_keeps_everything(login_as, buye
     item = make_item("Нурофен", stock=5)
     client = login_as(buyer)
     fill_cart(client, item, 5)
-    from portal.catalog.services import reserve_stock
+    from portal.inventory.stock import reserve_stock
 
     assert reserve_stock(item.stock[0].warehouse_id, item.id, 3)  # someone else bought 3
     db.session.commit()

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from portal.audit import AuditEvent
-from portal.catalog.models import Warehouse
 from portal.database import utcnow
 from portal.documents.models import CustomerUpload
 from portal.extensions import db
+from portal.inventory.models import Warehouse
 from portal.orders.models import Order
 
 SCAN = b"%PDF-1.4 the signed act of the test"
