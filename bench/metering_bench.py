@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from portal import create_app
 from portal.accounts.models import User
-from portal.cli import DEMO_PASSWORD
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.models import MeteringPoint, Reading
 from portal.metering.services import latest_readings, local_today, month_start

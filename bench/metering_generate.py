@@ -20,7 +20,7 @@ from stdnum.ru import inn as inn_number
 
 from portal import create_app
 from portal.accounts.models import OfferAcceptance, OfferVersion, User
-from portal.cli import DEMO_PASSWORD
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.services import local_today, month_start, previous_month
 from portal.organisations.models import Membership, Organisation

@@ -78,7 +78,7 @@ def test_demo_gas_payments_name_their_contract_and_appear_on_its_statement(app):
     from portal.billing import allocation
     from portal.billing.ledger import LedgerEntry
     from portal.billing.statements import build_statement
-    from portal.metering.demo import DEMO_INN
+    from portal.demo.metering import DEMO_INN
     from portal.metering.models import Contract
     from portal.organisations.models import Organisation
 
