@@ -18,9 +18,9 @@ from portal import audit
 from portal.catalog.models import CertificateKind, Item, ItemCertificate
 from portal.documents import storage
 from portal.extensions import db
+from portal.files.sniff import PDF, sniff
 
 FOLDER = "catalog"
-PDF_MAGIC = b"%PDF-"
 
 
 class CertificateError(ValueError):
@@ -61,7 +61,7 @@ def save_pdf(file_storage) -> SavedPdf:
     if len(data) > limit:
         raise CertificateError(_l("The file is larger than %(limit)s MB.", limit=limit_mb), "file")
     # Images are fine for scans elsewhere, but a certificate customers download must be a PDF.
-    if not data.startswith(PDF_MAGIC):
+    if sniff(data) != PDF:
         raise CertificateError(_l("Only PDF files are accepted."), "file")
     try:
         # The one check of every upload: structurally a PDF, no active content; the name's

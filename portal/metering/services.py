@@ -19,6 +19,7 @@ from portal import audit, clock
 from portal.billing.models import GasCharge
 from portal.documents import storage
 from portal.extensions import db
+from portal.files.sniff import sniff
 from portal.formatting import format_volume, local_date
 from portal.metering.models import (
     Contract,
@@ -34,7 +35,6 @@ from portal.money import MoneyError, to_money
 from portal.organisations.models import Membership, Organisation, OrganisationKind, Power
 from portal.validators import NumberError, parse_decimal, parse_whole
 
-PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 # Meter photos pass the one upload check (portal/documents/storage.py), images only.
 PHOTO_TYPES = {storage.JPEG: "jpg", storage.PNG: "png"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -348,7 +348,7 @@ def check_photo(upload) -> tuple[bytes, str] | None:
         content_type = storage.detect_type(content, allowed=PHOTO_TYPES)
     except storage.FileRefused as refusal:
         message = refusal.message
-        if not any(content.startswith(signature) for signature in PHOTO_SIGNATURES):
+        if sniff(content) not in PHOTO_TYPES:
             message = _l("The photo must be a JPEG or PNG image.")
         raise MeteringError(message) from refusal
     return content, PHOTO_TYPES[content_type]
