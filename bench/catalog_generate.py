@@ -29,8 +29,8 @@ from stdnum import ean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.catalog.demo import MANUFACTURERS, MEDICINES  # noqa: E402
 from portal.catalog.models import item_search_text  # noqa: E402
+from portal.demo.catalog import MANUFACTURERS, MEDICINES  # noqa: E402
 
 SKU_PREFIX = "B"  # the demo catalogue uses A/K; generated items never collide with it
 EXTRA_MANUFACTURERS = {

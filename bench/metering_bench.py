@@ -20,8 +20,8 @@ from sqlalchemy import delete, select
 
 from portal import create_app
 from portal.accounts.models import User
-from portal.cli import DEMO_PASSWORD
 from portal.clock import local_today, month_start
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.models import MeteringPoint, Reading
 from portal.metering.readings import latest_readings

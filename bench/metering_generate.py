@@ -20,8 +20,8 @@ from stdnum.ru import inn as inn_number
 
 from portal import create_app
 from portal.accounts.models import OfferAcceptance, OfferVersion, User
-from portal.cli import DEMO_PASSWORD
 from portal.clock import local_today, month_start
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.window import previous_month
 from portal.organisations.models import Membership, Organisation

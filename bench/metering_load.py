@@ -33,8 +33,8 @@ from sqlalchemy import delete, func, select, text
 
 from portal import create_app
 from portal.accounts.models import User
-from portal.cli import DEMO_PASSWORD
 from portal.clock import local_today, month_start
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.metering.models import MeteringPoint, Reading
 from portal.metering.readings import latest_readings

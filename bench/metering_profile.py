@@ -19,8 +19,8 @@ from metering_load import CSRF, clean_up, load_customers
 from sqlalchemy import event
 
 from portal import create_app
-from portal.cli import DEMO_PASSWORD
 from portal.clock import local_today
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 
 

@@ -66,10 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_handlers(app)
     errors.register(app)
     _register_template_helpers(app)
-
-    from portal import cli
-
-    cli.register(app)
+    _register_commands(app)
     return app
 
 
@@ -112,6 +109,19 @@ def _register_blueprints(app):
     from portal import api
 
     api.register(app)  # /api/v1 and the API key pages (flask-smorest)
+
+
+# Packages with flask commands besides the domains (each has a commands.py with register(app)).
+COMMAND_PACKAGES = ["portal.demo"]
+
+
+def _register_commands(app):
+    """One way of adding flask commands: `portal/<package>/commands.py` with `register(app)`,
+    for every domain package in BLUEPRINT_MODULES and the packages in COMMAND_PACKAGES."""
+    for name in [*BLUEPRINT_MODULES, *COMMAND_PACKAGES]:
+        package = importlib.import_module(name)
+        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.commands"):
+            importlib.import_module(f"{name}.commands").register(app)
 
 
 def _install_template_gettext(app):

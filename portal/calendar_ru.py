@@ -17,17 +17,10 @@ from functools import lru_cache
 
 import holidays
 
-FIRST_YEAR = 2000
-
 
 @lru_cache(maxsize=64)
 def _calendar(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("RU", years=year)
-
-
-def holiday_name(day: date) -> str | None:
-    """The holiday or transferred day off on a day (None on an ordinary day)."""
-    return _calendar(day.year).get(day)
 
 
 def is_working_day(day: date) -> bool:

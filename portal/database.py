@@ -1,7 +1,6 @@
 """Column types and helpers shared by every domain's models."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlalchemy import DateTime, Numeric, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,7 +38,3 @@ Money = Numeric(14, 2, asdecimal=True)
 
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-def as_decimal(value) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -1,4 +1,5 @@
-"""Backups and the restore drill: `flask backup` and `flask restore-drill`.
+"""Backups and the restore drill (the commands `flask backup` and `flask restore-drill` are in
+portal/system/commands.py).
 
 A backup is a folder with the database (pg_dump custom format, or a consistent SQLite copy),
 the uploads folder as a tar.gz, and a manifest of per-table row counts and content checksums.
@@ -176,29 +177,3 @@ def _serves(database_url, upload_dir) -> list[str]:
     if response.status_code != 200:
         return [f"the restored copy does not serve: /healthz answered {response.status_code}"]
     return []
-
-
-@click.command("backup")
-@click.option("--to", "target", required=True, type=click.Path(path_type=Path))
-def backup_command(target):
-    """Back up the database and the uploads into a folder."""
-    manifest = backup(target)
-    rows = sum(count for count, _ in manifest["tables"].values())
-    click.echo(
-        f"Backup written to {target}: {len(manifest['tables'])} tables, {rows} rows, "
-        f"{len(manifest['uploads'])} uploaded files."
-    )
-
-
-@click.command("restore-drill")
-@click.option(
-    "--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
-def restore_drill_command(source):
-    """Restore a backup into a scratch database, compare it, check that it serves."""
-    problems = restore_drill(source)
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise click.ClickException("restore drill FAILED")
-    click.echo("Restore drill passed: every table and file matches, the restored copy serves.")

@@ -78,7 +78,7 @@ def test_demo_gas_payments_name_their_contract_and_appear_on_its_statement(app):
     from portal.billing import allocation
     from portal.billing.ledger import LedgerEntry
     from portal.billing.statements import build_statement
-    from portal.metering.demo import DEMO_INN
+    from portal.demo.metering import DEMO_INN
     from portal.metering.models import Contract
     from portal.organisations.models import Organisation
 
@@ -98,3 +98,16 @@ def test_demo_gas_payments_name_their_contract_and_appear_on_its_statement(app):
     assert any(line.document.startswith("Оплата, платёжное поручение") for line in statement.lines)
     assert allocation.unallocated_total(plant.id) == 0
     assert statement.closing < max(line.debit for line in statement.lines) * 2
+
+
+def test_the_demo_medicine_list_is_a_catalogue_file_the_staff_import_accepts(app):
+    from portal.catalog import importer
+    from portal.catalog.models import Item
+    from portal.demo.catalog import MEDICINES_FILE
+
+    with app.test_request_context():
+        report = importer.import_catalog(
+            MEDICINES_FILE.name, MEDICINES_FILE.read_bytes(), dry_run=True
+        )
+    assert (report.created, report.updated, report.rejected) == (262, 0, [])
+    assert db.session.scalar(select(func.count(Item.id))) == 0  # a dry run writes nothing

@@ -191,7 +191,7 @@ def test_the_sweep_sees_each_kind_of_fault():
 
 def test_demo_offer_keeps_each_clause_on_one_line():
     """The offer page keeps the text's line breaks: a clause must not break mid-sentence."""
-    from portal.demo import OFFER_TEXT
+    from portal.demo.foundation import OFFER_TEXT
 
     for line in filter(None, OFFER_TEXT.splitlines()):
         assert line.endswith(".") or re.fullmatch(r"[0-9]+\. \w[\w ]*", line), line

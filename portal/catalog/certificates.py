@@ -20,9 +20,9 @@ from portal.catalog.models import CertificateKind, Item, ItemCertificate
 from portal.documents import storage
 from portal.errors import UserError
 from portal.extensions import db
+from portal.files.sniff import PDF, sniff
 
 FOLDER = "catalog"
-PDF_MAGIC = b"%PDF-"
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def save_pdf(file_storage) -> SavedPdf:
     if len(data) > limit:
         raise UserError(_l("The file is larger than %(limit)s MB.", limit=limit_mb), "file")
     # Images are fine for scans elsewhere, but a certificate customers download must be a PDF.
-    if not data.startswith(PDF_MAGIC):
+    if sniff(data) != PDF:
         raise UserError(_l("Only PDF files are accepted."), "file")
     try:
         # The one check of every upload: structurally a PDF, no active content; the name's

@@ -25,18 +25,11 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-# Content types we accept, recognised by their first bytes, never by the file name.
-PDF = "application/pdf"
-JPEG = "image/jpeg"
-PNG = "image/png"
-TIFF = "image/tiff"
-SIGNATURES = [
-    (b"%PDF-", PDF),
-    (b"\xff\xd8\xff", JPEG),
-    (b"\x89PNG\r\n\x1a\n", PNG),
-    (b"II*\x00", TIFF),
-    (b"MM\x00*", TIFF),
-]
+from portal.files.sniff import JPEG, PDF, PNG, TIFF, sniff
+
+# Content types we accept, recognised by their first bytes (portal/files/sniff.py), never by
+# the file name.
+ACCEPTED = {PDF, JPEG, PNG, TIFF}
 EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", TIFF: ".tif"}
 # Extensions a user's file name may keep for each content type (others become the first).
 NAME_EXTENSIONS = {
@@ -143,8 +136,8 @@ def _with_extension(name: str, content_type: str) -> str:
 
 def detect_type(data: bytes, allowed=None) -> str:
     """The content type by magic bytes, double-checked by parsing; refuse anything else."""
-    content_type = next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
-    if content_type is None or (allowed is not None and content_type not in allowed):
+    content_type = sniff(data)
+    if content_type not in ACCEPTED or (allowed is not None and content_type not in allowed):
         raise FileRefused(_l("Only PDF, JPEG, PNG or TIFF files are accepted."))
     if content_type == PDF:
         check_pdf(data)

@@ -32,6 +32,8 @@ from openpyxl import load_workbook
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
+from portal.files.sniff import ZIP, sniff
+
 MEGABYTE = 1024 * 1024
 # Members smaller than this may be compressed at any ratio: a small, very regular part (styles,
 # an empty sheet) compresses well and costs nothing to inflate.
@@ -179,7 +181,7 @@ def read_xlsx(data: bytes, limits: TableLimits, *, error=TableError, damaged=NOT
     """The first sheet of an XLSX workbook as rows of text (trailing empty cells dropped)."""
     reading = _Reading(limits)
     try:
-        if not data.startswith(b"PK"):
+        if sniff(data) != ZIP:
             reading.refuse(damaged)
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.documents import storage
 from portal.errors import UserError
+from portal.files.sniff import sniff
 from portal.metering.models import Reading
 
-PHOTO_SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 # Meter photos pass the one upload check (portal/documents/storage.py), images only.
 PHOTO_TYPES = {storage.JPEG: "jpg", storage.PNG: "png"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -29,7 +29,7 @@ def check_photo(upload) -> tuple[bytes, str] | None:
         content_type = storage.detect_type(content, allowed=PHOTO_TYPES)
     except storage.FileRefused as refusal:
         message = refusal.message
-        if not any(content.startswith(signature) for signature in PHOTO_SIGNATURES):
+        if sniff(content) not in PHOTO_TYPES:
             message = _l("The photo must be a JPEG or PNG image.")
         raise UserError(message) from refusal
     return content, PHOTO_TYPES[content_type]

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 MONEY_FORMAT = '#,##0.00" ₽"'
 DATE_FORMAT = "DD.MM.YYYY"
@@ -86,7 +87,7 @@ def new_write_only(title: str, column_widths=()):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     for index, width in enumerate(column_widths, start=1):
-        sheet.column_dimensions[_column_letter(index)].width = width
+        sheet.column_dimensions[get_column_letter(index)].width = width
     return workbook, TextSafeSheet(sheet)
 
 
@@ -100,13 +101,7 @@ def filter_from(sheet, header_row: int, columns: int) -> None:
     """An auto-filter on the header row over every row written so far (call it last)."""
     last_row = max(getattr(sheet, "rows_written", header_row), header_row)
     worksheet = getattr(sheet, "worksheet", sheet)
-    worksheet.auto_filter.ref = f"A{header_row}:{_column_letter(columns)}{last_row}"
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    worksheet.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{last_row}"
 
 
 def to_bytes(workbook) -> bytes:

@@ -49,7 +49,7 @@ def test_another_accounts_failures_do_not_lock_mine(client, buyer, pharmacy):
     make_user(pharmacy, login="colleague")
     for _ in range(6):
         client.post("/login", data={"login": "colleague", "password": "wrong-password-1"})
-    login(client, buyer)
+    assert login(client, buyer).headers["Location"] == "/"  # signed in, not locked
 
 
 def test_session_cookie_flags_and_fresh_session_on_login(client, buyer):

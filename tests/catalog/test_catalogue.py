@@ -261,7 +261,7 @@ def test_import_catalog_command(app, tmp_path, database_url):
 def test_demo_catalogue_is_realistic_and_idempotent(app):
     from stdnum import ean
 
-    from portal.catalog import demo
+    from portal.demo import catalog as demo
 
     make_organisation("pharmacy", inn="7728168971")
     demo.seed()

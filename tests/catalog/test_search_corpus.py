@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import literal_column, select, text, union_all
 
-from portal.catalog import demo
 from portal.catalog.models import Item, normalise_search_text
 from portal.catalog.search import SearchFilters, find
 from portal.catalog.spelling import keyboard_swapped, latin_readings
 from portal.collation import russian_sort_key
+from portal.demo import catalog as demo
 from portal.extensions import db
 from tests.catalog.builders import make_item
 from tests.catalog.test_catalogue import listing

@@ -378,7 +378,7 @@ def test_the_offer_no_longer_carries_a_personal_data_clause():
     import importlib.util
     from pathlib import Path
 
-    from portal.demo import OFFER_TEXT
+    from portal.demo.foundation import OFFER_TEXT
 
     assert "Персональные данные" not in OFFER_TEXT
     path = Path(__file__).parents[2] / "migrations/versions/0019_consents.py"

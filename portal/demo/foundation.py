@@ -1,4 +1,5 @@
-"""Demo data for development and screenshots (`flask seed-demo`). Idempotent."""
+"""The demo's foundation: staff, the pharmacy and the gas plant, their people, the offer and
+three partner applications. Idempotent."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal.accounts.models import OfferVersion, StaffRole, User
+from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.onboarding.models import Application
 from portal.organisations.models import ALL_POWERS, DeliveryAddress, Membership, Organisation, Power
@@ -28,8 +30,6 @@ OFFER_TEXT = (
 
 
 def _user(login, full_name, email, *, staff_role=None, phone=None):
-    from portal.cli import DEMO_PASSWORD
-
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None:
         user = User(
