@@ -29,8 +29,8 @@ from portal import create_app  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from portal.catalog.models import Item, Stock  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.orders.cart import serving_warehouse  # noqa: E402
 from portal.orders.models import CartLine  # noqa: E402
-from portal.orders.services import serving_warehouse  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -30,7 +30,7 @@ from portal import create_app  # noqa: E402
 from portal.accounts.models import OfferAcceptance, OfferVersion, User  # noqa: E402
 from portal.catalog.models import Item, Stock  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.orders.services import serving_warehouse  # noqa: E402
+from portal.orders.cart import serving_warehouse  # noqa: E402
 from portal.organisations.models import ALL_POWERS, Membership, Organisation  # noqa: E402
 
 PASSWORD = "Bench-checkout-2026"

@@ -98,8 +98,9 @@ def _import_models():
 def _register_blueprints(app):
     for name in BLUEPRINT_MODULES:
         package = importlib.import_module(name)
-        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.views"):
-            importlib.import_module(f"{name}.views")  # attaches the routes to package.bp
+        for module in ("views", "customer_views", "staff_views"):  # attach routes to package.bp
+            if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.{module}"):
+                importlib.import_module(f"{name}.{module}")
         app.register_blueprint(package.bp)
     from portal import api
 

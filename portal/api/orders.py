@@ -1,5 +1,5 @@
 """Orders through the API (/api/v1/orders): place (idempotently, or as a dry run), list,
-read, cancel — with the rules of the cart and the checkout (portal.orders.services).
+read, cancel — with the rules of the cart and the checkout (portal.orders.cart, .checkout).
 
 A placed order's answer is stored under its Idempotency-Key (per organisation, with the
 SHA-256 of the body): a repeat gets the same answer and status; the same key with another
@@ -21,18 +21,19 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import transactions
 from portal.api.auth import requires
 from portal.api.order_models import IdempotentRequest
 from portal.api.problems import PROBLEM_JSON, Problem
 from portal.api.schemas import DecimalString, ProblemSchema, StrictSchema
-from portal.catalog import PHARMACY_KINDS
 from portal.catalog import services as catalog
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.money import document_vat, taxed_line_from_gross
-from portal.orders import services as orders
+from portal.orders import cart, checkout, workflow
 from portal.orders.models import Order, OrderEvent, OrderStatus, PaymentTerms
-from portal.organisations.models import Power
+from portal.organisations.models import PHARMACY_KINDS, Power
 
 blp = Blueprint(
     "api_orders",
@@ -237,7 +238,7 @@ def _lines_problem(errors):
     )
 
 
-def _order_problem(error: orders.OrderError):
+def _order_problem(error: UserError):
     field = error.field or "lines"
     return Problem(
         422,
@@ -258,15 +259,15 @@ def _address_id(organisation, address_id):
 def _summarise(organisation, lines, address_id, payment_terms):
     """The lines matched and checked as the cart checks them; per-line problems raised."""
     try:
-        address, warehouse = orders.checkout_target(
+        address, warehouse = checkout.checkout_target(
             organisation, _address_id(organisation, address_id), payment_terms
         )
-    except orders.OrderError as error:
+    except UserError as error:
         raise _order_problem(error) from None
     codes = [line.get("sku") or line.get("ean") for line in lines]
     items = catalog.items_by_code(codes)
     errors = []
-    wanted: dict[int, orders.WantedLine] = {}
+    wanted: dict[int, cart.WantedLine] = {}
     indexes: dict[int, list[int]] = {}
     for index, (line, code) in enumerate(zip(lines, codes, strict=True)):
         item = items.get(code.strip())
@@ -281,9 +282,9 @@ def _summarise(organisation, lines, address_id, payment_terms):
         if item.id in wanted:
             wanted[item.id].quantity += line["quantity"]
         else:
-            wanted[item.id] = orders.WantedLine(item, line["quantity"])
+            wanted[item.id] = cart.WantedLine(item, line["quantity"])
         indexes.setdefault(item.id, []).append(index)
-    summary = orders.summarise_lines(organisation, list(wanted.values()), warehouse)
+    summary = cart.summarise_lines(organisation, list(wanted.values()), warehouse)
     for row in summary.rows:
         if row.problem:
             for index in indexes[row.line.item_id]:
@@ -340,7 +341,7 @@ def order_summary(order: Order) -> dict:
     return {
         "number": order.number,
         "status": order.status,
-        "status_label": str(orders.STATUS_LABELS[OrderStatus(order.status)]),
+        "status_label": str(OrderStatus(order.status).label),
         "placed_at": order.created_at,
         "updated_at": _updated_at(order),
         "payment_terms": order.payment_terms,
@@ -470,11 +471,11 @@ def create_order(body, dry_run=False):
             organisation, lines, body.get("address_id"), body["payment_terms"]
         )
         try:
-            orders.credit_check(organisation, summary.total, body["payment_terms"], lock=False)
-        except orders.OrderError as error:
+            checkout.credit_check(organisation, summary.total, body["payment_terms"], lock=False)
+        except UserError as error:
             raise _order_problem(error) from None
         quote = _quote(summary, address, body["payment_terms"], indexes)
-        db.session.rollback()
+        transactions.refuse()  # a dry run keeps nothing
         return _json(QuoteSchema().dump(quote), 200)
     key = _idempotency_key()
     digest = _body_sha256({k: v for k, v in body.items() if k != "dry_run"})
@@ -514,7 +515,7 @@ def create_order(body, dry_run=False):
             if key is not None
             else "api-" + secrets.token_urlsafe(24)
         )
-        order, _created = orders.create_order(
+        order, _created = checkout.create_order(
             g.membership.user,
             organisation,
             summary,
@@ -523,18 +524,13 @@ def create_order(body, dry_run=False):
             comment=body.get("comment"),
             idempotency_key=order_key,
         )
-    except orders.OrderError as error:
-        db.session.rollback()
+    except UserError as error:  # refused (and not stored: it may be sent again)
         raise _order_problem(error) from None
-    except Problem:
-        db.session.rollback()  # a refused request is not stored: it may be sent again
-        raise
     text = json.dumps(OrderSchema().dump(order_payload(order)), ensure_ascii=False)
     if stored is not None:
         stored.status_code = 201
         stored.order_id = order.id
         stored.response_body = text
-    db.session.commit()
     return _json(text, 201)
 
 
@@ -621,9 +617,7 @@ def cancel_order(number):
     """Cancel an order while it is new (not yet confirmed); its packs go back on the shelf."""
     order = _order_or_404(number)
     try:
-        orders.cancel_order(order, g.membership.user)
-    except orders.OrderError as error:
-        db.session.rollback()
+        workflow.cancel_order(order, g.membership.user)
+    except UserError as error:
         raise Problem(409, error.message, slug="order-not-new") from None
-    db.session.commit()
     return order_payload(order)

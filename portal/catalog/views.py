@@ -66,12 +66,10 @@ def _filter_args(filters: search.SearchFilters) -> dict:
 
 def _item_context(items, organisation):
     """Prices (only for VIEW_PRICES), stock in the serving warehouse, favourites of a page."""
-    from portal.orders.services import serving_warehouse
-
     ids = [item.id for item in items]
     show_prices = has_power(Power.VIEW_PRICES)
     quotes = catalog.quotes_for(organisation.id, ids) if show_prices else {}
-    warehouse = serving_warehouse(organisation)
+    warehouse = catalog.warehouse_for_organisation(organisation)
     stock = catalog.stock_in(warehouse.id, ids) if warehouse else {}
     return {
         "show_prices": show_prices,
