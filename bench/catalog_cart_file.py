@@ -30,8 +30,8 @@ from portal.accounts.models import User  # noqa: E402
 from portal.catalog.models import Item  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.inventory.models import Stock  # noqa: E402
+from portal.inventory.warehouses import serving_warehouse  # noqa: E402
 from portal.orders.models import CartLine  # noqa: E402
-from portal.orders.services import serving_warehouse  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -198,6 +198,18 @@ class Client:
             status, _ = self.post_form("/offer", {"csrf_token": token, "accept": "y"})
             if status != 302:
                 raise RuntimeError(f"{login} could not accept the offer (HTTP {status})")
+        # Then the consent to processing personal data, asked once after the offer.
+        status, body = self.get("/privacy/consent")
+        if status == 200:
+            page = body.decode()
+            version = re.search(r'name="version"[^>]*value="([^"]+)"', page)
+            match = CSRF_RE.search(page)
+            fields = {"csrf_token": match.group(1) or match.group(2), "accept": "y"}
+            if version:
+                fields["version"] = version.group(1)
+            status, _ = self.post_form("/privacy/consent", fields)
+            if status != 302:
+                raise RuntimeError(f"{login} could not give the consent (HTTP {status})")
         return self
 
 

@@ -213,10 +213,9 @@ def _role_label(code):
 
 def _order_status_label(code):
     from portal.orders.models import OrderStatus
-    from portal.orders.services import STATUS_LABELS
 
     try:
-        return str(STATUS_LABELS[OrderStatus(code)])
+        return str(OrderStatus(code).label)
     except (ValueError, KeyError):
         return str(code)
 

@@ -165,7 +165,7 @@ def test_a_bank_statement_with_another_curators_customer_is_refused_whole(app):
     csv_file = {"file": (io.BytesIO(text.encode()), "statement.csv")}
     stranger = app.test_client()
     login(stranger, other_manager)
-    page = stranger.post("/metering/staff/payments", data=csv_file).get_data(as_text=True)
+    page = stranger.post("/backoffice/billing/payments", data=csv_file).get_data(as_text=True)
     assert f"Клиента с ИНН {theirs.inn} ведёт другой менеджер" in page
     assert ledger.balance(theirs.id) == 0 and ledger.balance(mine.id) == 0
 
@@ -173,7 +173,7 @@ def test_a_bank_statement_with_another_curators_customer_is_refused_whole(app):
     login(allowed, curator)
     text = f"payer_inn;amount;date;document_number\n{theirs.inn};100,00;01.11.2026;2\n"
     csv_file["file"] = (io.BytesIO(text.encode()), "statement.csv")
-    page = allowed.post("/metering/staff/payments", data=csv_file).get_data(as_text=True)
+    page = allowed.post("/backoffice/billing/payments", data=csv_file).get_data(as_text=True)
     assert "Загружено оплат: 1" in page
 
 

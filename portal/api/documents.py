@@ -33,6 +33,7 @@ from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.documents import services as supplier_documents
 from portal.documents import storage
 from portal.documents.models import SupplierDocument
+from portal.errors import UserError
 from portal.extensions import db
 from portal.orders import documents as order_documents
 from portal.orders.models import Order, OrderStatus
@@ -412,11 +413,8 @@ def download_document(document_id, fmt):
         raise Problem(404, _l("This document is available as: %(formats)s.", formats=offered))
     try:
         content, name = found.render(row)
-    except order_documents.DocumentRefused as error:
-        current_app.logger.error("invoice %s refused: %s", row.number, error.field)
-        raise Problem(409, error.message) from None
-    except fns_xml.XmlRefused as error:
-        current_app.logger.error("ФНС XML of document %s refused: %s", row.id, error)
+    except UserError as error:  # a requisite is missing: the operator's log names it
+        current_app.logger.error("document %s refused: %s", row.id, error.field or error)
         raise Problem(409, error.message) from None
     if isinstance(content, bytes):
         content = io.BytesIO(content)

@@ -1,5 +1,5 @@
 """Orders through the API (/api/v1/orders): place (idempotently, or as a dry run), list,
-read, cancel — with the rules of the cart and the checkout (portal.orders.services).
+read, cancel — with the rules of the cart and the checkout (portal.orders.cart, .checkout).
 
 A placed order's answer is stored under its Idempotency-Key (per organisation, with the
 SHA-256 of the body): a repeat gets the same answer and status; the same key with another
@@ -9,7 +9,6 @@ body is refused (422); a parallel repeat waits for the first and gets its answer
 import hashlib
 import json
 import secrets
-from datetime import UTC
 
 import marshmallow as ma
 from flask import current_app, g, request
@@ -21,17 +20,27 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import transactions
 from portal.api.auth import requires
 from portal.api.order_models import IdempotentRequest
+from portal.api.order_schemas import (
+    DryRunQuery,
+    OrderIn,
+    OrderListQuery,
+    OrderPageSchema,
+    OrderSchema,
+    QuoteSchema,
+)
 from portal.api.problems import PROBLEM_JSON, Problem
-from portal.api.schemas import DecimalString, ProblemSchema, StrictSchema
+from portal.api.schemas import ProblemSchema
 from portal.catalog.listing import items_by_code
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.inventory.delivery import earliest_delivery_date
 from portal.money import document_vat, taxed_line_from_gross
-from portal.orders import services as orders
-from portal.orders.models import Order, OrderEvent, OrderStatus, PaymentTerms
+from portal.orders import cart, checkout, workflow
+from portal.orders.models import Order, OrderEvent, OrderStatus
 from portal.organisations.models import PHARMACY_KINDS, Power
 
 blp = Blueprint(
@@ -41,7 +50,6 @@ blp = Blueprint(
     description="Place orders (idempotently or as a dry run), list, read and cancel them",
 )
 
-MAX_PAGE = 100
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_DOC = {
     "in": "header",
@@ -54,141 +62,6 @@ IDEMPOTENCY_DOC = {
 
 def max_lines() -> int:
     return int(current_app.config.get("API_ORDER_MAX_LINES", 5000))
-
-
-# --- schemas ------------------------------------------------------------------------------
-
-
-class LineIn(StrictSchema):
-    sku = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
-    ean = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=32), metadata={"description": "EAN-13"}
-    )
-    quantity = ma.fields.Integer(
-        strict=True, required=True, validate=ma.validate.Range(min=1, max=1_000_000)
-    )
-
-    @ma.validates_schema
-    def one_code(self, data, **_kwargs):
-        if ("sku" in data) == ("ean" in data):
-            raise ma.ValidationError(_("Give either «sku» or «ean» for the line."), "sku")
-
-
-class OrderIn(StrictSchema):
-    lines = ma.fields.List(
-        ma.fields.Nested(LineIn),
-        required=True,
-        validate=ma.validate.Length(min=1),
-        metadata={"description": "At most API_ORDER_MAX_LINES (5,000) lines"},
-    )
-    payment_terms = ma.fields.String(
-        required=True, validate=ma.validate.OneOf([t.value for t in PaymentTerms])
-    )
-    address_id = ma.fields.Integer(
-        strict=True,
-        metadata={"description": "One of the organisation's delivery addresses; else default"},
-    )
-    comment = ma.fields.String(validate=ma.validate.Length(max=1000))
-    dry_run = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Validate and price only; nothing placed"}
-    )
-
-
-class DryRunQuery(StrictSchema):
-    dry_run = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Same as the body's dry_run"}
-    )
-
-
-class VatRateSchema(ma.Schema):
-    rate = DecimalString(required=True, metadata={"description": "%"})
-    vat = DecimalString(required=True)
-
-
-class QuotePromotionSchema(ma.Schema):
-    title = ma.fields.String(required=True)
-    discount_percent = DecimalString(required=True)
-
-
-class QuoteLineSchema(ma.Schema):
-    index = ma.fields.Integer(required=True, metadata={"description": "The line's place in lines"})
-    sku = ma.fields.String(required=True)
-    ean = ma.fields.String(allow_none=True, required=True)
-    name = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True)
-    price = DecimalString(allow_none=True, required=True, metadata={"description": "VAT incl."})
-    amount = DecimalString(allow_none=True, required=True)
-    vat_rate = DecimalString(allow_none=True, required=True)
-    promotion = ma.fields.Nested(QuotePromotionSchema, allow_none=True, required=True)
-
-
-class QuoteSchema(ma.Schema):
-    dry_run = ma.fields.Boolean(required=True)
-    lines = ma.fields.List(ma.fields.Nested(QuoteLineSchema), required=True)
-    total = DecimalString(allow_none=True, required=True)
-    vat_total = DecimalString(allow_none=True, required=True)
-    vat_by_rate = ma.fields.List(ma.fields.Nested(VatRateSchema), required=True)
-    payment_terms = ma.fields.String(required=True)
-    delivery_address = ma.fields.String(required=True)
-    delivery_date = ma.fields.Date(required=True)
-    warehouse = ma.fields.String(required=True)
-
-
-class OrderLineSchema(ma.Schema):
-    sku = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True)
-    shipped_quantity = ma.fields.Integer(allow_none=True, required=True)
-    price = DecimalString(allow_none=True, required=True)
-    vat_rate = DecimalString(allow_none=True, required=True)
-    amount = DecimalString(allow_none=True, required=True)
-
-
-class EventSchema(ma.Schema):
-    status = ma.fields.String(required=True)
-    at = ma.fields.AwareDateTime(required=True)
-    note = ma.fields.String(allow_none=True, required=True)
-
-
-STATUS_ENUM = {"enum": [s.value for s in OrderStatus]}
-
-
-class OrderSummarySchema(ma.Schema):
-    number = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata=STATUS_ENUM)
-    status_label = ma.fields.String(required=True)
-    placed_at = ma.fields.AwareDateTime(required=True)
-    updated_at = ma.fields.AwareDateTime(required=True, metadata={"description": "Last event"})
-    payment_terms = ma.fields.String(required=True)
-    delivery_date = ma.fields.Date(required=True)
-    total = DecimalString(allow_none=True, required=True, metadata={"description": "VAT incl."})
-    lines_count = ma.fields.Integer(required=True)
-
-
-class OrderSchema(OrderSummarySchema):
-    delivery_address = ma.fields.String(required=True)
-    comment = ma.fields.String(allow_none=True, required=True)
-    warehouse = ma.fields.String(required=True)
-    vat_total = DecimalString(allow_none=True, required=True)
-    vat_by_rate = ma.fields.List(ma.fields.Nested(VatRateSchema), required=True)
-    lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
-    timeline = ma.fields.List(ma.fields.Nested(EventSchema), required=True)
-
-
-class OrderListQuery(StrictSchema):
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_PAGE))
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
-    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in OrderStatus]))
-    updated_since = ma.fields.AwareDateTime(
-        default_timezone=UTC,
-        metadata={"description": "Only orders with a status event at or after this moment"},
-    )
-
-
-class OrderPageSchema(ma.Schema):
-    orders = ma.fields.List(ma.fields.Nested(OrderSummarySchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
-    server_time = ma.fields.AwareDateTime(required=True)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -237,7 +110,7 @@ def _lines_problem(errors):
     )
 
 
-def _order_problem(error: orders.OrderError):
+def _order_problem(error: UserError):
     field = error.field or "lines"
     return Problem(
         422,
@@ -258,15 +131,15 @@ def _address_id(organisation, address_id):
 def _summarise(organisation, lines, address_id, payment_terms):
     """The lines matched and checked as the cart checks them; per-line problems raised."""
     try:
-        address, warehouse = orders.checkout_target(
+        address, warehouse = checkout.checkout_target(
             organisation, _address_id(organisation, address_id), payment_terms
         )
-    except orders.OrderError as error:
+    except UserError as error:
         raise _order_problem(error) from None
     codes = [line.get("sku") or line.get("ean") for line in lines]
     items = items_by_code(codes)
     errors = []
-    wanted: dict[int, orders.WantedLine] = {}
+    wanted: dict[int, cart.WantedLine] = {}
     indexes: dict[int, list[int]] = {}
     for index, (line, code) in enumerate(zip(lines, codes, strict=True)):
         item = items.get(code.strip())
@@ -281,9 +154,9 @@ def _summarise(organisation, lines, address_id, payment_terms):
         if item.id in wanted:
             wanted[item.id].quantity += line["quantity"]
         else:
-            wanted[item.id] = orders.WantedLine(item, line["quantity"])
+            wanted[item.id] = cart.WantedLine(item, line["quantity"])
         indexes.setdefault(item.id, []).append(index)
-    summary = orders.summarise_lines(organisation, list(wanted.values()), warehouse)
+    summary = cart.summarise_lines(organisation, list(wanted.values()), warehouse)
     for row in summary.rows:
         if row.problem:
             for index in indexes[row.line.item_id]:
@@ -340,7 +213,7 @@ def order_summary(order: Order) -> dict:
     return {
         "number": order.number,
         "status": order.status,
-        "status_label": str(orders.STATUS_LABELS[OrderStatus(order.status)]),
+        "status_label": str(OrderStatus(order.status).label),
         "placed_at": order.created_at,
         "updated_at": _updated_at(order),
         "payment_terms": order.payment_terms,
@@ -470,11 +343,11 @@ def create_order(body, dry_run=False):
             organisation, lines, body.get("address_id"), body["payment_terms"]
         )
         try:
-            orders.credit_check(organisation, summary.total, body["payment_terms"], lock=False)
-        except orders.OrderError as error:
+            checkout.credit_check(organisation, summary.total, body["payment_terms"], lock=False)
+        except UserError as error:
             raise _order_problem(error) from None
         quote = _quote(summary, address, body["payment_terms"], indexes)
-        db.session.rollback()
+        transactions.refuse()  # a dry run keeps nothing
         return _json(QuoteSchema().dump(quote), 200)
     key = _idempotency_key()
     digest = _body_sha256({k: v for k, v in body.items() if k != "dry_run"})
@@ -514,7 +387,7 @@ def create_order(body, dry_run=False):
             if key is not None
             else "api-" + secrets.token_urlsafe(24)
         )
-        order, _created = orders.create_order(
+        order, _created = checkout.create_order(
             g.membership.user,
             organisation,
             summary,
@@ -523,18 +396,13 @@ def create_order(body, dry_run=False):
             comment=body.get("comment"),
             idempotency_key=order_key,
         )
-    except orders.OrderError as error:
-        db.session.rollback()
+    except UserError as error:  # refused (and not stored: it may be sent again)
         raise _order_problem(error) from None
-    except Problem:
-        db.session.rollback()  # a refused request is not stored: it may be sent again
-        raise
     text = json.dumps(OrderSchema().dump(order_payload(order)), ensure_ascii=False)
     if stored is not None:
         stored.status_code = 201
         stored.order_id = order.id
         stored.response_body = text
-    db.session.commit()
     return _json(text, 201)
 
 
@@ -621,9 +489,7 @@ def cancel_order(number):
     """Cancel an order while it is new (not yet confirmed); its packs go back on the shelf."""
     order = _order_or_404(number)
     try:
-        orders.cancel_order(order, g.membership.user)
-    except orders.OrderError as error:
-        db.session.rollback()
+        workflow.cancel_order(order, g.membership.user)
+    except UserError as error:
         raise Problem(409, error.message, slug="order-not-new") from None
-    db.session.commit()
     return order_payload(order)

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, transactions
 from portal.api.auth import requires
 from portal.api.problems import Problem
 from portal.api.schemas import MAX_ID, DecimalString, StrictSchema
@@ -22,6 +22,7 @@ from portal.billing import allocation, ledger, payment_status, statements
 from portal.billing import statement_views as statement_pages
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.settlements import settlement
+from portal.errors import UserError
 from portal.extensions import db
 from portal.organisations.models import Power
 
@@ -282,11 +283,12 @@ def request_statement(to, from_, contract=None):
         raise Problem(503, statement_pages._queue_unavailable_message())
     try:
         statements.validate_period(from_, to)
-        job, reused = statements.request_statement(
-            membership.organisation, membership.user, from_, to, contract
-        )
-    except statements.StatementError as error:
-        db.session.rollback()
+        # The worker reads the job from the database: it is committed before it is queued.
+        with transactions.unit_of_work():
+            job, reused = statements.request_statement(
+                membership.organisation, membership.user, from_, to, contract
+            )
+    except UserError as error:
         field = {"period_start": "from", "period_end": "to"}.get(error.field, "to")
         raise Problem(
             422,
@@ -294,7 +296,6 @@ def request_statement(to, from_, contract=None):
             errors=[{"location": "json", "field": field, "message": str(error.message)}],
         ) from None
     job_id = job.id
-    db.session.commit()
     if not reused:
         statement_pages._enqueue(job_id)
     return _job_payload(db.session.get(StatementJob, job_id))
@@ -309,8 +310,8 @@ def show_statement(job_id):
     A job whose worker died is requeued once, then reported failed (never stuck)."""
     job = _job(job_id)
     if statements.is_stalled(job):
-        requeue = statements.recover_stalled(job)
-        db.session.commit()
+        with transactions.unit_of_work():  # committed before the worker is told
+            requeue = statements.recover_stalled(job)
         if requeue:
             statement_pages._enqueue(job.id)
         job = _job(job_id)

@@ -9,22 +9,17 @@ from decimal import Decimal
 from flask import (
     abort,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     send_file,
-    url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal import clock
 from portal.billing import allocation, bp, document_links, ledger, payment_qr, payment_status
-from portal.billing.errors import BillingError
-from portal.billing.forms import AccountFilterForm, AllocationForm, PaymentQrForm
-from portal.billing.models import EntryKind, LedgerEntry
-from portal.billing.settlements import primary_document, settlement
+from portal.billing.forms import AccountFilterForm, PaymentQrForm
+from portal.billing.models import LedgerEntry
+from portal.billing.settlements import settlement
 from portal.billing.statements import organisation_contracts
 from portal.extensions import db
 from portal.form_fields import choices
@@ -32,7 +27,7 @@ from portal.formatting import money
 from portal.money import MoneyError, to_money
 from portal.organisations.models import Power
 from portal.reports import xlsx
-from portal.security import access, current_organisation, require_manage_organisation
+from portal.security import access, current_organisation
 
 PER_PAGE = 50
 ZERO = Decimal("0.00")
@@ -290,61 +285,3 @@ def account_workbook(organisation, period) -> bytes:
         ]
     )
     return xlsx.to_bytes(workbook)
-
-
-# --- staff: one payment's allocation ------------------------------------------------------
-
-
-def _payment_or_404(entry_id):
-    payment = db.session.get(LedgerEntry, entry_id)
-    if payment is None or payment.kind != EntryKind.PAYMENT:
-        abort(404)
-    require_manage_organisation(payment.organisation)
-    return payment
-
-
-@bp.route("/backoffice/billing/payments/<int:entry_id>", methods=["GET", "POST"])
-@access.curator(LedgerEntry, "entry_id")
-def staff_allocate_payment(entry_id):
-    payment = _payment_or_404(entry_id)
-    form = AllocationForm()
-    status = 200
-    if form.validate_on_submit():
-        shares = {
-            key.removeprefix("share-"): value.strip()
-            for key, value in request.form.items()
-            if key.startswith("share-")
-        }
-        try:
-            allocation.reallocate(payment, shares, current_user)
-        except (BillingError, ValueError) as error:
-            db.session.rollback()
-            flash(str(getattr(error, "message", error)), "danger")
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("The allocation has been saved."), "success")
-            return redirect(url_for("billing.staff_allocate_payment", entry_id=payment.id))
-    current = {a.charge_entry_id: a.amount for a in allocation.allocations_of(payment)}
-    candidates = allocation.open_charges(payment.organisation_id, exclude_payment=payment.id)
-    shown = {entry.id for entry, _ in candidates}
-    allocated = [db.session.get(LedgerEntry, charge_id) for charge_id in current]
-    rows = [(entry, amount) for entry, amount in candidates]
-    rows += [
-        (entry, allocation.open_amount(entry) + current[entry.id])
-        for entry in allocated
-        if entry.id not in shown
-    ]
-    rows.sort(key=lambda item: (item[0].entry_date, item[0].id))
-    return render_template(
-        "billing/staff_allocation.html",
-        payment=payment,
-        document=primary_document(payment),
-        form=form,
-        rows=rows,
-        current=current,
-        describe=primary_document,
-        manual=allocation.has_manual_allocation(payment.id),
-        contracts=dict(organisation_contracts(payment.organisation_id)),
-        unallocated=payment.credit - sum(current.values()),
-    ), status

@@ -11,7 +11,6 @@ The open amount of a charge on any day is its debit less the allocations dated o
 that day; the allocation date is the later of the payment's and the charge's dates.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select
 
 from portal import audit
-from portal.billing.errors import BillingError
 from portal.billing.models import EntryKind, LedgerEntry, PaymentAllocation
+from portal.billing.purpose import read_purpose
+from portal.errors import UserError
 from portal.extensions import db
-from portal.metering.models import Contract
 from portal.money import MoneyError, to_money
 from portal.organisations.models import Organisation
 
@@ -31,123 +30,6 @@ ZERO = Decimal("0.00")
 # The source_type of a payment kept for an order (source_id: the order) until it is charged.
 PREPAYMENT_SOURCE = "order_prepayment"
 # Words by which a payer names a contract or a document in the purpose of a payment.
-REFERENCE_WORDS = re.compile(
-    r"договор|дог\.|счет|счёт|сч\.|заказ|упд|накладн|с/ф|счет-фактур|счёт-фактур", re.IGNORECASE
-)
-TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё][0-9A-Za-zА-Яа-яЁё\-/._]*")
-
-
-@dataclass
-class Purpose:
-    """What a payment's purpose text names, for one organisation."""
-
-    contract_id: int | None = None
-    charge: LedgerEntry | None = None
-    error: str | None = None
-    # A prepayment: the purpose names an order of the payer that has no charge yet. The payment
-    # stays unallocated, kept for that order, and pays its shipment when it is charged.
-    order_id: int | None = None
-
-
-# The number right after the word naming the document: «по счёту № 2612-000042 от …».
-EXPLICIT = re.compile(
-    r"(?:сч[её]т[а-яё]*|сч\.|заказ[а-яё]*|упд)\s*(?:№|n|no\.?)?\s*"
-    r"([0-9A-Za-zА-Яа-яЁё][0-9A-Za-zА-Яа-яЁё\-/._]*)",
-    re.IGNORECASE,
-)
-
-
-def _tokens(text: str) -> set[str]:
-    tokens = set()
-    for token in TOKEN.findall(text or ""):
-        token = token.rstrip("-/._")
-        tokens.add(token.casefold())
-        # «N52», «No.52» are written without a space.
-        for prefix in ("no", "n"):
-            if token.casefold().startswith(prefix) and len(token) > len(prefix):
-                tokens.add(token.casefold()[len(prefix) :])
-    return tokens
-
-
-def read_purpose(organisation_id: int, text: str | None) -> Purpose:
-    """Find the contract or the charge a purpose text names; an error if it names a stranger's.
-
-    The number right after «счёт/заказ/УПД №» is tried first, then any word of the text. A
-    purpose naming one of the payer's orders that has no charge yet (a prepayment) reads as
-    Purpose(order_id=…): the payment is kept for that order, not refused."""
-    explicit = [m.group(1).rstrip("-/._").casefold() for m in EXPLICIT.finditer(text or "")]
-    text = (text or "").replace("№", " ")
-    if not text.strip():
-        return Purpose()
-    tokens = _tokens(text)
-    contracts = db.session.execute(
-        select(Contract.id, Contract.organisation_id, Contract.number)
-    ).all()
-    named = [row for row in contracts if row.number.casefold() in tokens]
-    own = [row for row in named if row.organisation_id == organisation_id]
-    charges = db.session.scalars(
-        select(LedgerEntry)
-        .where(
-            LedgerEntry.organisation_id == organisation_id,
-            LedgerEntry.kind != EntryKind.PAYMENT,
-            LedgerEntry.debit > 0,
-            LedgerEntry.document_number.isnot(None),
-        )
-        .order_by(LedgerEntry.entry_date, LedgerEntry.id)
-    ).all()
-    for wanted in (set(explicit), tokens):
-        for charge in charges:
-            if charge.document_number.casefold() in wanted:
-                contract_id = charge.contract_id or (own[0].id if own else None)
-                return Purpose(contract_id=contract_id, charge=charge)
-    order = _named_order(organisation_id, explicit, tokens)
-    if order is not None:
-        # No charge yet (it is posted when the order ships): a prepayment kept for the order;
-        # money for a cancelled order is an advance like any other.
-        return Purpose(
-            contract_id=own[0].id if own else None,
-            order_id=None if order.status == "cancelled" else order.id,
-        )
-    if own:
-        return Purpose(contract_id=own[0].id)
-    if named:
-        return Purpose(
-            error=str(
-                _l(
-                    "The purpose names contract %(number)s, which is not this payer's.",
-                    number=named[0].number,
-                )
-            )
-        )
-    if REFERENCE_WORDS.search(text):
-        return Purpose(
-            error=str(
-                _l(
-                    "The purpose names a contract or document this payer does not have: "
-                    "«%(text)s».",
-                    text=text.strip()[:120],
-                )
-            )
-        )
-    return Purpose()
-
-
-def _named_order(organisation_id, explicit, tokens):
-    from portal.orders.models import Order  # orders import billing, not the other way round
-
-    candidates = db.session.execute(
-        select(Order.id, Order.number, Order.status).where(
-            Order.organisation_id == organisation_id,
-            func.lower(Order.number).in_(sorted(set(explicit) | tokens)),
-        )
-    ).all()
-    by_number = {row.number.casefold(): row for row in candidates}
-    for number in [*explicit, *sorted(tokens)]:
-        if number in by_number:
-            return by_number[number]
-    return None
-
-
 # --- sums ---------------------------------------------------------------------------------
 
 
@@ -401,7 +283,7 @@ def _name_contracts_from_purpose(organisation_id):
 def reallocate(payment: LedgerEntry, shares: dict[int, object], user) -> list[PaymentAllocation]:
     """A manager's allocation of one payment: {charge entry id: amount}; replaces the old one."""
     if payment.kind != EntryKind.PAYMENT:
-        raise BillingError(_l("Only a payment can be allocated."))
+        raise UserError(_l("Only a payment can be allocated."))
     _lock_organisation(payment.organisation_id)
     amounts = {}
     for charge_id, value in shares.items():
@@ -410,14 +292,14 @@ def reallocate(payment: LedgerEntry, shares: dict[int, object], user) -> list[Pa
         try:
             amount = to_money(value)
         except MoneyError as error:
-            raise BillingError(_l("Enter the amounts as numbers.")) from error
+            raise UserError(_l("Enter the amounts as numbers.")) from error
         if amount < 0:
-            raise BillingError(_l("An allocated amount cannot be negative."))
+            raise UserError(_l("An allocated amount cannot be negative."))
         if amount > 0:
             amounts[int(charge_id)] = amount
     total = to_money(sum(amounts.values(), ZERO))
     if total > payment.credit:
-        raise BillingError(
+        raise UserError(
             _l(
                 "%(total)s is more than the payment's amount of %(amount)s.",
                 total=f"{total:.2f}",
@@ -437,11 +319,11 @@ def reallocate(payment: LedgerEntry, shares: dict[int, object], user) -> list[Pa
     for charge_id, amount in amounts.items():
         charge = charges.get(charge_id)
         if charge is None or charge.organisation_id != payment.organisation_id:
-            raise BillingError(_l("A payment can pay only its own organisation's charges."))
+            raise UserError(_l("A payment can pay only its own organisation's charges."))
         if charge.kind == EntryKind.PAYMENT or charge.debit <= 0:
-            raise BillingError(_l("A payment can pay only charges."))
+            raise UserError(_l("A payment can pay only charges."))
         if amount > open_now.get(charge_id, ZERO):
-            raise BillingError(
+            raise UserError(
                 _l(
                     "%(amount)s is more than is open on %(document)s (%(open)s).",
                     amount=f"{amount:.2f}",

@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import allocation
-from portal.billing.errors import BillingError, StatementRejected
+from portal.billing.errors import StatementRejected
 from portal.billing.payments import enter_payment, payment_exists
+from portal.billing.purpose import read_purpose
+from portal.errors import UserError
 from portal.extensions import db
 from portal.files import tables
 from portal.metering.models import Contract
@@ -59,16 +60,16 @@ def _parse_date(text: str) -> date:
 
 def import_bank_statement(content: bytes, user) -> list[StatementLine]:
     """Post every payment line of a CSV statement, or none if any line is wrong."""
-    reader = iter(tables.read_csv(content, tables.import_limits(), error=BillingError))
+    reader = iter(tables.read_csv(content, tables.import_limits(), error=UserError))
     header = next(reader, None)
     if not header:
-        raise BillingError(_l("The file is empty."))
+        raise UserError(_l("The file is empty."))
     names = [cell.strip().lower() for cell in header]
     columns = {}
     for key, aliases in STATEMENT_COLUMNS.items():
         found = next((index for index, name in enumerate(names) if name in aliases), None)
         if found is None:
-            raise BillingError(
+            raise UserError(
                 _(
                     "The first line must name the columns: payer_inn; amount; date; "
                     "document_number. Column %(name)s is missing.",
@@ -122,7 +123,7 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
                 "Customer with INN %(inn)s is curated by another manager.", inn=line.payer_inn
             )
             continue
-        named = allocation.read_purpose(line.organisation.id, line.purpose)
+        named = read_purpose(line.organisation.id, line.purpose)
         if named.error:
             line.error = named.error
             continue
@@ -133,7 +134,7 @@ def import_bank_statement(content: bytes, user) -> list[StatementLine]:
             continue
         seen.add(key)
     if not lines:
-        raise BillingError(_l("The file has no payment lines."))
+        raise UserError(_l("The file has no payment lines."))
     if any(line.error for line in lines):
         raise StatementRejected(lines)
     for line in lines:

@@ -1,14 +1,33 @@
 """flask post-gas-charges (monthly by cron), flask allocate-payments (once after the
 upgrade to 0017, for payments recorded before allocation existed) and flask billing remind
-(daily by cron); all safe to run again."""
+(daily by cron); all safe to run again. Each runs in one unit of work: committed at its end,
+rolled back when it fails or is a dry run."""
 
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
 from flask import current_app
 
-from portal.billing.errors import BillingError
-from portal.extensions import db
+from portal import transactions
+from portal.errors import UserError
+
+
+class _DryRun(Exception):
+    """Ends a dry run's unit of work: what it would have written is rolled back."""
+
+
+@contextmanager
+def _unit_of_work(dry_run=False):
+    try:
+        with transactions.unit_of_work():
+            yield
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except UserError as error:  # rolled back; the operator reads why
+        raise click.ClickException(str(error.message)) from error
 
 
 def _month(value: str):
@@ -24,12 +43,8 @@ def post_gas_charges(period):
     """Post the monthly gas charges to the ledger (safe to run again)."""
     from portal.billing import gas
 
-    try:
+    with _unit_of_work():
         outcomes = gas.post_gas_charges(_month(period))
-    except BillingError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from error
-    db.session.commit()
     for outcome in outcomes:
         click.echo(f"{outcome.contract.number}: {outcome.status} {outcome.amount}")
 
@@ -51,11 +66,8 @@ def correct_vat(since, until, dry_run):
     """Post VAT corrections for gas months and shipments taxed at a rate not in force."""
     from portal.billing.corrections import correct_vat as run
 
-    report = run(_day(since), _day(until) if until else None, dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    with _unit_of_work(dry_run):
+        report = run(_day(since), _day(until) if until else None, dry_run=dry_run)
     heading = "Would post" if dry_run else "Posted"
     click.echo(f"{heading}: {len(report.posted)} correction(s), VAT {report.total}")
     for line in report.posted:
@@ -68,14 +80,10 @@ def correct_vat(since, until, dry_run):
 @click.command("issue-gas-upd")
 def issue_gas_upd():
     """Issue the monthly УПД of posted gas charges that have none yet (safe to run again)."""
-    from portal.billing import primary
+    from portal.billing import gas_upd
 
-    try:
-        issued = primary.issue_missing_gas_upds()
-    except BillingError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from error
-    db.session.commit()
+    with _unit_of_work():
+        issued = gas_upd.issue_missing_gas_upds()
     click.echo(f"gas УПД issued: {issued}")
 
 
@@ -84,8 +92,8 @@ def allocate_payments():
     """Allocate every payment's unallocated money to open charges (safe to run again)."""
     from portal.billing import allocation
 
-    made = allocation.allocate_all()
-    db.session.commit()
+    with _unit_of_work():
+        made = allocation.allocate_all()
     for organisation_id, count in made.items():
         click.echo(f"organisation {organisation_id}: {count} allocation(s) made")
     click.echo(f"allocations made: {sum(made.values())}")
@@ -104,12 +112,9 @@ def remind(dry_run, on_date):
     from portal.billing.reminders import send_payment_reminders
 
     today = _day(on_date) if on_date else None
-    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+    base_url = current_app.config["PORTAL_BASE_URL"]
+    with current_app.test_request_context(base_url=base_url), _unit_of_work(dry_run):
         digests = send_payment_reminders(today, dry_run=dry_run)
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
     heading = "Would send" if dry_run else "Sent"
     click.echo(f"{heading}: {len(digests)} digest(s)")
     for digest in digests:

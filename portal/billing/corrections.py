@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from portal import audit, clock
 from portal.billing import ledger, tax
-from portal.billing.errors import BillingError
 from portal.billing.models import GasCharge, LedgerEntry, Shipment, VatCategory
+from portal.errors import UserError
 from portal.extensions import db
 from portal.money import rate_key, taxed_line_from_gross, to_money, vat_on_top
 
@@ -86,7 +86,7 @@ def _correct_gas(since, until, report, dry_run):
         tariff = contract.tariff_on(tax_date)
         try:
             new_rate = tax.rate_on(tariff.vat_category if tariff else "general", tax_date)
-        except BillingError as error:
+        except UserError as error:
             line.reason = str(error.message)
             report.skipped.append(line)
             continue
@@ -192,7 +192,7 @@ def _correct_shipments(since, until, report, dry_run):
                 difference += vat_on_top(net, rate) - (to_money(gross) - to_money(net))
                 old_rates.append(charged_rate)
                 new_rates.append(rate)
-        except BillingError as error:
+        except UserError as error:
             line.reason = str(error.message)
             report.skipped.append(line)
             continue

@@ -17,25 +17,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal import clock
-from portal.accounts.forms import ConfirmForm
-from portal.billing import bp, fns_xml, primary, ukd, upd_render
-from portal.billing.errors import BillingError
+from portal.billing import bp, fns_xml, gas_upd, primary, ukd, upd_render
 from portal.billing.models import DocumentKind, PrimaryDocument
-from portal.extensions import db
-from portal.money import format_rub
-from portal.orders.models import Order
+from portal.errors import UserError
 from portal.organisations.models import Power
 from portal.security import (
     access,
     current_organisation,
     get_scoped_or_404,
     has_power,
-    require_manage_organisation,
 )
-from portal.validators import NumberError, parse_whole
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,7 +51,7 @@ def _may_see_figures() -> None:
         abort(403)
 
 
-def _pdf_response(document, act=False):
+def pdf_response(document, act=False):
     data = upd_render.gas_act_pdf(document) if act else upd_render.document_pdf(document)
     stem = upd_render.file_stem(document, "act" if act else None)
     # send_file writes a non-ASCII name («Г-7», «К-3») as RFC 5987 filename*, with an ASCII
@@ -84,11 +77,11 @@ def _xlsx_response(document):
     return response
 
 
-def _xml_response(document, back: str):
+def xml_response(document, back: str):
     """The document's ФНС XML (windows-1251) named by its ИдФайл; a refusal names the setting."""
     try:
         name, content = fns_xml.document_xml(document)
-    except fns_xml.XmlRefused as error:
+    except UserError as error:
         current_app.logger.error("ФНС XML of document %s refused: %s", document.id, error)
         flash(str(error.message), "error")
         return redirect(back)
@@ -159,7 +152,7 @@ def upd_pdf(document_id):
     _may_see_figures()
     if document.kind != DocumentKind.UPD:
         abort(404)
-    return _pdf_response(document)
+    return pdf_response(document)
 
 
 @bp.route("/settlements/documents/<int:document_id>/upd.xlsx")
@@ -179,23 +172,7 @@ def document_xml(document_id):
     document = get_scoped_or_404(PrimaryDocument, document_id)
     _may_see_figures()
     month = f"{document.document_date:%Y-%m}"
-    return _xml_response(document, url_for("billing.primary_documents", month=month))
-
-
-@bp.route("/backoffice/documents/<int:document_id>/document.xml")
-@access.staff()
-def staff_document_xml(document_id):
-    document = db.get_or_404(PrimaryDocument, document_id)
-    return _xml_response(document, request.referrer or url_for("dashboard.index"))
-
-
-@bp.route("/backoffice/documents/<int:document_id>/upd.pdf")
-@access.staff()
-def staff_upd_pdf(document_id):
-    document = db.get_or_404(PrimaryDocument, document_id)
-    if document.kind != DocumentKind.UPD:
-        abort(404)
-    return _pdf_response(document)
+    return xml_response(document, url_for("billing.primary_documents", month=month))
 
 
 def _customer_document(document_id, kind):
@@ -209,7 +186,7 @@ def _customer_document(document_id, kind):
 @bp.route("/settlements/documents/<int:document_id>/ukd.pdf")
 @access.customer
 def ukd_pdf(document_id):
-    return _pdf_response(_customer_document(document_id, DocumentKind.UKD))
+    return pdf_response(_customer_document(document_id, DocumentKind.UKD))
 
 
 @bp.route("/settlements/documents/<int:document_id>/ukd.xlsx")
@@ -224,16 +201,7 @@ def gas_act_pdf(document_id):
     document = _customer_document(document_id, DocumentKind.UPD)
     if not upd_render.has_gas_act(document):
         abort(404)
-    return _pdf_response(document, act=True)
-
-
-@bp.route("/backoffice/documents/<int:document_id>/ukd.pdf")
-@access.staff()
-def staff_ukd_pdf(document_id):
-    document = db.get_or_404(PrimaryDocument, document_id)
-    if document.kind != DocumentKind.UKD:
-        abort(404)
-    return _pdf_response(document)
+    return pdf_response(document, act=True)
 
 
 @bp.app_template_global("primary_document_links")
@@ -261,13 +229,12 @@ def gas_documents_of_contract(contract_id) -> dict:
     member who may see neither finances nor prices."""
     if not (has_power(Power.VIEW_FINANCE) or has_power(Power.VIEW_PRICES)):
         return {}
-    return primary.gas_documents_of_contract(contract_id)
+    return gas_upd.gas_documents_of_contract(contract_id)
 
 
 @bp.app_template_global("order_corrections")
 def order_corrections(order_id) -> list:
     """The УКД of an order's shipment, in issue order."""
-    from portal.billing import ukd
 
     return ukd.documents_of_order(order_id)
 
@@ -275,38 +242,3 @@ def order_corrections(order_id) -> list:
 @bp.app_template_global("primary_snapshot")
 def primary_snapshot(document) -> dict:
     return primary.snapshot_of(document)
-
-
-@bp.route("/backoffice/orders/<int:order_id>/correct-shipment", methods=["POST"])
-@access.curator(Order, "order_id")
-def staff_correct_shipment(order_id):
-    """A manager corrects shipped quantities after the УПД: a УКД and a ledger correction."""
-    order = db.get_or_404(Order, order_id)
-    require_manage_organisation(order.organisation)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    quantities = {}
-    for line in order.lines:
-        raw = (request.form.get(f"corrected-{line.id}") or "").strip()
-        if raw == "":
-            continue
-        try:
-            quantities[line.id] = parse_whole(raw)
-        except NumberError:
-            quantities[line.id] = None  # refused by correct_shipment with its message
-    try:
-        document = ukd.correct_shipment(order, quantities, current_user)
-    except BillingError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("orders.staff_order", order_id=order_id))
-    db.session.commit()
-    flash(
-        _(
-            "УКД № %(number)s is issued; the difference %(amount)s is posted to the account.",
-            number=document.printed_number,
-            amount=format_rub(primary.snapshot_of(document)["totals"]["difference"]["total"]),
-        ),
-        "success",
-    )
-    return redirect(url_for("orders.staff_order", order_id=order_id))

@@ -1,16 +1,11 @@
-"""The billing room's domain error: a message for the user, optionally tied to a form field."""
+"""The one billing refusal a caller must tell apart: a bank statement with wrong lines."""
 
 from flask_babel import lazy_gettext as _l
 
-
-class BillingError(ValueError):
-    def __init__(self, message, field_name=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field_name = field_name
+from portal.errors import UserError
 
 
-class StatementRejected(BillingError):
+class StatementRejected(UserError):
     """A bank statement with wrong lines: nothing imported, every line reported."""
 
     def __init__(self, report):

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 
-from portal.billing.errors import BillingError
 from portal.billing.models import DocumentKind, VatCategory
 from portal.billing.primary import snapshot_of
+from portal.errors import UserError
 
 ENCODING = "windows-1251"
 PROGRAM = "Портал поставщика 1.0"
@@ -59,10 +59,6 @@ UKD_FORMAT = {
         "товаров (выполненных работ, оказанных услуг), переданных имущественных прав"
     ),
 }
-
-
-class XmlRefused(BillingError):
-    """The XML cannot be made as the format requires (the message names what to set)."""
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -147,7 +143,7 @@ def edo_ids(document, snapshot: dict) -> tuple[str, str]:
     if not sender:
         sender = (current_app.config["SUPPLIER"].get("edo_id") or "").strip()
     if not sender:
-        raise XmlRefused(
+        raise UserError(
             _(
                 "The XML is not made: the supplier's ЭДО participant identifier is not set "
                 "(setting PORTAL_SUPPLIER_EDO_ID)."
@@ -481,7 +477,7 @@ def document_xml(document) -> tuple[str, bytes]:
     """(file name, windows-1251 bytes) of any issued primary document, by its kind."""
     builder = BUILDERS.get(str(document.kind))
     if builder is None:  # pragma: no cover - every kind the portal issues has a builder
-        raise XmlRefused(_("This document has no electronic format."), "kind")
+        raise UserError(_("This document has no electronic format."), "kind")
     snapshot = snapshot_of(document)
     identifier, content = builder(document, snapshot)
     return f"{identifier}.xml", content

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import ledger, primary, tax, ukd
-from portal.billing.errors import BillingError
+from portal.billing import gas_upd, ledger, tax, ukd
 from portal.billing.models import GasCharge
+from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import format_volume
 from portal.metering.models import Contract, MeteringPoint, Reading
@@ -72,7 +72,7 @@ def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | No
             continue
         tariff = contract.tariff_on(reading.reading_date)
         if tariff is None:
-            raise BillingError(
+            raise UserError(
                 _(
                     "Contract %(number)s has no tariff on %(date)s.",
                     number=contract.number,
@@ -169,7 +169,7 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
         )
         charge.ledger_entry_id = entry.id
         # The month's УПД (series «Г»), numbered in the same transaction as the charge.
-        primary.issue_gas_upd(charge)
+        gas_upd.issue_gas_upd(charge)
         return ChargeOutcome(contract, "posted", calculation.total)
     difference = calculation.total - charge.total
     if difference == 0:

@@ -13,14 +13,12 @@ from sqlalchemy import func, select
 from portal import audit
 from portal.billing import allocation
 from portal.billing.models import EntryKind, LedgerEntry
+from portal.billing.purpose import read_purpose
+from portal.errors import UserError
 from portal.extensions import db
 from portal.money import to_money
 
-__all__ = ["EntryKind", "LedgerEntry", "LedgerError", "balance", "entries"]
-
-
-class LedgerError(ValueError):
-    pass
+__all__ = ["EntryKind", "LedgerEntry", "UserError", "balance", "entries"]
 
 
 def _post(organisation_id, kind, *, entry_date, description, debit=0, credit=0, **fields):
@@ -44,7 +42,7 @@ def post_charge(organisation_id, amount, *, entry_date, description, **fields) -
 
     Money the customer paid in advance is applied to the new charge at once."""
     if to_money(amount) < 0:
-        raise LedgerError("a charge cannot be negative")
+        raise UserError("a charge cannot be negative")
     entry = _post(
         organisation_id,
         EntryKind.CHARGE,
@@ -65,8 +63,8 @@ def post_payment(
 
     Without an explicit contract, the contract or document named in `purpose` decides."""
     if to_money(amount) <= 0:
-        raise LedgerError("a payment must be positive")
-    named = allocation.read_purpose(organisation_id, purpose) if purpose else None
+        raise UserError("a payment must be positive")
+    named = read_purpose(organisation_id, purpose) if purpose else None
     if named and fields.get("contract_id") is None and named.contract_id is not None:
         fields["contract_id"] = named.contract_id
     if named and named.order_id is not None:
@@ -93,9 +91,9 @@ def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) ->
     """A correction with a reason: positive increases the debt, negative reduces it."""
     amount = to_money(amount)
     if amount == 0:
-        raise LedgerError("an adjustment of zero changes nothing")
+        raise UserError("an adjustment of zero changes nothing")
     if not reason or not reason.strip():
-        raise LedgerError("an adjustment needs a reason")
+        raise UserError("an adjustment needs a reason")
     entry = _post(
         organisation_id,
         EntryKind.ADJUSTMENT,

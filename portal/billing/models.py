@@ -215,6 +215,15 @@ class JobStatus(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
 
+    @property
+    def label(self):
+        return {
+            JobStatus.QUEUED: _l("in the queue"),
+            JobStatus.RUNNING: _l("being prepared"),
+            JobStatus.DONE: _l("ready"),
+            JobStatus.FAILED: _l("failed"),
+        }[self]
+
 
 class StatementJob(Timestamped, db.Model):
     """A requested reconciliation statement, produced by the background worker."""
@@ -245,6 +254,10 @@ class StatementJob(Timestamped, db.Model):
 
     organisation = relationship("Organisation")
     requested_by = relationship("User")
+
+    @property
+    def status_label(self):
+        return JobStatus(self.status).label
 
 
 class DocumentKind(enum.StrEnum):

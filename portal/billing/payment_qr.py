@@ -9,7 +9,7 @@ The purpose names the invoice («Оплата по счёту № … от …»
 statement import reads it back to allocate the payment (allocation.read_purpose).
 
 Public functions (called by the reminders and the receivables report too):
-- `payment_qr_text(supplier, amount, purpose)` — the string (raises PaymentQrError);
+- `payment_qr_text(supplier, amount, purpose)` — the string (raises UserError);
 - `payment_fields(supplier, amount, purpose)` — the same as (key, value) pairs, for copying;
 - `payment_qr_svg(text)` / `payment_qr_png_data_uri(text)` — the image (segno);
 - `invoice_purpose(order, amount=None)` — the purpose for an order's invoice;
@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.billing.requisites import requisite_problems
+from portal.errors import UserError
 from portal.money import rate_key, taxed_line_from_gross, to_money
 
 HEADER = "ST00012"  # format ST0001, encoding 2 = UTF-8
@@ -78,26 +79,14 @@ CHECKED = {
 ZERO = Decimal("0.00")
 
 
-class PaymentQrError(ValueError):
-    """The QR cannot be built; `field` names the supplier requisite or the QR field at fault."""
-
-    def __init__(self, field: str, message):
-        super().__init__(field)
-        self.field = field
-        self.message = message
-
-    def __str__(self):
-        return f"{self.field}: {self.message}"
-
-
 def _clean(key: str, value) -> str:
     text = " ".join(str(value or "").split())  # no line breaks or tabs inside a value
     if not text:
-        raise PaymentQrError(key, "empty")
+        raise UserError("empty", key)
     if SEPARATOR in text:
-        raise PaymentQrError(key, "contains «|», the separator of the QR's fields")
+        raise UserError("contains «|», the separator of the QR's fields", key)
     if len(text) > LIMITS[key]:
-        raise PaymentQrError(key, f"longer than the {LIMITS[key]} characters allowed")
+        raise UserError(f"longer than the {LIMITS[key]} characters allowed", key)
     return text
 
 
@@ -122,7 +111,7 @@ def supplier_qr_problem(supplier: dict) -> str | None:
     for key, name in SUPPLIER_FIELDS:
         try:
             _clean(key, supplier.get(name))
-        except PaymentQrError as error:
+        except UserError as error:
             return f"{setting(name)}: {error.message}"
     return None
 
@@ -133,11 +122,11 @@ def setting(name: str) -> str:
 
 
 def payment_fields(supplier: dict, amount, purpose: str) -> list[tuple[str, str]]:
-    """The QR's fields in the standard's order: [(key, value)]; raises PaymentQrError."""
+    """The QR's fields in the standard's order: [(key, value)]; raises UserError."""
     fields = [(key, _clean(key, supplier.get(name))) for key, name in SUPPLIER_FIELDS]
     total = kopecks(amount)
     if total <= 0:
-        raise PaymentQrError("Sum", "not a positive amount")
+        raise UserError("not a positive amount", "Sum")
     fields.append(("Sum", _clean("Sum", total)))
     fields.append(("Purpose", _clean("Purpose", purpose)))
     return fields
@@ -146,7 +135,7 @@ def payment_fields(supplier: dict, amount, purpose: str) -> list[tuple[str, str]
 def payment_qr_text(supplier: dict, amount, purpose: str) -> str:
     """«ST00012|Name=…|PersonalAcc=…|BankName=…|BIC=…|CorrespAcc=…|PayeeINN=…|KPP=…|Sum=…|
     Purpose=…»: the payee from the supplier's requisites, the amount in roubles (Decimal or
-    string), Sum in kopecks. Raises PaymentQrError naming the field that is missing or wrong."""
+    string), Sum in kopecks. Raises UserError naming the field that is missing or wrong."""
     pairs = payment_fields(supplier, amount, purpose)
     return SEPARATOR.join([HEADER] + [f"{key}={value}" for key, value in pairs])
 
@@ -309,8 +298,10 @@ def build_qr(supplier: dict, amount, purpose: str, *, scale: int = 3) -> Payment
         return PaymentQr(amount=to_money(amount), purpose=purpose, problem=problem)
     try:
         fields = payment_fields(supplier, amount, purpose)
-    except PaymentQrError as error:
-        return PaymentQr(amount=to_money(amount), purpose=purpose, problem=str(error))
+    except UserError as error:
+        return PaymentQr(
+            amount=to_money(amount), purpose=purpose, problem=f"{error.field}: {error.message}"
+        )
     text = SEPARATOR.join([HEADER] + [f"{key}={value}" for key, value in fields])
     return PaymentQr(
         text=text,
@@ -338,7 +329,6 @@ def order_payment_qr(order, supplier: dict | None = None, *, scale: int = 3) -> 
 
 
 __all__ = [
-    "PaymentQrError",
     "debt_purpose",
     "build_qr",
     "invoice_purpose",

@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import allocation, ledger
-from portal.billing.errors import BillingError
+from portal.billing import ledger
 from portal.billing.models import EntryKind, LedgerEntry
+from portal.billing.purpose import read_purpose
+from portal.errors import UserError
 from portal.extensions import db
 from portal.metering.models import Contract
 from portal.money import MoneyError, to_money
@@ -23,7 +24,7 @@ def _organisation_contract(organisation, contract_id):
         return None
     contract = db.session.get(Contract, int(contract_id))
     if contract is None or contract.organisation_id != organisation.id:
-        raise BillingError(_l("Choose one of this organisation's contracts."), "contract_id")
+        raise UserError(_l("Choose one of this organisation's contracts."), "contract_id")
     return contract.id
 
 
@@ -35,25 +36,25 @@ def enter_payment(
     The payment is allocated at once (see allocation): to the contract chosen, or else to the
     contract or document its purpose names, or else to the organisation's oldest charges."""
     if entry_date > clock.local_today():
-        raise BillingError(_l("The payment date cannot be in the future."), "entry_date")
+        raise UserError(_l("The payment date cannot be in the future."), "entry_date")
     try:
         amount = to_money(amount)
     except MoneyError as error:
-        raise BillingError(_l("Enter the amount as a number."), "amount") from error
+        raise UserError(_l("Enter the amount as a number."), "amount") from error
     if amount <= 0:
-        raise BillingError(_l("The amount must be positive."), "amount")
+        raise UserError(_l("The amount must be positive."), "amount")
     document_number = (document_number or "").strip()
     if payment_exists(organisation.id, document_number, entry_date):
-        raise BillingError(
+        raise UserError(
             _l("A payment with this document number and date is already recorded."),
             "document_number",
         )
     contract = _organisation_contract(organisation, contract_id)
     purpose = (purpose or "").strip()
     if purpose:
-        named = allocation.read_purpose(organisation.id, purpose)
+        named = read_purpose(organisation.id, purpose)
         if named.error:
-            raise BillingError(named.error, "purpose")
+            raise UserError(named.error, "purpose")
     with force_locale("ru"):
         description = _("Payment, document %(number)s", number=document_number)
     return ledger.post_payment(
@@ -87,11 +88,11 @@ def enter_adjustment(organisation, amount, entry_date: date, reason, user, *, co
     try:
         amount = to_money(amount)
     except MoneyError as error:
-        raise BillingError(_l("Enter the amount as a number."), "amount") from error
+        raise UserError(_l("Enter the amount as a number."), "amount") from error
     if amount == 0:
-        raise BillingError(_l("An adjustment of zero changes nothing."), "amount")
+        raise UserError(_l("An adjustment of zero changes nothing."), "amount")
     if not (reason or "").strip():
-        raise BillingError(_l("Give the reason for the adjustment."), "reason")
+        raise UserError(_l("Give the reason for the adjustment."), "reason")
     contract = _organisation_contract(organisation, contract_id)
     return ledger.post_adjustment(
         organisation.id,

@@ -14,7 +14,7 @@ digest no longer matches. Nothing updates an issued row (a guard below raises).
 import hashlib
 import json
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,11 +24,11 @@ from sqlalchemy import event, select
 from portal import audit
 from portal.api import webhooks
 from portal.billing import okei, tax
-from portal.billing.errors import BillingError
 from portal.billing.models import DocumentCounter, DocumentKind, PrimaryDocument, Shipment
 from portal.billing.requisites import requisite_problems
+from portal.errors import UserError
 from portal.extensions import db
-from portal.money import TaxedLine, document_vat, rate_key
+from portal.money import TaxedLine, document_vat
 
 SNAPSHOT_VERSION = 1
 # The goods' УПД have no series; the gas monthly УПД number on their own in series «Г», and
@@ -37,20 +37,6 @@ GOODS_SERIES = ""
 GAS_SERIES = "Г"
 UKD_SERIES = "К"
 THOUSAND = Decimal(1000)
-MONTHS_NOMINATIVE = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 
 # How the requisite checks name a field, as the message to the user names it.
 REQUISITE_FIELDS = {
@@ -118,7 +104,7 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _money(value) -> str:
+def money_text(value) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
 
@@ -127,7 +113,7 @@ def check_requisites(supplier: dict) -> None:
     if not problems:
         return
     field, _sep, _detail = problems[0].partition(":")
-    raise BillingError(
+    raise UserError(
         _(
             "The УПД is not issued: the supplier's requisite «%(field)s» is missing or invalid. "
             "An administrator corrects it in the portal's settings (SUPPLIER_…).",
@@ -159,7 +145,7 @@ def _local_date(moment) -> date | None:
     return moment.astimezone(zone).date()
 
 
-def _party(organisation, address=None) -> dict:
+def party(organisation, address=None) -> dict:
     return {
         "name": organisation.legal_name,
         "inn": organisation.inn or "",
@@ -171,7 +157,7 @@ def _party(organisation, address=None) -> dict:
 
 def _check_shipment(shipment: Shipment | None, order) -> None:
     if shipment is None or not shipment.lines:
-        raise BillingError(
+        raise UserError(
             _(
                 "Order %(number)s has not shipped: a УПД is issued for a recorded shipment.",
                 number=order.number,
@@ -182,7 +168,7 @@ def _check_shipment(shipment: Shipment | None, order) -> None:
     for line in shipment.lines:
         order_line = ordered.get(line.order_line_id)
         if order_line is None or line.quantity > order_line.quantity:
-            raise BillingError(
+            raise UserError(
                 _(
                     "«%(name)s»: %(shipped)s packs shipped, more than the %(ordered)s ordered. "
                     "The УПД is not issued; correct the shipped quantity.",
@@ -193,7 +179,7 @@ def _check_shipment(shipment: Shipment | None, order) -> None:
                 "quantity",
             )
         if line.quantity <= 0:
-            raise BillingError(
+            raise UserError(
                 _("«%(name)s»: the shipped quantity must be positive.", name=line.name),
                 "quantity",
             )
@@ -223,14 +209,14 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
                 "unit_code": unit,
                 "unit_name": okei.unit_name(unit),
                 "quantity": str(line.quantity),
-                "price": _money(price_net),
-                "net": _money(line.net_amount),
+                "price": money_text(price_net),
+                "net": money_text(line.net_amount),
                 "excise": "без акциза",
                 "vat_category": line.vat_category,
                 "vat_rate": str(line.vat_rate),
                 "vat_text": tax.rate_text(line.vat_category, line.vat_rate),
-                "vat": _money(line.vat_amount),
-                "total": _money(line.amount),
+                "vat": money_text(line.vat_amount),
+                "total": money_text(line.amount),
                 "country_code": country or "",
                 "country_name": okei.country_name(country),
                 "declaration": "",
@@ -267,8 +253,8 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
         "currency": {"name": "Российский рубль", "code": "643"},
         "seller": seller,
         "consignor": {**seller, "note": "он же"},
-        "consignee": _party(buyer, order.delivery_address),
-        "buyer": _party(buyer),
+        "consignee": party(buyer, order.delivery_address),
+        "buyer": party(buyer),
         "shipment_document": {
             "positions": f"1–{len(lines)}" if len(lines) > 1 else "1",
             "number": number,
@@ -279,10 +265,10 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
         "basis": basis,
         "lines": lines,
         "totals": {
-            "net": _money(shipment.net_amount),
-            "vat": _money(shipment.vat_amount),
-            "total": _money(shipment.total),
-            "vat_by_rate": {str(rate): _money(amount) for rate, amount in vat_by_rate.items()},
+            "net": money_text(shipment.net_amount),
+            "vat": money_text(shipment.vat_amount),
+            "total": money_text(shipment.total),
+            "vat_by_rate": {str(rate): money_text(amount) for rate, amount in vat_by_rate.items()},
         },
         "signatures": {
             "director": {
@@ -412,214 +398,6 @@ def documents_of_month(organisation_id, month: date, kinds=(DocumentKind.UPD, Do
             PrimaryDocument.number,
         )
     ).all()
-
-
-# --- the gas monthly УПД -------------------------------------------------------------------
-
-
-def period_text(period: date) -> str:
-    return f"{MONTHS_NOMINATIVE[period.month - 1]} {period.year} г."
-
-
-def gas_upd_of(charge_id) -> PrimaryDocument | None:
-    return db.session.scalar(
-        select(PrimaryDocument).where(
-            PrimaryDocument.kind == DocumentKind.UPD, PrimaryDocument.gas_charge_id == charge_id
-        )
-    )
-
-
-def gas_line(charge) -> dict:
-    """The one line of a contract-month as the document prints it (from the charge as posted).
-
-    Quantity: тыс. м³ to three decimals; price: the tariff per 1,000 m³ without VAT (the
-    month's net over its quantity when two tariffs shared the month); VAT at the rate the
-    charge bears (the rate of its category on the last day of the month).
-    """
-    from portal.money import to_money
-
-    contract = charge.contract
-    tax_date = _month_end(charge.period)
-    thousands = (Decimal(charge.volume) / THOUSAND).quantize(Decimal("0.001"), ROUND_HALF_UP)
-    tariff = contract.tariff_on(tax_date)
-    net = to_money(charge.net_amount)
-    if tariff is not None and to_money(thousands * tariff.price_per_thousand) == net:
-        price = Decimal(tariff.price_per_thousand)
-    else:
-        price = (net / thousands).quantize(Decimal("0.01")) if thousands else Decimal("0.00")
-    category = tariff.vat_category if tariff is not None else "general"
-    rate = charge.vat_rate
-    if rate is None:
-        rate = (charge.vat_amount * 100 / net).quantize(Decimal("0.01")) if net else Decimal(0)
-    return {
-        "position": 1,
-        "code": "ГАЗ",
-        "name": (
-            f"Газ горючий природный за {period_text(charge.period)} (договор № {contract.number})"
-        ),
-        "kind_code": "",
-        "unit_code": "114",
-        "unit_name": okei.unit_name("114"),
-        "quantity": str(thousands),
-        "volume_m3": str(Decimal(charge.volume).quantize(Decimal("0.001"))),
-        "price": _money(price),
-        "net": _money(net),
-        "excise": "без акциза",
-        "vat_category": str(category),
-        "vat_rate": _money(rate),
-        "vat_text": tax.rate_text(category, rate),
-        "vat": _money(charge.vat_amount),
-        "total": _money(charge.total),
-        "country_code": "",
-        "country_name": "",
-        "declaration": "",
-        "series": "",
-        "expires_on": "",
-    }
-
-
-def _month_end(period: date) -> date:
-    from portal import clock
-
-    return clock.month_end(period)
-
-
-def _signatures(supplier: dict, receiver: str) -> dict:
-    return {
-        "director": {"position": supplier["director_position"], "name": supplier["director_name"]},
-        "accountant": {
-            "position": supplier["accountant_position"],
-            "name": supplier["accountant_name"],
-        },
-        "handed_over": {
-            "position": supplier.get("shipper_position") or supplier["director_position"],
-            "name": supplier.get("shipper_name") or supplier["director_name"],
-        },
-        "responsible": {
-            "position": supplier["accountant_position"],
-            "name": supplier["accountant_name"],
-        },
-        "received": {"position": "", "name": receiver},
-    }
-
-
-def _seller(supplier: dict) -> dict:
-    return {
-        "name": supplier["name"],
-        "inn": supplier["inn"],
-        "kpp": supplier["kpp"],
-        "address": supplier["address"],
-    }
-
-
-def gas_snapshot(charge, number: str, supplier: dict) -> dict:
-    """Everything the monthly gas УПД of a contract prints (one line per contract-month)."""
-    contract = charge.contract
-    buyer = contract.organisation
-    day = _month_end(charge.period)
-    line = gas_line(charge)
-    # dd.mm.yyyy, as the goods' УПД records its supply contract (one shape for both).
-    contract_info = {"number": contract.number, "date": f"{contract.start_date:%d.%m.%Y}"}
-    basis = f"Договор поставки газа № {contract.number} от {contract.start_date:%d.%m.%Y}"
-    seller = _seller(supplier)
-    return {
-        "version": SNAPSHOT_VERSION,
-        "kind": DocumentKind.UPD.value,
-        "subject": "gas",
-        "status": 1,
-        "number": number,
-        "date": day.isoformat(),
-        "period": charge.period.isoformat(),
-        "period_text": period_text(charge.period),
-        "currency": {"name": "Российский рубль", "code": "643"},
-        "seller": seller,
-        "consignor": {**seller, "note": "он же"},
-        "consignee": _party(buyer),
-        "buyer": _party(buyer),
-        "shipment_document": {"positions": "1", "number": number, "date": day.isoformat()},
-        "order": None,
-        "contract": contract_info,
-        "basis": basis,
-        "transfer_note": f"поставка газа за {period_text(charge.period)}",
-        "gas_act": bool(getattr(contract, "gas_act_required", False)),
-        "lines": [line],
-        "totals": {
-            "net": line["net"],
-            "vat": line["vat"],
-            "total": line["total"],
-            "vat_by_rate": {str(rate_key(Decimal(line["vat_rate"]))): line["vat"]},
-        },
-        "signatures": _signatures(supplier, ""),
-        "shipped_on": day.isoformat(),
-    }
-
-
-def issue_gas_upd(charge, user=None) -> PrimaryDocument | None:
-    """Issue the monthly УПД of a posted gas charge (once; None for a month of no gas)."""
-    existing = gas_upd_of(charge.id)
-    if existing is not None:
-        return existing
-    if not charge.volume and not charge.total:
-        return None
-    supplier = current_app.config["SUPPLIER"]
-    check_requisites(supplier)
-    day = _month_end(charge.period)
-    number = next_number(DocumentKind.UPD, GAS_SERIES, day.year)
-    printed = f"{GAS_SERIES}-{number}"
-    return store_document(
-        gas_snapshot(charge, printed, supplier),
-        kind=DocumentKind.UPD,
-        series=GAS_SERIES,
-        number=number,
-        day=day,
-        organisation_id=charge.organisation_id,
-        user=user,
-        refs={"gas_charge_id": charge.id},
-        details={
-            "number": printed,
-            "contract": charge.contract.number,
-            "period": f"{charge.period:%Y-%m}",
-        },
-    )
-
-
-def issue_missing_gas_upds() -> int:
-    """The УПД of every posted gas charge that has none yet (an existing database, the demo):
-    safe to run again. The figures are the charge's as it stands now."""
-    from portal.billing.models import GasCharge
-
-    issued = 0
-    charges = db.session.scalars(
-        select(GasCharge)
-        .outerjoin(
-            PrimaryDocument,
-            (PrimaryDocument.gas_charge_id == GasCharge.id)
-            & (PrimaryDocument.kind == DocumentKind.UPD),
-        )
-        .where(PrimaryDocument.id.is_(None), GasCharge.ledger_entry_id.is_not(None))
-        .order_by(GasCharge.period, GasCharge.contract_id)
-    ).all()
-    for charge in charges:
-        if issue_gas_upd(charge) is not None:
-            issued += 1
-    db.session.flush()
-    return issued
-
-
-def gas_documents_of_contract(contract_id) -> dict:
-    """{period: [УПД, УКД …]} of a contract's months, for the pages that show gas charges."""
-    from portal.billing.models import GasCharge
-
-    rows = db.session.execute(
-        select(GasCharge.period, PrimaryDocument)
-        .join(PrimaryDocument, PrimaryDocument.gas_charge_id == GasCharge.id)
-        .where(GasCharge.contract_id == contract_id)
-        .order_by(GasCharge.period, PrimaryDocument.id)
-    ).all()
-    documents: dict = {}
-    for period, document in rows:
-        documents.setdefault(period, []).append(document)
-    return documents
 
 
 FROZEN = ("kind", "series", "year", "number", "organisation_id", "document_date", "snapshot")

@@ -63,12 +63,12 @@ def build_queue(app, huey: Huey) -> StatementQueue:
     def send_payment_reminders(day_iso=None):
         from datetime import date
 
+        from portal import transactions
         from portal.billing.reminders import send_payment_reminders as send
-        from portal.extensions import db
 
-        with app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
+        base_url = app.config["PORTAL_BASE_URL"]
+        with app.test_request_context(base_url=base_url), transactions.unit_of_work():
             send(date.fromisoformat(day_iso) if day_iso else None)
-            db.session.commit()
 
     # The worker sends the day's reminders every morning (09:00 Moscow); a cron run of
     # `flask billing remind` as well sends nothing twice (what was sent is stored).

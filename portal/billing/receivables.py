@@ -25,9 +25,9 @@ from sqlalchemy.orm import selectinload
 from portal import audit, clock
 from portal.billing import allocation, payment_status
 from portal.billing.corrections import SHIPMENT_CORRECTION
-from portal.billing.errors import BillingError
 from portal.billing.models import CreditHold, EntryKind, LedgerEntry, Shipment
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import money
 from portal.money import MoneyError, to_money
@@ -285,12 +285,12 @@ def set_hold(organisation: Organisation, threshold, reason: str, user) -> Credit
         amount = to_money(threshold)
     except MoneyError as error:
         message = _l("Enter the amount as a number, e.g. 10000.00.")
-        raise BillingError(message, "threshold") from error
+        raise UserError(message, "threshold") from error
     if amount < 0:
-        raise BillingError(_l("The threshold cannot be negative."), "threshold")
+        raise UserError(_l("The threshold cannot be negative."), "threshold")
     reason = (reason or "").strip()
     if not reason:
-        raise BillingError(_l("Give the reason for the credit hold."), "reason")
+        raise UserError(_l("Give the reason for the credit hold."), "reason")
     hold = hold_of(organisation.id)
     before = None if hold is None else str(hold.threshold)
     if hold is None:
@@ -315,10 +315,10 @@ def clear_hold(organisation: Organisation, reason: str, user) -> None:
     """Lift the credit hold; audited with the reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise BillingError(_l("Give the reason for lifting the credit hold."), "reason")
+        raise UserError(_l("Give the reason for lifting the credit hold."), "reason")
     hold = hold_of(organisation.id)
     if hold is None:
-        raise BillingError(_l("The organisation is not on credit hold."))
+        raise UserError(_l("The organisation is not on credit hold."))
     audit.record(
         "billing.credit_hold_cleared",
         target=organisation,

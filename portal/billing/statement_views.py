@@ -7,26 +7,18 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import partials
+from portal import errors, partials, transactions
 from portal.accounts.forms import ConfirmForm
 from portal.billing import bp
 from portal.billing import statements as services
 from portal.billing.forms import StatementForm
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.queue import statement_queue
+from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations.models import Power
 from portal.security import access, current_organisation, get_scoped_or_404
-
-
-def _status_labels():
-    return {
-        JobStatus.QUEUED: _("in the queue"),
-        JobStatus.RUNNING: _("being prepared"),
-        JobStatus.DONE: _("ready"),
-        JobStatus.FAILED: _("failed"),
-    }
 
 
 def _queue_unavailable_message():
@@ -56,10 +48,10 @@ def _enqueue(job_id):
         current_app.logger.error(
             "could not enqueue statement job %s (%s: %s)", job_id, type(error).__name__, error
         )
-        job = db.session.get(StatementJob, job_id)
-        job.status = JobStatus.FAILED
-        job.error = f"queue unavailable: {type(error).__name__}"
-        db.session.commit()
+        with transactions.unit_of_work():
+            job = db.session.get(StatementJob, job_id)
+            job.status = JobStatus.FAILED
+            job.error = f"queue unavailable: {type(error).__name__}"
 
 
 @bp.route("/statements/", methods=["GET", "POST"])
@@ -80,20 +72,19 @@ def request_statement():
     if valid and not refused:
         contract_id = int(form.contract_id.data) if form.contract_id.data else None
         try:
-            job, reused = services.request_statement(
-                organisation,
-                current_user,
-                form.period_start.data,
-                form.period_end.data,
-                contract_id,
-            )
-        except services.StatementError as error:
-            db.session.rollback()
-            target = getattr(form, error.field or "period_end")
-            target.errors = list(target.errors) + [str(error.message)]
+            # The worker reads the job from the database: it is committed before it is queued.
+            with transactions.unit_of_work():
+                job, reused = services.request_statement(
+                    organisation,
+                    current_user,
+                    form.period_start.data,
+                    form.period_end.data,
+                    contract_id,
+                )
+        except UserError as error:
+            errors.show(error, form, default_field="period_end")
         else:
             job_id = job.id
-            db.session.commit()
             if not reused:
                 _enqueue(job_id)
             return redirect(url_for("billing.show_job", job_id=job_id))
@@ -103,7 +94,6 @@ def request_statement():
         "billing/statement_request.html",
         form=form,
         jobs=services.jobs_for(organisation.id),
-        status_labels=_status_labels(),
     ), (503 if refused else 422 if form.errors else 200)
 
 
@@ -111,9 +101,7 @@ def request_statement():
 @access.power(Power.VIEW_FINANCE)
 def show_job(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
-    return render_template(
-        "billing/statement_job.html", job=job, status_labels=_status_labels(), confirm=ConfirmForm()
-    )
+    return render_template("billing/statement_job.html", job=job, confirm=ConfirmForm())
 
 
 @bp.route("/statements/<int:job_id>/status")
@@ -121,21 +109,20 @@ def show_job(job_id):
 def job_status(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
     if services.is_stalled(job):  # its worker died: requeue it (once) or report it failed
-        requeue = services.recover_stalled(job)
-        db.session.commit()
+        with transactions.unit_of_work():  # committed before the worker is told
+            requeue = services.recover_stalled(job)
         if requeue:
             _enqueue(job.id)
     if partials.is_htmx():  # the job page's status block, polled by htmx
         return render_template(
             "billing/_statement_job.html",
             job=job,
-            status_labels=_status_labels(),
             confirm=ConfirmForm(),
         )
     done = job.status == JobStatus.DONE
     return jsonify(
         status=job.status,
-        label=_status_labels()[JobStatus(job.status)],
+        label=JobStatus(job.status).label,
         progress=job.progress,
         pdf_url=url_for("billing.download", job_id=job.id, fmt="pdf") if done else None,
         xlsx_url=url_for("billing.download", job_id=job.id, fmt="xlsx") if done else None,
@@ -151,12 +138,11 @@ def retry_job(job_id):
             flash(_queue_unavailable_message(), "danger")
             return redirect(url_for("billing.show_job", job_id=job_id))
         try:
-            services.retry(job)
-        except services.StatementError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
+            with transactions.unit_of_work():  # committed before the worker is told
+                services.retry(job)
+        except UserError as error:
+            errors.show(error, category="danger")
         else:
-            db.session.commit()
             _enqueue(job_id)
     return redirect(url_for("billing.show_job", job_id=job_id))
 
@@ -188,8 +174,8 @@ def worker(workers):
     """Run the background worker: statements, and the payment reminders every morning."""
     queue = statement_queue(current_app)
     queue.huey.immediate = False
-    requeue = services.recover_all_stalled()  # jobs of a worker that was killed
-    db.session.commit()
+    with transactions.unit_of_work():
+        requeue = services.recover_all_stalled()  # jobs of a worker that was killed
     for job_id in requeue:
         queue.enqueue(job_id)
     click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")

@@ -16,11 +16,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import transactions
 from portal.billing.ledger import LedgerEntry
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.settlements import settlement
 from portal.database import utcnow
 from portal.documents.subjects import SubjectError, is_registered, resolve_subject
+from portal.errors import UserError
 from portal.extensions import db
 from portal.metering.models import Contract
 from portal.money import to_money
@@ -29,13 +31,6 @@ from portal.organisations.models import Organisation
 log = logging.getLogger(__name__)
 # Bump when the layout of the files changes, so old files are not reused.
 LAYOUT_VERSION = "2"
-
-
-class StatementError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass
@@ -121,11 +116,11 @@ class Statement:
 
 def validate_period(start: date | None, end: date | None) -> None:
     if start is None or end is None:
-        raise StatementError(_l("Enter both dates of the period."), "period_start")
+        raise UserError(_l("Enter both dates of the period."), "period_start")
     if end < start:
-        raise StatementError(_l("The end of the period is before its start."), "period_end")
+        raise UserError(_l("The end of the period is before its start."), "period_end")
     if (end - start).days > 366 * 5:
-        raise StatementError(_l("A statement covers at most five years."), "period_end")
+        raise UserError(_l("A statement covers at most five years."), "period_end")
 
 
 def organisation_contracts(organisation_id) -> list[tuple[int, str]]:
@@ -153,7 +148,7 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
     validate_period(start, end)
     organisation = db.session.get(Organisation, organisation_id)
     if contract_id is not None and contract_id not in dict(organisation_contracts(organisation_id)):
-        raise StatementError(_l("Your organisation has no such contract."), "contract_id")
+        raise UserError(_l("Your organisation has no such contract."), "contract_id")
     period = settlement(organisation_id, start, end, contract_id)
     statement = Statement(
         organisation=organisation,
@@ -269,7 +264,7 @@ def request_statement(organisation, user, start, end, contract_id=None):
 
 def retry(job) -> None:
     if job.status != JobStatus.FAILED:
-        raise StatementError(_l("Only a failed statement can be retried."))
+        raise UserError(_l("Only a failed statement can be retried."))
     job.status = JobStatus.QUEUED
     job.progress = 0
     job.error = None
@@ -319,9 +314,9 @@ def recover_all_stalled() -> list[int]:
 
 
 def _set_progress(job, status, progress):
-    job.status = status
-    job.progress = progress
-    db.session.commit()  # the worker commits each step so the page can show progress
+    with transactions.unit_of_work():  # each step is committed so the page shows progress
+        job.status = status
+        job.progress = progress
 
 
 def run_job(job_id: int) -> None:
@@ -336,26 +331,26 @@ def run_job(job_id: int) -> None:
     _set_progress(job, JobStatus.RUNNING, 5)
     written = []
     try:
-        statement = build_statement(
-            job.organisation_id, job.period_start, job.period_end, job.contract_id
-        )
-        _set_progress(job, JobStatus.RUNNING, 20)
-        root = report_root()
-        token = secrets.token_hex(16)
-        pdf_name, xlsx_name = f"{token}.pdf", f"{token}.xlsx"
-        (root / pdf_name).write_bytes(rendering.statement_pdf(statement))
-        written.append(root / pdf_name)
-        _set_progress(job, JobStatus.RUNNING, 75)
-        (root / xlsx_name).write_bytes(rendering.statement_xlsx(statement))
-        written.append(root / xlsx_name)
-        job.pdf_name, job.xlsx_name = pdf_name, xlsx_name
-        # The data may have changed since the request: the files show what the worker read.
-        job.fingerprint = statement.fingerprint()
-        job.finished_at = utcnow()
-        _set_progress(job, JobStatus.DONE, 100)
+        with transactions.unit_of_work():  # a failure rolls the unfinished step back
+            statement = build_statement(
+                job.organisation_id, job.period_start, job.period_end, job.contract_id
+            )
+            _set_progress(job, JobStatus.RUNNING, 20)
+            root = report_root()
+            token = secrets.token_hex(16)
+            pdf_name, xlsx_name = f"{token}.pdf", f"{token}.xlsx"
+            (root / pdf_name).write_bytes(rendering.statement_pdf(statement))
+            written.append(root / pdf_name)
+            _set_progress(job, JobStatus.RUNNING, 75)
+            (root / xlsx_name).write_bytes(rendering.statement_xlsx(statement))
+            written.append(root / xlsx_name)
+            job.pdf_name, job.xlsx_name = pdf_name, xlsx_name
+            # The data may have changed since the request: the files show what the worker read.
+            job.fingerprint = statement.fingerprint()
+            job.finished_at = utcnow()
+            _set_progress(job, JobStatus.DONE, 100)
     except Exception as error:
         log.exception("statement job %s failed", job_id)
-        db.session.rollback()
         for path in written:
             path.unlink(missing_ok=True)
         job = db.session.get(StatementJob, job_id)

@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from portal import audit
-from portal.billing.errors import BillingError
 from portal.billing.models import VatCategory, VatRate
+from portal.errors import UserError
 from portal.extensions import db
 from portal.money import rate_key
 
@@ -46,7 +46,7 @@ def category_of(value) -> VatCategory:
     try:
         return VatCategory(value)
     except ValueError as error:
-        raise BillingError(_l("Unknown VAT category."), "category") from error
+        raise UserError(_l("Unknown VAT category."), "category") from error
 
 
 def rate_row_on(category, day: date) -> VatRate | None:
@@ -66,7 +66,7 @@ def rate_on(category, day: date) -> Decimal:
     """The percentage of a category on a tax date; a clear error when none is in force."""
     row = rate_row_on(category, day)
     if row is None:
-        raise BillingError(
+        raise UserError(
             _(
                 "No VAT rate «%(category)s» is in force on %(date)s: an administrator adds it "
                 "on the VAT rates page.",
@@ -111,11 +111,11 @@ def add_rate(category, rate, valid_from: date, user, valid_to: date | None = Non
     try:
         rate = Decimal(str(rate).strip().rstrip("%").strip().replace(",", "."))
     except InvalidOperation as error:
-        raise BillingError(_l("Enter the rate as a number of percent."), "rate") from error
+        raise UserError(_l("Enter the rate as a number of percent."), "rate") from error
     if not rate.is_finite() or rate < 0 or rate >= 100:
-        raise BillingError(_l("The rate is a percentage from 0 to 99.99."), "rate")
+        raise UserError(_l("The rate is a percentage from 0 to 99.99."), "rate")
     if valid_to is not None and valid_to < valid_from:
-        raise BillingError(_l("The end date cannot be before the start date."), "valid_to")
+        raise UserError(_l("The end date cannot be before the start date."), "valid_to")
     rows = db.session.scalars(
         select(VatRate).where(VatRate.category == category).with_for_update()
     ).all()
@@ -126,7 +126,7 @@ def add_rate(category, rate, valid_from: date, user, valid_to: date | None = Non
         if row in closing:
             continue
         if row.valid_from <= new_end and (row.valid_to or date.max) >= valid_from:
-            raise BillingError(
+            raise UserError(
                 _(
                     "The new rate overlaps the rate of %(rate)s %% in force %(period)s. "
                     "Choose dates outside it.",

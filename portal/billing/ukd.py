@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.billing import ledger, primary, tax
-from portal.billing.errors import BillingError
+from portal.billing import gas_upd, ledger, primary, tax
 from portal.billing.models import DocumentKind, PrimaryDocument, Shipment
+from portal.errors import UserError
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money, vat_on_top
 
@@ -33,7 +33,7 @@ GAS_VAT_REASON = "Корректировка НДС за {period}: ставка,
 SHIPMENT_VAT_REASON = "Корректировка НДС: ставка, действующая на дату отгрузки {day}"
 
 
-class NothingToCorrect(BillingError):
+class NothingToCorrect(UserError):
     """The new figures equal the latest document's: no УКД is issued."""
 
 
@@ -62,12 +62,6 @@ def corrections_of(original: PrimaryDocument) -> list[PrimaryDocument]:
 def latest_of(original: PrimaryDocument) -> PrimaryDocument:
     chain = corrections_of(original)
     return chain[-1] if chain else original
-
-
-def original_of(document: PrimaryDocument) -> PrimaryDocument:
-    while document.kind == DocumentKind.UKD and document.corrects_id is not None:
-        document = db.session.get(PrimaryDocument, document.corrects_id)
-    return document
 
 
 def state_lines(document: PrimaryDocument) -> list[dict]:
@@ -104,14 +98,14 @@ def _split(before: dict, after: dict, gas: bool) -> tuple[dict, dict]:
     decrease["quantity"] = _quantity_text(max(-change, Decimal(0)), gas)
     for key in MONEY_KEYS:
         change = Decimal(after[key]) - Decimal(before[key])
-        increase[key] = primary._money(max(change, Decimal(0)))
-        decrease[key] = primary._money(max(-change, Decimal(0)))
+        increase[key] = primary.money_text(max(change, Decimal(0)))
+        decrease[key] = primary.money_text(max(-change, Decimal(0)))
     return increase, decrease
 
 
 def _sum(lines, part) -> dict:
     return {
-        key: primary._money(sum((Decimal(line[part][key]) for line in lines), Decimal(0)))
+        key: primary.money_text(sum((Decimal(line[part][key]) for line in lines), Decimal(0)))
         for key in MONEY_KEYS
     }
 
@@ -167,7 +161,7 @@ def issue_ukd(
             "date": latest.document_date.isoformat(),
         },
         "currency": first["currency"],
-        "seller": primary._seller(supplier),
+        "seller": gas_upd.seller_of(supplier),
         "buyer": first["buyer"],
         "contract": first.get("contract") or {},
         "order": first.get("order"),
@@ -179,11 +173,11 @@ def issue_ukd(
             "increase": increase,
             "decrease": decrease,
             "difference": {
-                key: primary._money(Decimal(increase[key]) - Decimal(decrease[key]))
+                key: primary.money_text(Decimal(increase[key]) - Decimal(decrease[key]))
                 for key in MONEY_KEYS
             },
         },
-        "signatures": primary._signatures(supplier, first["signatures"]["received"]["name"]),
+        "signatures": gas_upd.signatures_of(supplier, first["signatures"]["received"]["name"]),
     }
     return primary.store_document(
         snapshot,
@@ -226,7 +220,7 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
     shipment = shipment_of(order.id)
     original = primary.upd_of(shipment.id) if shipment is not None else None
     if original is None:
-        raise BillingError(
+        raise UserError(
             _(
                 "Order %(number)s has no issued УПД: a shipped quantity is corrected by a УКД "
                 "only after the УПД of the shipment.",
@@ -249,7 +243,7 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
         order_line = ordered.get(order_line_id)
         line = shipped.get(order_line_id)
         if order_line is None or line is None:
-            raise BillingError(
+            raise UserError(
                 _(
                     "«%(name)s» did not ship: a УКД corrects the lines of the УПД.",
                     name=order_line.name if order_line else order_line_id,
@@ -257,12 +251,12 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
                 "quantity",
             )
         if value is None or value < 0:
-            raise BillingError(
+            raise UserError(
                 _("«%(name)s»: enter the shipped quantity as a whole number.", name=line.name),
                 "quantity",
             )
         if value > order_line.quantity:
-            raise BillingError(
+            raise UserError(
                 _(
                     "«%(name)s»: %(shipped)s packs is more than the %(ordered)s ordered. "
                     "Nothing is corrected.",
@@ -280,9 +274,9 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
         new_states[position] = {
             **before,
             "quantity": str(value),
-            "net": primary._money(taxed.net),
-            "vat": primary._money(taxed.vat),
-            "total": primary._money(taxed.gross),
+            "net": primary.money_text(taxed.net),
+            "vat": primary.money_text(taxed.vat),
+            "total": primary.money_text(taxed.gross),
         }
         changes[line.sku] = [int(before["quantity"]), value]
     document = issue_ukd(original, new_states, reason=SHIPMENT_REASON, day=day, user=user)
@@ -347,8 +341,8 @@ def correct_shipment_vat(shipment, user=None, day: date | None = None):
             **state,
             "vat_rate": str(rate),
             "vat_text": tax.rate_text(line["vat_category"], rate),
-            "vat": primary._money(vat),
-            "total": primary._money(Decimal(state["net"]) + vat),
+            "vat": primary.money_text(vat),
+            "total": primary.money_text(Decimal(state["net"]) + vat),
         }
     if not new_states:
         return None
@@ -368,16 +362,16 @@ def correct_gas_charge(charge, reason: str, user=None, day: date | None = None):
     """The УКД of a gas month whose charge changed after its УПД (recalculated readings, a VAT
     correction). None when the month has no УПД yet or its figures did not change (the ledger
     entries of the change are posted by the caller)."""
-    original = primary.gas_upd_of(charge.id)
+    original = gas_upd.gas_upd_of(charge.id)
     if original is None:
         return None
-    day = day or max(primary._month_end(charge.period), clock.local_today())
-    line = primary.gas_line(charge)
+    day = day or max(gas_upd.month_end(charge.period), clock.local_today())
+    line = gas_upd.gas_line(charge)
     try:
         return issue_ukd(
             original,
             {1: {key: line[key] for key in STATE_KEYS}},
-            reason=reason.format(period=primary.period_text(charge.period)),
+            reason=reason.format(period=gas_upd.period_text(charge.period)),
             day=day,
             user=user,
         )

@@ -15,6 +15,7 @@ from flask import current_app, render_template
 
 from portal.billing.models import DocumentKind
 from portal.billing.primary import snapshot_of
+from portal.errors import UserError
 from portal.reports import xlsx
 
 MONTHS_GENITIVE = (
@@ -370,7 +371,7 @@ def month_zip(documents):
                 archive.writestr(f"{file_stem(document, 'act')}.pdf", gas_act_pdf(document))
             try:
                 name, content = fns_xml.document_xml(document)
-            except fns_xml.XmlRefused:
+            except UserError:
                 continue
             archive.writestr(name, content)
     handle.seek(0)

@@ -28,11 +28,11 @@ def issue_gas_documents():
     the gas УПД existed gets them too; safe to run again)."""
     from sqlalchemy import select
 
-    from portal.billing import primary
+    from portal.billing import gas_upd
     from portal.extensions import db
     from portal.metering.models import Contract
 
     contract = db.session.scalar(select(Contract).where(Contract.number == DEMO_ACT_CONTRACT))
     if contract is not None and not contract.gas_act_required:
         contract.gas_act_required = True
-    primary.issue_missing_gas_upds()
+    gas_upd.issue_missing_gas_upds()

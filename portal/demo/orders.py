@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.inventory.models import Stock
 from portal.inventory.warehouses import serving_warehouse
 from portal.notifications.models import Notification
-from portal.orders import services
+from portal.orders import cart, checkout, workflow
 from portal.orders.models import Order, OrderStatus, PaymentTerms
 
 # (days ago, status reached, payment terms, packs per line, comment)
@@ -63,10 +63,10 @@ def _seed():
     )
     first_notification = db.session.scalar(select(func.max(Notification.id))) or 0
     for days_ago, status, terms, lines, comment in ORDERS:
-        services.clear_cart(buyer.id, pharmacy.id)
+        cart.clear_cart(buyer.id, pharmacy.id)
         for packs, item in zip(lines, items, strict=False):
-            services.add_to_cart(buyer.id, pharmacy, item.id, packs)
-        order, _created = services.place_order(
+            cart.add_to_cart(buyer.id, pharmacy, item.id, packs)
+        order, _created = checkout.place_order(
             buyer,
             pharmacy,
             address_id=address.id,
@@ -80,7 +80,7 @@ def _seed():
         order.created_at = placed
         shipped_on = min(placed + timedelta(days=3, hours=2), _now()).date()
         for step in PATH[: PATH.index(status) + 1] if status != OrderStatus.NEW else []:
-            services.change_status(order, step, manager, shipped_on=shipped_on)
+            workflow.change_status(order, step, manager, shipped_on=shipped_on)
         _date_back(order, days_ago)
     # The buyer has read about the older orders; the last few notices are still new.
     seeded = db.session.scalars(

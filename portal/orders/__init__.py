@@ -3,15 +3,13 @@ from flask_babel import lazy_gettext as _l
 
 from portal.documents.subjects import register_subject
 from portal.navigation import MenuItem, Panel, register_menu, register_panel
-from portal.organisations.models import Power
+from portal.organisations.models import PHARMACY_KINDS, Power
 
 bp = Blueprint("orders", __name__)
 
-PHARMACY_KINDS = ("pharmacy", "medical")
-
 
 def _cart_lines(membership) -> int:
-    from portal.orders.services import cart_count
+    from portal.orders.cart import cart_count
 
     return cart_count(membership.user_id, membership.organisation_id)
 
@@ -21,7 +19,6 @@ register_menu(
         _l("Cart"),
         "orders.show_cart",
         power=Power.ORDER,
-        kinds=PHARMACY_KINDS,
         order=40,
         group="purchasing",
         icon="cart3",
@@ -33,7 +30,6 @@ register_menu(
         _l("Orders"),
         "orders.list_orders",
         power=Power.ORDER,
-        kinds=PHARMACY_KINDS,
         order=45,
         group="purchasing",
     )
@@ -42,19 +38,19 @@ register_menu(MenuItem(_l("Orders"), "orders.staff_orders", staff=True, order=25
 
 
 def _open_orders_panel(membership):
-    from portal.orders.services import open_orders_summary
+    from portal.orders.workflow import open_orders_summary
 
     return open_orders_summary(membership.organisation_id)
 
 
 def _balance_panel(membership):
-    from portal.orders.services import credit_position
+    from portal.orders.checkout import credit_position
 
     return credit_position(membership.organisation)
 
 
 def _staff_orders_panel(_membership):
-    from portal.orders.services import orders_to_confirm_count
+    from portal.orders.workflow import orders_to_confirm_count
 
     return {"count": orders_to_confirm_count()}
 
@@ -89,7 +85,7 @@ register_panel(
 
 def _order_label(organisation_id, order_id):
     """Tickets (claims, returns) and uploads may refer to one of the organisation's orders."""
-    from portal.orders.services import order_for_organisation
+    from portal.orders.workflow import order_for_organisation
 
     order = order_for_organisation(organisation_id, order_id)
     return None if order is None else _l("Order %(number)s", number=order.number)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from portal.billing import terms
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.orders.documents import vat_by_rate
 from portal.orders.models import PaymentTerms
 from portal.organisations.models import Membership, Power
 
@@ -26,10 +25,9 @@ def may_see_prices(user, organisation_id) -> bool:
     return membership is not None and membership.has(Power.VIEW_PRICES)
 
 
-def send_order_confirmation(order) -> None:
-    """Queue the confirmation of a just-placed order to the buyer who placed it."""
-    from portal.orders.services import PAYMENT_LABELS  # services places the order, then calls us
-
+def send_order_confirmation(order, vat: dict) -> None:
+    """Queue the confirmation of a just-placed order to the buyer who placed it; `vat` is
+    the checkout summary's VAT by rate (computed once, at checkout)."""
     user = order.user
     if user is None or not user.is_active or not user.email:
         return
@@ -42,8 +40,8 @@ def send_order_confirmation(order) -> None:
         order=order,
         user=user,
         show_prices=may_see_prices(user, order.organisation_id),
-        vat_by_rate=vat_by_rate(order.lines),
-        payment_terms=PAYMENT_LABELS[PaymentTerms(order.payment_terms)],
+        vat_by_rate=vat,
+        payment_terms=order.payment_label,
         due_date=terms.order_due(order),
         deferred=deferred,
         deferral_days=terms.deferral_days(order.organisation) if deferred else None,

@@ -17,6 +17,7 @@ from portal.billing import terms
 from portal.billing.models import VatCategory
 from portal.billing.requisites import requisite_problems
 from portal.billing.tax import rate_text
+from portal.errors import UserError
 from portal.money import TaxedLine, document_vat, rate_key, taxed_line_from_gross
 from portal.orders.models import PaymentTerms
 from portal.organisations import contracts
@@ -52,25 +53,16 @@ _PROBLEM_KEYS = {
 }
 
 
-class DocumentRefused(Exception):
-    """A document cannot be printed as it would be (a requisite is missing or invalid)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
 def vat_by_rate(lines) -> dict[Decimal, Decimal]:
     """The order's VAT by rate: each line's tax, added up (the rule in portal.money)."""
     return document_vat(taxed_line_from_gross(line.amount, line.vat_rate) for line in lines)
 
 
 def check_supplier(supplier: dict) -> None:
-    """Refuse (DocumentRefused naming the field) requisites that are empty or fail a checksum."""
+    """Refuse (UserError naming the field) requisites that are empty or fail a checksum."""
     for key, label in INVOICE_REQUISITES.items():
         if not str(supplier.get(key) or "").strip():
-            raise DocumentRefused(
+            raise UserError(
                 _l(
                     "The invoice cannot be issued: the supplier's %(field)s is not filled in "
                     "(setting PORTAL_SUPPLIER_%(setting)s).",
@@ -81,7 +73,7 @@ def check_supplier(supplier: dict) -> None:
             )
     for problem in requisite_problems(supplier):
         key = _PROBLEM_KEYS.get(problem.split(":", 1)[0], problem.split(":", 1)[0])
-        raise DocumentRefused(
+        raise UserError(
             _l(
                 "The invoice cannot be issued: the supplier's %(field)s is not valid "
                 "(setting PORTAL_SUPPLIER_%(setting)s).",

@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -29,6 +30,21 @@ class OrderStatus(enum.StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
 
+    @property
+    def label(self):
+        """The status as the reader's language names it."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    OrderStatus.NEW: _l("New"),
+    OrderStatus.CONFIRMED: _l("Confirmed"),
+    OrderStatus.ASSEMBLING: _l("Assembling"),
+    OrderStatus.SHIPPED: _l("Shipped"),
+    OrderStatus.DELIVERED: _l("Delivered"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+}
+
 
 # Which status may follow which: staff move orders forward; cancelling is possible until shipped.
 NEXT_STATUSES = {
@@ -45,6 +61,16 @@ OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.ASSEMBLING)
 class PaymentTerms(enum.StrEnum):
     PREPAYMENT = "prepayment"
     DEFERRED = "deferred"
+
+    @property
+    def label(self):
+        return _PAYMENT_LABELS[self]
+
+
+_PAYMENT_LABELS = {
+    PaymentTerms.PREPAYMENT: _l("Prepayment by invoice"),
+    PaymentTerms.DEFERRED: _l("Deferred payment"),
+}
 
 
 class CartLine(db.Model):
@@ -105,6 +131,14 @@ class Order(Timestamped, db.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def status_label(self):
+        return OrderStatus(self.status).label
+
+    @property
+    def payment_label(self):
+        return PaymentTerms(self.payment_terms).label
+
+    @property
     def shipped_total(self) -> Decimal:
         return sum((line.shipped_amount for line in self.lines), Decimal("0.00"))
 
@@ -153,3 +187,7 @@ class OrderEvent(db.Model):
 
     order = relationship("Order", back_populates="events")
     user = relationship("User")
+
+    @property
+    def status_label(self):
+        return OrderStatus(self.status).label

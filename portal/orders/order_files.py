@@ -6,16 +6,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from openpyxl.utils import column_index_from_string
 
+from portal.errors import UserError
 from portal.files import tables
 
 CODE_HEADERS = {"код", "артикул", "sku", "code", "штрихкод", "штрих-код", "ean", "barcode", "шк"}
 QUANTITY_HEADERS = {"количество", "кол-во", "кол", "qty", "quantity", "заказ", "упак"}
-
-
-class OrderFileError(ValueError):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -57,7 +52,7 @@ def _column_index(choice: str | None) -> int | None:
     try:
         return column_index_from_string(choice) - 1
     except ValueError as error:
-        raise OrderFileError(_l("Column «%(column)s» does not exist.", column=choice)) from error
+        raise UserError(_l("Column «%(column)s» does not exist.", column=choice)) from error
 
 
 # The header is looked for in the first rows: the portal's own price list has a title above it.
@@ -83,7 +78,7 @@ def read_order_file(filename: str, data: bytes, code_column=None, quantity_colum
 
     The portal's price list XLSX is an order file too: its «Заказ» column is the quantity,
     and its rows with nothing there are skipped."""
-    table = tables.read_table(filename, data, tables.upload_limits(), error=OrderFileError)
+    table = tables.read_table(filename, data, tables.upload_limits(), error=UserError)
     code_index = _column_index(code_column)
     quantity_index = _column_index(quantity_column)
     first_data_row = 0
@@ -91,7 +86,7 @@ def read_order_file(filename: str, data: bytes, code_column=None, quantity_colum
     if code_index is None or quantity_index is None:
         found = _find_header(table)
         if found is None:
-            raise OrderFileError(
+            raise UserError(
                 _l(
                     "Columns not recognised: name them «Код» and «Количество» in the first row, "
                     "or choose the columns below."
@@ -115,7 +110,7 @@ def read_order_file(filename: str, data: bytes, code_column=None, quantity_colum
             continue
         rows.append(OrderRow(offset, code, quantity))
     if not rows:
-        raise OrderFileError(_l("The file has no order lines."))
+        raise UserError(_l("The file has no order lines."))
     return rows
 
 

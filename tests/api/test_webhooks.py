@@ -16,7 +16,7 @@ from portal.api.order_models import DeliveryStatus, WebhookDelivery, WebhookEndp
 from portal.audit import AuditEvent
 from portal.database import utcnow
 from portal.extensions import db
-from portal.orders import services as orders
+from portal.orders import workflow
 from portal.organisations.models import ALL_POWERS, Power
 from tests.api.conftest import bearer, issue_key
 from tests.catalog.builders import give_terms, make_item
@@ -223,7 +223,7 @@ def test_staff_status_changes_emit_and_other_organisations_hear_nothing(app):
 
     order = make_order(organisation)
     staff = make_user(None, staff_role="manager")
-    orders.change_status(order, "confirmed", staff)
+    workflow.change_status(order, "confirmed", staff)
     db.session.commit()
     rows = db.session.scalars(select(WebhookDelivery)).all()
     assert [(r.endpoint.url, json.loads(r.payload)["data"]["status"]) for r in rows] == [

@@ -149,7 +149,7 @@ def test_bank_import_reads_the_contract_and_lists_unreadable_lines(app, gas_org,
         + f"{gas_org.inn};20;20.11.2026;603;Оплата по договору ЧУЖ-1\n"
         + f"{gas_org.inn};20;20.11.2026;604;Оплата по счёту № 999-НЕТ\n"
     )
-    page = staff.post("/metering/staff/payments", data=statement(bad)).get_data(as_text=True)
+    page = staff.post("/backoffice/billing/payments", data=statement(bad)).get_data(as_text=True)
     assert "Нет клиента с ИНН 0000000000" in page
     assert "договор ЧУЖ-1, который не принадлежит плательщику" in page
     assert "договор или документ, которого у плательщика нет" in page
@@ -157,7 +157,7 @@ def test_bank_import_reads_the_contract_and_lists_unreadable_lines(app, gas_org,
     assert ledger.balance(gas_org.id) == Decimal("1700.00")  # nothing half-posted
 
     good = header + f"{gas_org.inn};300;20.11.2026;601;Оплата по договору ГП-52-0200/24\n"
-    page = staff.post("/metering/staff/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
     assert "Загружено оплат: 1" in page and "договор ГП-52-0200/24" in page
     [payment] = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "payment"))
     assert payment.contract_id == second.id and shares(payment) == {"A-01": Decimal("300.00")}
@@ -202,7 +202,7 @@ def test_staff_payment_form_refuses_a_purpose_naming_what_the_payer_lacks(
     db.session.commit()
     staff = app.test_client()
     login(staff, manager)
-    url = f"/metering/staff/organisations/{gas_org.id}/payments"
+    url = f"/backoffice/billing/organisations/{gas_org.id}/payments"
     data = {
         "amount": "100",
         "entry_date": "2026-11-10",
@@ -211,7 +211,7 @@ def test_staff_payment_form_refuses_a_purpose_naming_what_the_payer_lacks(
         "purpose": "Оплата по договору ГП-00-0000/00",
     }
     refused = staff.post(url, data=data)
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "которого у плательщика нет" in refused.get_data(as_text=True)
     assert (
         db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.kind == "payment"))

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from portal.audit import AuditEvent
 from portal.billing import primary, ukd
-from portal.billing.errors import BillingError
+from portal.billing.gas_upd import gas_upd_of
 from portal.billing.models import DocumentKind, GasCharge, LedgerEntry, PrimaryDocument
+from portal.errors import UserError
 from portal.extensions import db
 from portal.metering.models import Reading
 from portal.organisations.models import ALL_POWERS
@@ -53,7 +54,7 @@ def gas_client(app, gas_org):
 
 def gas_upd() -> PrimaryDocument:
     charge = db.session.scalar(select(GasCharge))
-    return primary.gas_upd_of(charge.id)
+    return gas_upd_of(charge.id)
 
 
 def xlsx_rows(client, url) -> list[tuple]:
@@ -235,7 +236,7 @@ def test_the_command_issues_the_upd_of_months_posted_before_and_is_idempotent(ap
     db.session.commit()
     assert "gas УПД issued: 1" in run(app, "issue-gas-upd")
     assert "gas УПД issued: 0" in run(app, "issue-gas-upd")
-    again = primary.gas_upd_of(charge_id)
+    again = gas_upd_of(charge_id)
     assert primary.snapshot_of(again)["totals"]["total"] == TOTAL
 
 
@@ -552,7 +553,7 @@ def test_an_unshipped_order_has_nothing_to_correct(app, buyer_org, buyer, manage
     page = correct(app, manager, order, [(order.lines[0], 1)]).get_data(as_text=True)
     assert "не выписан УПД" in page
     assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 0
-    with app.test_request_context(), pytest.raises(BillingError):
+    with app.test_request_context(), pytest.raises(UserError):
         ukd.correct_shipment(order, {order.lines[0].id: 1}, manager)
 
 

@@ -76,7 +76,7 @@ def test_staff_enters_payment_and_customer_sees_balance(app, gas_org, manager, t
     run(app, "post-gas-charges", "--period", "2026-10")
     staff = app.test_client()
     login(staff, manager)
-    url = f"/metering/staff/organisations/{gas_org.id}/payments"
+    url = f"/backoffice/billing/organisations/{gas_org.id}/payments"
     data = {"amount": "5000", "entry_date": "2026-11-10", "document_number": "77", "contract_id": 0}
     assert staff.post(url, data=data).status_code == 302
     again = staff.post(url, data=data)
@@ -94,9 +94,9 @@ def test_staff_enters_payment_and_customer_sees_balance(app, gas_org, manager, t
 def test_adjustment_needs_a_reason(app, gas_org, manager, today):
     staff = app.test_client()
     login(staff, manager)
-    url = f"/metering/staff/organisations/{gas_org.id}/adjustments"
+    url = f"/backoffice/billing/organisations/{gas_org.id}/adjustments"
     data = {"amount": "-150", "entry_date": "2026-11-10", "reason": "", "contract_id": 0}
-    assert staff.post(url, data=data).status_code == 400
+    assert staff.post(url, data=data).status_code == 422
     data["reason"] = "Компенсация за простой"
     assert staff.post(url, data=data).status_code == 302
     assert ledger.balance(gas_org.id) == Decimal("-150.00")
@@ -115,20 +115,20 @@ def test_bank_statement_import_is_all_or_nothing(app, gas_org, manager, today):
         "0000000000;10;20.11.2026;502\n"
         f"{gas_org.inn};сто;20.11.2026;503\n"
     )
-    page = staff.post("/metering/staff/payments", data=statement(bad)).get_data(as_text=True)
+    page = staff.post("/backoffice/billing/payments", data=statement(bad)).get_data(as_text=True)
     assert "Нет клиента с ИНН 0000000000" in page and "Сумма не является числом" in page
     assert ledger.balance(gas_org.id) == 0
     good = f"payer_inn;amount;date;document_number\n{gas_org.inn};1000,50;20.11.2026;501\n"
-    page = staff.post("/metering/staff/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
     assert "Загружено оплат: 1" in page
     assert ledger.balance(gas_org.id) == Decimal("-1000.50")
-    page = staff.post("/metering/staff/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
     assert "Эта оплата уже учтена" in page
     assert ledger.balance(gas_org.id) == Decimal("-1000.50")
 
 
 def test_customer_cannot_reach_staff_money_pages(login_as, gas_user, gas_org):
     client = login_as(gas_user)
-    assert client.get("/metering/staff/payments").status_code == 403
-    url = f"/metering/staff/organisations/{gas_org.id}/payments"
+    assert client.get("/backoffice/billing/payments").status_code == 403
+    url = f"/backoffice/billing/organisations/{gas_org.id}/payments"
     assert client.post(url, data={"amount": "1"}).status_code == 403

@@ -41,10 +41,6 @@ def xlsx_rows(data: bytes):
     return rows
 
 
-def row_named(rows, label):
-    return next(row for row in rows if label in row)
-
-
 def test_end_before_start_is_refused(login_as, buyer, queue):
     client = login_as(buyer)
     response = request(client, start="2026-03-01", end="2026-02-01")

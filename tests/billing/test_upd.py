@@ -24,8 +24,9 @@ from portal.billing.models import (
     Shipment,
 )
 from portal.catalog.models import ItemPrice
+from portal.errors import UserError
 from portal.extensions import db
-from portal.orders import services
+from portal.orders import workflow
 from portal.orders.models import Order, OrderStatus
 from tests.billing.test_vat import ship
 from tests.catalog.builders import make_item
@@ -332,9 +333,9 @@ def test_no_upd_for_an_unshipped_order_nor_for_more_than_ordered(
     order.status = OrderStatus.ASSEMBLING
     with (
         app.test_request_context(),
-        pytest.raises(services.OrderError, match="больше заказанного"),
+        pytest.raises(UserError, match="больше заказанного"),
     ):
-        services.change_status(order, "shipped", manager)
+        workflow.change_status(order, "shipped", manager)
     db.session.rollback()
     assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 0
     assert db.session.scalar(select(func.count(Shipment.id))) == 0
@@ -477,5 +478,5 @@ def test_staff_issue_the_upd_of_a_shipment_recorded_before_numbering(app, mixed_
     # A second request issues nothing new.
     staff.post(f"/backoffice/orders/{order.id}/upd")
     assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 1
-    with staff.get(f"/backoffice/documents/{document.id}/upd.pdf") as response:
+    with staff.get(f"/backoffice/billing/documents/{document.id}/upd.pdf") as response:
         assert response.status_code == 200 and response.mimetype == "application/pdf"

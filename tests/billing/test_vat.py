@@ -16,7 +16,6 @@ from sqlalchemy import delete, func, select
 
 from portal.audit import AuditEvent
 from portal.billing import ledger, primary, tax, upd_of_order
-from portal.billing.errors import BillingError
 from portal.billing.models import (
     GasCharge,
     LedgerEntry,
@@ -27,6 +26,7 @@ from portal.billing.models import (
 )
 from portal.billing.requisites import requisite_problems
 from portal.catalog.importer import import_catalog
+from portal.errors import UserError
 from portal.extensions import db
 from portal.metering.models import Reading
 from portal.money import taxed_line_from_gross, taxed_line_from_net
@@ -80,26 +80,26 @@ def test_rates_are_resolved_by_the_tax_date():
 def test_an_overlapping_rate_is_refused_and_a_new_one_closes_the_open_rate(app, login_as, admin):
     client = login_as(admin)
     page = client.post(
-        "/billing/vat-rates",
+        "/backoffice/billing/vat-rates",
         data={"category": "general", "rate": "25", "valid_from": "2025-06-01"},
     )
     assert page.status_code == 422
     assert "пересекается со ставкой 20 %" in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count(VatRate.id))) == 5
     done = client.post(
-        "/billing/vat-rates",
+        "/backoffice/billing/vat-rates",
         data={"category": "general", "rate": "24", "valid_from": "2028-01-01"},
     )
     assert done.status_code == 302
     assert tax.rate_on("general", date(2027, 12, 31)) == 22
     assert tax.rate_on("general", date(2028, 1, 1)) == 24
     assert "billing.vat_rate_added" in db.session.scalars(select(AuditEvent.action)).all()
-    assert "24" in client.get("/billing/vat-rates").get_data(as_text=True)
+    assert "24" in client.get("/backoffice/billing/vat-rates").get_data(as_text=True)
 
 
 def test_only_an_administrator_adds_rates(app, login_as, manager):
-    assert login_as(manager).get("/billing/vat-rates").status_code == 403
-    with app.test_request_context(), pytest.raises(BillingError):
+    assert login_as(manager).get("/backoffice/billing/vat-rates").status_code == 403
+    with app.test_request_context(), pytest.raises(UserError):
         tax.add_rate("general", "120", date(2030, 1, 1), None)
 
 

@@ -185,7 +185,7 @@ def test_nineteen_megabyte_csv_field_is_refused_by_every_csv_form(app, buyer, ma
     cases = [
         (buyer, "/cart/upload", "Код;Количество\nF1;", CartLine.id, 0),
         (admin, "/backoffice/catalog/import", "sku;trade_name;price\nX1;", Item.id, 1),
-        (manager, "/metering/staff/payments", STATEMENT_HEADER + "\n7700000000;", None, 0),
+        (manager, "/backoffice/billing/payments", STATEMENT_HEADER + "\n7700000000;", None, 0),
     ]
     for user, url, start, column, before in cases:
         data = start.encode() + b"9" * NINETEEN_MB + b"\n"

@@ -162,7 +162,7 @@ def test_bank_statement_answers_any_csv(app, manager, gas_org, rows):
         login(manager._client, manager)
     rows = [[gas_org.inn, *row[1:]] if row else row for row in rows]
     data, name = table_file(rows, ["payer_inn", "amount", "date", "document_number"], False)
-    response = post_file(manager._client, "/metering/staff/payments", data, name)
+    response = post_file(manager._client, "/backoffice/billing/payments", data, name)
     assert_answered(response)
     if response.status_code != 200 or "Загружено оплат" not in response.get_data(as_text=True):
         assert ledger.balance(gas_org.id) == 0

@@ -14,8 +14,8 @@ from portal.errors import UserError
 from portal.files import tables
 from portal.metering.readings import parse_volume
 from portal.money import MoneyError, to_money
+from portal.orders.cart import parse_quantity
 from portal.orders.order_files import parse_quick_order
-from portal.orders.services import parse_quantity
 from portal.validators import NUMBER_SPACES, NumberError, parse_decimal, parse_whole
 from tests.fuzz.conftest import examples
 

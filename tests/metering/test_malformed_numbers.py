@@ -55,7 +55,7 @@ def test_readings_file_with_arabic_indic_digits_names_the_row(login_as, gas_user
 def test_staff_amounts_refuse_odd_numbers(app, gas_org, manager, today, amount):
     staff = app.test_client()
     login(staff, manager)
-    base = f"/metering/staff/organisations/{gas_org.id}"
+    base = f"/backoffice/billing/organisations/{gas_org.id}"
     fields = {"amount": amount, "entry_date": "2026-11-10", "contract_id": 0}
     payment = staff.post(f"{base}/payments", data={**fields, "document_number": "7"})
     assert payment.status_code in (200, 400, 422)
@@ -73,7 +73,7 @@ def test_bank_statement_amount_in_arabic_indic_digits_is_refused(app, gas_org, m
     login(staff, manager)
     text = f"payer_inn;amount;date;document_number\n{gas_org.inn};٣٠٠;20.11.2026;501\n"
     page = staff.post(
-        "/metering/staff/payments",
+        "/backoffice/billing/payments",
         data={"file": (io.BytesIO(text.encode()), "statement.csv")},
     ).get_data(as_text=True)
     assert "Сумма не является числом." in page

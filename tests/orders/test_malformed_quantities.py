@@ -38,7 +38,7 @@ def test_quick_order_reports_odd_quantities_and_separator_lines(login_as, buyer)
     text = "\n".join(f"F1 {quantity}" for quantity in ODD_QUANTITIES) + "\n;;\n,\n"
     response = login_as(buyer).post("/cart/quick", data={"lines": text})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422  # refused: nothing added
     assert page.count("не является целым числом больше нуля") == len(ODD_QUANTITIES)
     assert page.count("Не указан код.") == 2  # «;;» and «,»
     assert cart_count() == 0

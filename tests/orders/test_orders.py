@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.audit import AuditEvent
 from portal.billing import ledger
 from portal.extensions import db
-from portal.orders import services
+from portal.orders import workflow
 from portal.orders.models import CartLine, Order, OrderLine, OrderStatus
 from portal.organisations.models import Power
 from portal.tickets.models import Ticket
@@ -278,7 +278,7 @@ def test_claim_or_return_of_a_delivered_order_becomes_a_request(
     )
     assert refused.status_code == 422
     assert db.session.scalar(select(func.count(Ticket.id))) == 2
-    assert services.order_for_organisation(other_pharmacy.id, order.id) is None
+    assert workflow.order_for_organisation(other_pharmacy.id, order.id) is None
 
 
 def test_dashboard_panels(login_as, buyer, pharmacy):

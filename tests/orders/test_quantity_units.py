@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.orders.cart import parse_quantity
 from portal.orders.models import CartLine
 from portal.orders.order_files import parse_quick_order
-from portal.orders.services import parse_quantity
 from tests.catalog.builders import make_item
 
 

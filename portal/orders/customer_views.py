@@ -1,63 +1,46 @@
+"""The buyer's side of ordering: the cart, checkout and the organisation's orders.
+
+Every route exists only for pharmacies and medical organisations (`kinds=PHARMACY_KINDS`);
+the menu hides its entries by the same rule. Nothing here commits: the request does, once,
+at its end (portal/transactions.py); a refused form answers 422 and writes nothing.
+"""
+
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
-from portal import billing, partials
+from portal import billing, errors, partials, transactions
 from portal.accounts.forms import ConfirmForm
 from portal.billing import payment_qr, payment_status
-from portal.billing.errors import BillingError
+from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.inventory import delivery
 from portal.inventory.warehouses import serving_warehouse
-from portal.orders import PHARMACY_KINDS, bp, documents
-from portal.orders import services as orders
-from portal.orders.forms import (
-    AddToCartForm,
-    CheckoutForm,
-    OrderFileForm,
-    QuickOrderForm,
-    StaffNoteForm,
-    StatusForm,
-)
-from portal.orders.models import NEXT_STATUSES, Order, OrderStatus
-from portal.orders.order_files import OrderFileError, parse_quick_order, read_order_file
-from portal.organisations.models import Organisation, Power
-from portal.request_guard import text_arg
+from portal.orders import bp, cart, checkout, documents, workflow
+from portal.orders.forms import AddToCartForm, CheckoutForm, OrderFileForm, QuickOrderForm
+from portal.orders.models import Order, OrderStatus
+from portal.orders.order_files import parse_quick_order, read_order_file
+from portal.organisations.models import PHARMACY_KINDS, Power
 from portal.security import (
     access,
-    can_manage_organisation,
     current_organisation,
     get_scoped_or_404,
     has_power,
-    require_manage_organisation,
     safe_next_url,
     scoped,
 )
-from portal.validators import NumberError, parse_whole
-
-
-@bp.before_request
-def ordering_only_for_pharmacies():
-    if not current_user.is_authenticated or current_user.is_staff:
-        return
-    organisation = current_organisation()
-    if organisation is not None and organisation.kind not in PHARMACY_KINDS:
-        abort(404)
-
 
 # --- cart -----------------------------------------------------------------------------------
 
 
 @bp.route("/cart")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def show_cart():
-    organisation = current_organisation()
-    summary = orders.summarise_cart(current_user.id, organisation)
+    summary = cart.summarise_cart(current_user.id, current_organisation())
     return render_template(
         "orders/cart.html",
         summary=summary,
@@ -67,7 +50,7 @@ def show_cart():
 
 
 @bp.route("/cart/add", methods=["POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def add_to_cart():
     """Add packs of an item. A partial update (htmx) gets the row's message and the top bar's
     cart count; a plain form gets a redirect back with the message flashed."""
@@ -77,18 +60,16 @@ def add_to_cart():
         return _added(target, _("Enter a whole number of packs greater than zero."), ok=False)
     try:
         item_id = int(form.item_id.data or 0)
-        line = orders.add_to_cart(
+        line = cart.add_to_cart(
             current_user.id,
             current_organisation(),
             item_id,
-            orders.parse_quantity(form.quantity.data),
+            cart.parse_quantity(form.quantity.data),
         )
-    except orders.OrderError as error:
-        db.session.rollback()
+    except UserError as error:
         return _added(target, str(error.message), ok=False)
     except ValueError:
         abort(400)
-    db.session.commit()
     message = _(
         "«%(name)s» is in the cart: %(count)s packs.",
         name=line.item.full_name,
@@ -98,6 +79,8 @@ def add_to_cart():
 
 
 def _added(target, message, *, ok):
+    if not ok:
+        transactions.refuse()
     if partials.is_htmx():
         fragment = render_template("orders/_cart_status.html", message=message, ok=ok)
         return fragment + partials.top_bar_counts(), 200 if ok else 422
@@ -106,7 +89,7 @@ def _added(target, message, *, ok):
 
 
 @bp.route("/cart/update", methods=["POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def update_cart():
     """Save every quantity field of the cart form; 0 removes a line. One bad line saves none.
 
@@ -120,41 +103,43 @@ def update_cart():
     remove = request.form.get("remove", type=int)
     failed = None  # (line id, the typed quantity) of the refused line
     try:
-        if remove:
-            orders.remove_from_cart(current_user.id, organisation.id, remove)
-        else:
-            for line in orders.cart_lines(current_user.id, organisation.id):
-                raw = request.form.get(f"quantity-{line.id}")
-                if raw is None:
-                    continue
-                failed = (line.id, raw)
-                quantity = 0 if raw.strip() == "0" else orders.parse_quantity(raw)
-                try:
-                    orders.set_cart_quantity(current_user.id, organisation, line.id, quantity)
-                except orders.OrderError as error:
-                    raise orders.OrderError(f"«{line.item.full_name}»: {error.message}") from error
-            failed = None
-    except orders.OrderError as error:
-        db.session.rollback()
+        # A savepoint: a refused line undoes the lines saved before it, so the answer shows
+        # the cart as it stays.
+        with db.session.begin_nested():
+            if remove:
+                cart.remove_from_cart(current_user.id, organisation.id, remove)
+            else:
+                for line in cart.cart_lines(current_user.id, organisation.id):
+                    raw = request.form.get(f"quantity-{line.id}")
+                    if raw is None:
+                        continue
+                    failed = (line.id, raw)
+                    quantity = 0 if raw.strip() == "0" else cart.parse_quantity(raw)
+                    try:
+                        cart.set_cart_quantity(current_user.id, organisation, line.id, quantity)
+                    except UserError as error:
+                        raise UserError(f"«{line.item.full_name}»: {error.message}") from error
+                failed = None
+    except UserError as error:
         if partials.is_htmx():
+            transactions.refuse()
             return _cart_fragment(organisation, failed, str(error.message))
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        if partials.is_htmx():
-            changed = remove or next(
-                (int(key.split("-", 1)[1]) for key in request.form if key.startswith("quantity-")),
-                None,
-            )
-            return _cart_fragment(organisation, (changed, None), None)
-        flash(_("The cart is updated."), "success")
+        errors.show(error)
+        return redirect(url_for("orders.show_cart"))
+    if partials.is_htmx():
+        changed = remove or next(
+            (int(key.split("-", 1)[1]) for key in request.form if key.startswith("quantity-")),
+            None,
+        )
+        return _cart_fragment(organisation, (changed, None), None)
+    flash(_("The cart is updated."), "success")
     return redirect(url_for("orders.show_cart"))
 
 
 def _cart_fragment(organisation, changed, error):
     """The changed cart row (gone if removed), then out of band the totals, the buttons and
     the top bar's count; when the cart is now empty, the whole cart body instead."""
-    summary = orders.summarise_cart(current_user.id, organisation)
+    summary = cart.summarise_cart(current_user.id, organisation)
     context = {"summary": summary, "show_prices": has_power(Power.VIEW_PRICES)}
     line_id, typed = changed if changed else (None, None)
     counts = partials.top_bar_counts()
@@ -175,31 +160,33 @@ def _cart_fragment(organisation, changed, error):
     return "".join(parts), 422 if error else 200
 
 
+def _bulk_added(form, rows, template):
+    """Add the rows of a quick order or an order file; the page again (422) when none went."""
+    result = cart.add_rows_to_cart(
+        current_user.id, current_organisation(), rows, skip_invalid=form.skip_invalid.data
+    )
+    if result.added and (not result.rejected or form.skip_invalid.data):
+        flash(_("%(count)s lines added to the cart.", count=result.added), "success")
+        if not result.rejected:
+            return redirect(url_for("orders.show_cart"))
+    else:
+        transactions.refuse()
+    return errors.form_page(template, form=form, result=result)
+
+
 @bp.route("/cart/quick", methods=["GET", "POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def quick_order():
     form = QuickOrderForm()
-    result = None
     if form.validate_on_submit():
-        rows = parse_quick_order(form.lines.data)
-        result = orders.add_rows_to_cart(
-            current_user.id, current_organisation(), rows, skip_invalid=form.skip_invalid.data
-        )
-        if result.added and (not result.rejected or form.skip_invalid.data):
-            db.session.commit()
-            flash(_("%(count)s lines added to the cart.", count=result.added), "success")
-            if not result.rejected:
-                return redirect(url_for("orders.show_cart"))
-        else:
-            db.session.rollback()
-    return render_template("orders/quick_order.html", form=form, result=result)
+        return _bulk_added(form, parse_quick_order(form.lines.data), "orders/quick_order.html")
+    return errors.form_page("orders/quick_order.html", form=form, result=None)
 
 
 @bp.route("/cart/upload", methods=["GET", "POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def upload_order_file():
     form = OrderFileForm()
-    result = None
     if form.validate_on_submit():
         upload = form.file.data
         # ORDER_FILE_MAX_BYTES (optional) tightens the site-wide upload limit for order files.
@@ -210,34 +197,25 @@ def upload_order_file():
         upload.close()  # large uploads are spooled to a temporary file
         try:
             if len(data) > limit:
-                raise OrderFileError(
+                raise UserError(
                     _("The file is larger than %(mb)s MB.", mb=f"{limit / 1048576:.3g}")
                 )
             rows = read_order_file(
                 upload.filename, data, form.code_column.data, form.quantity_column.data
             )
-        except OrderFileError as error:
-            form.file.errors.append(str(error.message))
+        except UserError as error:
+            errors.show(error, form, default_field="file")
         else:
-            result = orders.add_rows_to_cart(
-                current_user.id, current_organisation(), rows, skip_invalid=form.skip_invalid.data
-            )
-            if result.added and (not result.rejected or form.skip_invalid.data):
-                db.session.commit()
-                flash(_("%(count)s lines added to the cart.", count=result.added), "success")
-                if not result.rejected:
-                    return redirect(url_for("orders.show_cart"))
-            else:
-                db.session.rollback()
-    return render_template("orders/upload.html", form=form, result=result)
+            return _bulk_added(form, rows, "orders/upload.html")
+    return errors.form_page("orders/upload.html", form=form, result=None)
 
 
 # --- checkout ---------------------------------------------------------------------------------
 
 
-@bp.route("/checkout", methods=["GET", "POST"])
-@access.power(Power.ORDER)
-def checkout():
+@bp.route("/checkout", methods=["GET", "POST"], endpoint="checkout")
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
+def checkout_page():
     organisation = current_organisation()
     form = CheckoutForm()
     form.address_id.choices = choices((a.id, a.address) for a in organisation.addresses)
@@ -255,45 +233,37 @@ def checkout():
     )
     if request.method == "GET" and dates:
         form.delivery_date.data = dates[0].isoformat()
-    summary = orders.summarise_cart(current_user.id, organisation, warehouse)
+    # The one summary of this request: the page shows it, the order is made of it.
+    summary = cart.summarise_cart(current_user.id, organisation, warehouse)
     if form.validate_on_submit():
         try:
-            order, created = orders.place_order(
+            order, created = checkout.place_order(
                 current_user,
                 organisation,
+                summary,
                 address_id=form.address_id.data,
                 payment_terms=form.payment_terms.data,
                 comment=form.comment.data,
                 idempotency_key=form.idempotency_key.data,
                 delivery_date=form.delivery_date.data or None,
             )
-        except orders.OrderError as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            if target is not None:
-                target.errors = [*target.errors, str(error.message)]
-            else:
-                flash(str(error.message), "error")
-            summary = orders.summarise_cart(current_user.id, organisation, warehouse)
-            return _checkout_page(form, summary, warehouse, organisation), 422
+        except UserError as error:
+            errors.show(error, form)
+            # Refused: the page shows the cart as it is now (stock may have gone meanwhile).
+            summary = cart.summarise_cart(current_user.id, organisation, warehouse)
         else:
-            db.session.commit()
             if created:
                 flash(_("Order %(number)s is placed.", number=order.number), "success")
             return redirect(url_for("orders.show_order", order_id=order.id))
-    if not summary.rows and request.method == "GET":
+    elif not summary.rows and request.method == "GET":
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("orders.show_cart"))
-    return _checkout_page(form, summary, warehouse, organisation)
-
-
-def _checkout_page(form, summary, warehouse, organisation):
-    return render_template(
+    return errors.form_page(
         "orders/checkout.html",
         form=form,
         summary=summary,
         warehouse=warehouse,
-        credit=orders.available_credit(organisation),
+        credit=checkout.available_credit(organisation),
         # On credit hold the buyer learns before submitting that deferred payment is refused.
         deferred_refusal=billing.deferred_order_refusal(organisation.id),
         show_prices=has_power(Power.VIEW_PRICES),
@@ -304,7 +274,7 @@ def _checkout_page(form, summary, warehouse, organisation):
 
 
 @bp.route("/orders")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def list_orders():
     query = scoped(Order).order_by(Order.created_at.desc(), Order.id.desc())
     status = request.args.get("status")
@@ -315,14 +285,14 @@ def list_orders():
         "orders/list.html",
         page=page,
         status=status,
-        labels=orders.STATUS_LABELS,
+        statuses=OrderStatus,
         show_prices=has_power(Power.VIEW_PRICES),
         payments=payment_status.order_statuses(page.items),
     )
 
 
 @bp.route("/orders/<int:order_id>")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def show_order(order_id):
     order = get_scoped_or_404(Order, order_id)
     tickets = "tickets.new_ticket" in current_app.view_functions
@@ -333,8 +303,6 @@ def show_order(order_id):
         shipment=billing.shipment_of(order.id),
         payment=payment_status.document_status(order),
         payment_qr=payment_qr.order_payment_qr(order) if show_prices else None,
-        labels=orders.STATUS_LABELS,
-        payment_labels=orders.PAYMENT_LABELS,
         show_prices=show_prices,
         return_link=(
             url_for("tickets.new_ticket", type="return", order_id=order.id)
@@ -346,7 +314,7 @@ def show_order(order_id):
 
 
 @bp.route("/orders/<int:order_id>/documents")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def order_documents(order_id):
     """The order's «Документы» tab: invoice, УПД (PDF, XLSX) and the order as XLSX."""
     order = get_scoped_or_404(Order, order_id)
@@ -362,35 +330,31 @@ def order_documents(order_id):
         shipment=billing.shipment_of(order.id),
         upd=upd,
         upd_total=upd_total,
-        labels=orders.STATUS_LABELS,
         show_prices=has_power(Power.VIEW_PRICES),
     )
 
 
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def cancel_order(order_id):
     order = get_scoped_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit():
         try:
-            orders.cancel_order(order, current_user)
-        except orders.OrderError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
+            workflow.cancel_order(order, current_user)
+        except UserError as error:
+            errors.show(error)
         else:
-            db.session.commit()
             flash(_("Order %(number)s is cancelled.", number=order.number), "success")
     return redirect(url_for("orders.show_order", order_id=order_id))
 
 
 @bp.route("/orders/<int:order_id>/reorder", methods=["POST"])
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def reorder(order_id):
     order = get_scoped_or_404(Order, order_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("orders.show_order", order_id=order_id))
-    result = orders.reorder(order, current_user, current_organisation())
-    db.session.commit()
+    result = cart.reorder(order, current_user, current_organisation())
     if result.added:
         flash(_("%(count)s lines added to the cart.", count=result.added), "success")
     for rejected in result.rejected:
@@ -404,7 +368,7 @@ def _require_prices():
 
 
 @bp.route("/orders/<int:order_id>/invoice.pdf")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def invoice_pdf(order_id):
     order = get_scoped_or_404(Order, order_id)
     _require_prices()
@@ -412,10 +376,10 @@ def invoice_pdf(order_id):
         abort(404)
     try:
         pdf = documents.invoice_pdf(order)
-    except documents.DocumentRefused as error:
+    except UserError as error:
         # Never a blank requisite on a payment document: the buyer is told, the operator logs.
         current_app.logger.error("invoice %s refused: %s", order.number, error.field)
-        flash(str(error.message), "danger")
+        errors.show(error, category="danger")
         return redirect(url_for("orders.show_order", order_id=order.id))
     return current_app.response_class(
         pdf,
@@ -425,7 +389,7 @@ def invoice_pdf(order_id):
 
 
 @bp.route("/orders/<int:order_id>/order.xlsx")
-@access.power(Power.ORDER)
+@access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def order_xlsx(order_id):
     order = get_scoped_or_404(Order, order_id)
     _require_prices()
@@ -435,142 +399,3 @@ def order_xlsx(order_id):
         as_attachment=True,
         download_name=f"order-{order.number}.xlsx",
     )
-
-
-# --- back office ------------------------------------------------------------------------------
-
-
-@bp.route("/backoffice/orders")
-@access.staff()
-def staff_orders():
-    query = select(Order).join(Organisation, Organisation.id == Order.organisation_id)
-    status = request.args.get("status") or ""
-    search = text_arg("q")
-    if status in OrderStatus.__members__.values():
-        query = query.where(Order.status == status)
-    if search:
-        query = query.where(
-            or_(
-                Order.number.contains(search),
-                Organisation.legal_name.ilike(f"%{search}%"),
-                Organisation.inn.startswith(search),
-            )
-        )
-    if request.args.get("mine"):
-        query = query.where(Organisation.manager_id == current_user.id)
-    page = db.paginate(
-        query.order_by(Order.created_at.desc(), Order.id.desc()), per_page=30, error_out=False
-    )
-    return render_template(
-        "orders/staff_list.html",
-        page=page,
-        status=status,
-        search=search,
-        mine=request.args.get("mine"),
-        labels=orders.STATUS_LABELS,
-    )
-
-
-def _staff_page(order, status_form=None, note_form=None):
-    status_form = status_form or StatusForm()
-    status_form.status.choices = choices(
-        (s.value, orders.STATUS_LABELS[s]) for s in NEXT_STATUSES[OrderStatus(order.status)]
-    )
-    note_form = note_form or StaffNoteForm(staff_note=order.staff_note)
-    return render_template(
-        "orders/staff_order.html",
-        order=order,
-        shipment=billing.shipment_of(order.id),
-        upd=billing.upd_of_order(order.id),
-        payment=payment_status.document_status(order),
-        payment_qr=payment_qr.order_payment_qr(order),
-        labels=orders.STATUS_LABELS,
-        payment_labels=orders.PAYMENT_LABELS,
-        status_form=status_form,
-        note_form=note_form,
-        form=ConfirmForm(),
-        can_manage=can_manage_organisation(current_user, order.organisation),
-    )
-
-
-@bp.route("/backoffice/orders/<int:order_id>")
-@access.staff()
-def staff_order(order_id):
-    return _staff_page(db.get_or_404(Order, order_id))
-
-
-@bp.route("/backoffice/orders/<int:order_id>/status", methods=["POST"])
-@access.curator(Order, "order_id")
-def staff_change_status(order_id):
-    order = db.get_or_404(Order, order_id)
-    require_manage_organisation(order.organisation)
-    form = StatusForm()
-    if form.validate_on_submit():
-        try:
-            orders.change_status(order, form.status.data, current_user, form.note.data)
-        except orders.OrderError as error:
-            db.session.rollback()
-            form.status.errors = [str(error.message)]
-            return _staff_page(db.get_or_404(Order, order_id), status_form=form), 422
-        db.session.commit()
-        flash(_("The order status is changed."), "success")
-    return redirect(url_for("orders.staff_order", order_id=order_id))
-
-
-@bp.route("/backoffice/orders/<int:order_id>/shipped", methods=["POST"])
-@access.curator(Order, "order_id")
-def staff_shipped_quantities(order_id):
-    order = db.get_or_404(Order, order_id)
-    require_manage_organisation(order.organisation)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    quantities = {}
-    for line in order.lines:
-        raw = (request.form.get(f"shipped-{line.id}") or "").strip()
-        if raw == "":
-            continue
-        try:
-            quantities[line.id] = parse_whole(raw)
-        except NumberError:
-            quantities[line.id] = -1  # refused by set_shipped_quantities with its message
-    try:
-        orders.set_shipped_quantities(order, quantities, current_user)
-    except orders.OrderError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Shipped quantities are saved."), "success")
-    return redirect(url_for("orders.staff_order", order_id=order_id))
-
-
-@bp.route("/backoffice/orders/<int:order_id>/upd", methods=["POST"])
-@access.curator(Order, "order_id")
-def staff_issue_upd(order_id):
-    """Issue the УПД of a shipment recorded before documents were numbered on their own."""
-    order = db.get_or_404(Order, order_id)
-    require_manage_organisation(order.organisation)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        document = billing.issue_upd(order, current_user)
-    except BillingError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("orders.staff_order", order_id=order_id))
-    db.session.commit()
-    flash(_("УПД № %(number)s is issued.", number=document.printed_number), "success")
-    return redirect(url_for("orders.staff_order", order_id=order_id))
-
-
-@bp.route("/backoffice/orders/<int:order_id>/note", methods=["POST"])
-@access.curator(Order, "order_id")
-def staff_note(order_id):
-    order = db.get_or_404(Order, order_id)
-    require_manage_organisation(order.organisation)
-    form = StaffNoteForm()
-    if form.validate_on_submit():
-        orders.set_staff_note(order, form.staff_note.data, current_user)
-        db.session.commit()
-        flash(_("The note is saved."), "success")
-    return redirect(url_for("orders.staff_order", order_id=order_id))
