@@ -8,27 +8,9 @@ from portal.documents.models import DocumentKind, UploadCategory, UploadStatus
 from portal.documents.subjects import subject_kinds
 from portal.form_fields import choices
 
-CATEGORY_LABELS = {
-    UploadCategory.SIGNED_CONTRACT: _l("Signed contract"),
-    UploadCategory.SIGNED_ACT: _l("Signed act or waybill"),
-    UploadCategory.LICENCE: _l("Licence"),
-    UploadCategory.PAYMENT_ORDER: _l("Payment order"),
-    UploadCategory.POWER_OF_ATTORNEY: _l("Power of attorney"),
-    UploadCategory.OTHER: _l("Other"),
-}
-STATUS_LABELS = {
-    UploadStatus.PENDING: _l("under review"),
-    UploadStatus.ACCEPTED: _l("accepted"),
-    UploadStatus.REJECTED: _l("rejected"),
-}
-KIND_LABELS = {
-    DocumentKind.CONTRACT: _l("Contract"),
-    DocumentKind.INVOICE: _l("Invoice"),
-    DocumentKind.ACT: _l("Act"),
-    DocumentKind.CERTIFICATE: _l("Certificate"),
-    DocumentKind.PRICE_LIST: _l("Price list"),
-    DocumentKind.OTHER: _l("Other"),
-}
+CATEGORY_LABELS = {member: member.label for member in UploadCategory}  # for templates
+STATUS_LABELS = {member: member.label for member in UploadStatus}  # for templates
+KIND_LABELS = {member: member.label for member in DocumentKind}  # for templates
 FILE_HINT = _l("PDF, JPEG, PNG or TIFF.")
 
 

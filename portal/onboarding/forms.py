@@ -26,12 +26,7 @@ from portal.privacy.forms import APPLICATION_CONSENT_LABEL
 KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 KIND_CHOICES = choices(KIND_PAIRS)
 
-STATUS_LABELS = {
-    ApplicationStatus.NEW: _lp("application status", "New"),
-    ApplicationStatus.INFO_REQUESTED: _l("Information requested"),
-    ApplicationStatus.APPROVED: _lp("application status", "Approved"),
-    ApplicationStatus.REJECTED: _lp("application status", "Rejected"),
-}
+STATUS_LABELS = {member: member.label for member in ApplicationStatus}  # for templates
 
 
 class ApplicationForm(FlaskForm):
