@@ -218,10 +218,7 @@ def _signed_out(response):
     """End this browser's session and delete its remember-me cookie (session.clear() would
     also drop Flask-Login's note to delete it, so the cookie is deleted here)."""
     logout_user()
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
+    _fresh_session()
     config = current_app.config
     response.delete_cookie(
         config.get("REMEMBER_COOKIE_NAME", "remember_token"),

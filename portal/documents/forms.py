@@ -16,7 +16,9 @@ FILE_HINT = _l("PDF, JPEG, PNG or TIFF.")
 
 class UploadForm(FlaskForm):
     category = SelectField(
-        _l("Category"), choices=choices(CATEGORY_LABELS.items()), validators=[DataRequired()]
+        _l("Category"),
+        choices=choices((c.value, c.label) for c in UploadCategory),
+        validators=[DataRequired()],
     )
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
     subject_kind = SelectField(_l("Refers to"), validators=[Optional()])
@@ -39,7 +41,9 @@ class ReviewForm(FlaskForm):
 class PublishForm(FlaskForm):
     organisation_id = SelectField(_l("Recipient"), coerce=int)
     kind = SelectField(
-        _l("Kind"), choices=choices(KIND_LABELS.items()), validators=[DataRequired()]
+        _l("Kind"),
+        choices=choices((k.value, k.label) for k in DocumentKind),
+        validators=[DataRequired()],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     number = StringField(_l("Document number"), validators=[Optional(), Length(max=64)])

@@ -41,38 +41,12 @@ def list_applications():
 @bp.route("/backoffice/onboarding/applications/<int:application_id>")
 @access.staff()
 def show_application(application_id):
-    application = db.get_or_404(Application, application_id)
-    approve = ApproveForm(
-        data={
-            "legal_name": application.organisation_name,
-            "kind": application.kind,
-            "ogrn": application.ogrn,
-            "region": application.region,
-        }
-    )
-    return render_template(
-        "onboarding/application.html",
-        application=application,
-        today=local_today(),
-        approve=approve,
-        reject=RejectForm(),
-        info=InfoRequestForm(),
-        status_labels=STATUS_LABELS,
-        kind_labels=KIND_LABELS,
-    )
+    return _application_page(db.get_or_404(Application, application_id))
 
 
-def _decide(application_id, form_class, action):
-    application = db.get_or_404(Application, application_id)
-    form = form_class()
-    if form.validate_on_submit():
-        try:
-            action(application, form)
-        except UserError as error:
-            errors.show(error, category="danger")
-        else:
-            return redirect(url_for("onboarding.show_application", application_id=application.id))
-    forms = {
+def _application_page(application, status=200, **forms):
+    """The application with its three decision forms; `forms` replaces the one just posted."""
+    blank = {
         "approve": ApproveForm(
             formdata=None,
             data={
@@ -85,17 +59,30 @@ def _decide(application_id, form_class, action):
         "reject": RejectForm(formdata=None),
         "info": InfoRequestForm(formdata=None),
     }
-    forms[{ApproveForm: "approve", RejectForm: "reject", InfoRequestForm: "info"}[form_class]] = (
-        form
-    )
     return render_template(
         "onboarding/application.html",
         application=application,
         today=local_today(),
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
-        **forms,
-    ), 422
+        **{**blank, **forms},
+    ), status
+
+
+FORM_NAMES = {ApproveForm: "approve", RejectForm: "reject", InfoRequestForm: "info"}
+
+
+def _decide(application_id, form_class, action):
+    application = db.get_or_404(Application, application_id)
+    form = form_class()
+    if form.validate_on_submit():
+        try:
+            action(application, form)
+        except UserError as error:
+            errors.show(error, category="danger")
+        else:
+            return redirect(url_for("onboarding.show_application", application_id=application.id))
+    return _application_page(application, 422, **{FORM_NAMES[form_class]: form})
 
 
 @bp.route("/backoffice/onboarding/applications/<int:application_id>/approve", methods=["POST"])

@@ -14,9 +14,7 @@ KIND_LABELS = {member: member.label for member in OrganisationKind}  # for templ
 
 
 def power_field():
-    return MultiCheckboxField(
-        _l("Powers"), choices=choices((p.value, label) for p, label in POWER_LABELS.items())
-    )
+    return MultiCheckboxField(_l("Powers"), choices=choices((p.value, p.label) for p in Power))
 
 
 LOGIN_PATTERN = Regexp(

@@ -13,7 +13,7 @@ from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.notifications.services import notify
-from portal.tickets.forms import STATUS_LABELS, TYPE_FIELDS
+from portal.tickets.forms import TYPE_FIELDS
 from portal.tickets.models import (
     OPEN_STATUSES,
     EventKind,
@@ -244,7 +244,7 @@ def _notify_customer(ticket, event):
             author.language,
             ticket=ticket,
             event=event,
-            status_label=STATUS_LABELS[TicketStatus(ticket.status)],
+            status_label=TicketStatus(ticket.status).label,
             link=link,
         )
 

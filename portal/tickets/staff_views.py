@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.form_fields import choices
 from portal.security import access
 from portal.tickets import bp, services
-from portal.tickets.forms import STATUS_LABELS, AssignForm, StaffCommentForm
+from portal.tickets.forms import AssignForm, StaffCommentForm
 from portal.tickets.models import Ticket, TicketStatus
 from portal.tickets.views import LABELS, send_attachment
 
@@ -44,7 +44,7 @@ def staff_ticket(ticket_id):
     form = StaffCommentForm()
     form.status.choices = choices(
         [("", _("keep the status"))]
-        + [(s.value, STATUS_LABELS[s]) for s in TicketStatus if s != TicketStatus.NEW]
+        + [(s.value, s.label) for s in TicketStatus if s != TicketStatus.NEW]
     )
     assign_form = AssignForm()
     assign_form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
