@@ -30,9 +30,9 @@ NEW_CLIENT = {
 def test_a_new_client_with_a_taken_login_leaves_no_organisation_behind(app, manager):
     make_user(login="taken")
     db.session.commit()
-    organisations, users, events = count(Organisation), count(User), count(AuditEvent)
     staff = app.test_client()
     login(staff, manager)
+    organisations, users, events = count(Organisation), count(User), count(AuditEvent)
     # The organisation is flushed before its first user is refused: both go.
     response = staff.post(
         "/backoffice/organisations/new",
