@@ -134,7 +134,7 @@ class Manager(PortalUser):
 
     @task(2)
     def applications(self):
-        self.client.get("/backoffice/applications")
+        self.client.get("/backoffice/onboarding/applications")
 
     @task(2)
     def orders(self):

@@ -177,8 +177,10 @@ def _register_request_hooks(app):
 def _register_error_handlers(app):
     def render_error(code):
         def handler(error):
-            with contextlib.suppress(*DATABASE_UNREACHABLE):
-                db.session.rollback()
+            if code >= 500:  # a broken session; a refusal's writes are undone at the request's
+                # end (portal/transactions.py), except the security facts it keeps
+                with contextlib.suppress(*DATABASE_UNREACHABLE):
+                    db.session.rollback()
             if has_request_context() and is_api_request():
                 return api_problems.from_exception(error)  # JSON, never a page, under /api
             if has_request_context():

@@ -13,7 +13,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, transactions
 from portal.accounts.models import StaffRole
 from portal.extensions import db
 from portal.organisations.models import Membership, Organisation, Power
@@ -204,7 +204,10 @@ def require_manage_organisation(organisation) -> None:
     """Refuse (403, audited) a change to an organisation by staff who do not curate it."""
     if can_manage_organisation(current_user, organisation):
         return
-    db.session.rollback()  # record only the refusal, never a half-made change
+    if not transactions.session_wrote(db.session()):
+        # Checked before the view changes anything: the refusal is the only fact kept (a
+        # half-made change, were there one, is rolled back with the audit event).
+        transactions.keep_on_refusal()
     audit.record(
         "access.curator_refused",
         target=organisation,
@@ -212,7 +215,6 @@ def require_manage_organisation(organisation) -> None:
         endpoint=request.endpoint,
         method=request.method,
     )
-    db.session.commit()
     abort(403)
 
 

@@ -119,7 +119,11 @@ def test_a_nul_in_the_catalogue_search_is_a_clear_400(client, app):
 
 def test_a_nul_in_a_staff_filter_is_a_clear_400(client):
     login(client, make_user(staff_role="manager"))
-    for url in ("/backoffice/orders", "/backoffice/organisations", "/backoffice/applications"):
+    for url in (
+        "/backoffice/orders",
+        "/backoffice/organisations",
+        "/backoffice/onboarding/applications",
+    ):
         response = client.get(url, query_string={"q": "\x00", "region": "\x00"})
         assert response.status_code == 400, url
         assert "NUL" in response.get_data(as_text=True)

@@ -199,6 +199,6 @@ def test_demo_offer_keeps_each_clause_on_one_line():
 
 def test_application_number_is_never_split_at_its_hyphen(demo):
     client = signed_in(demo, "manager", "ru")
-    page = client.get("/backoffice/applications").get_data(as_text=True)
+    page = client.get("/backoffice/onboarding/applications").get_data(as_text=True)
     numbers = re.findall(r'<td class="text-nowrap"><a [^>]*>(A-[0-9]{6})</a>', page)
     assert len(numbers) == 3

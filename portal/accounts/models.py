@@ -4,6 +4,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
@@ -18,6 +19,12 @@ password_hasher = PasswordHasher()
 class StaffRole(enum.StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
+
+    @property
+    def label(self):
+        return {StaffRole.MANAGER: _l("Account manager"), StaffRole.ADMIN: _l("Administrator")}[
+            self
+        ]
 
 
 class User(UserMixin, Timestamped, db.Model):

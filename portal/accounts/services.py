@@ -20,20 +20,9 @@ from portal.accounts.models import (
     password_hasher,
 )
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
-
-
-class AccountError(Exception):
-    """A refusal with a message that can be shown to the user as it is."""
-
-
-class LoginRefused(AccountError):
-    pass
-
-
-class LoginLocked(LoginRefused):
-    pass
 
 
 def find_user_by_login_or_email(identifier: str) -> User | None:
@@ -94,7 +83,7 @@ def _spend_a_verification(password: str) -> None:
 def authenticate(identifier: str, password: str, ip: str | None) -> User:
     """Check a login (or e-mail) and a password or one-time access code.
 
-    Raises LoginRefused with the same message whatever was wrong, and LoginLocked after too
+    Raises UserError with the same message whatever was wrong, and UserError after too
     many failures for that account (counted per account, by login or e-mail alike). Every
     attempt is recorded and audited. The password is always put through Argon2, against a
     dummy hash when there is no such account, so the answer takes as long either way.
@@ -105,7 +94,7 @@ def authenticate(identifier: str, password: str, ip: str | None) -> User:
     if _recent_failures(user, login_key) >= max_failures:
         _spend_a_verification(password)
         audit.record("auth.login_refused_locked", target=user, login=login_key)
-        raise LoginLocked(
+        raise UserError(
             _l(
                 "Too many failed attempts. Sign-in for this account is paused for "
                 "%(minutes)s minutes; try later or reset your password.",
@@ -128,7 +117,7 @@ def authenticate(identifier: str, password: str, ip: str | None) -> User:
         audit.record("auth.login_failed", actor=None, target=user, login=login_key)
         if _recent_failures(user, login_key) + 1 >= max_failures:
             audit.record("auth.account_locked", actor=None, target=user, login=login_key)
-        raise LoginRefused(_l("Wrong login or password."))
+        raise UserError(_l("Wrong login or password."))
     if used_access_code:
         # The code works once: the user must now choose a password.
         user.access_code_hash = None
@@ -158,12 +147,12 @@ def user_for_password_token(token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as error:
-        raise AccountError(_l("This link has expired. Request a new one.")) from error
+        raise UserError(_l("This link has expired. Request a new one.")) from error
     except BadSignature as error:
-        raise AccountError(_l("This link is not valid. Request a new one.")) from error
+        raise UserError(_l("This link is not valid. Request a new one.")) from error
     user = db.session.get(User, data.get("u"))
     if user is None or not user.is_active or data.get("f") != _fingerprint(user):
-        raise AccountError(_l("This link has already been used. Request a new one."))
+        raise UserError(_l("This link has already been used. Request a new one."))
     return user
 
 
@@ -202,7 +191,7 @@ def set_password_with_token(token: str, password: str) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.must_change_password and not user.check_password(current):
-        raise AccountError(_l("The current password is wrong."))
+        raise UserError(_l("The current password is wrong."))
     user.set_password(new)
     user.rotate_session_token()
     audit.record("auth.password_changed", actor=user, target=user)
@@ -287,7 +276,7 @@ def accept_offer(user: User, offer: OfferVersion, ip: str | None) -> OfferAccept
 
 def publish_offer(version: str, title: str, text: str, published_by: User) -> OfferVersion:
     if db.session.scalar(select(OfferVersion.id).where(OfferVersion.version == version)):
-        raise AccountError(_l("Version %(version)s already exists.", version=version))
+        raise UserError(_l("Version %(version)s already exists.", version=version))
     offer = OfferVersion(
         version=version,
         title=title,

@@ -13,8 +13,8 @@ from sqlalchemy import case, or_, select, update
 
 from portal import audit
 from portal.accounts.models import User
-from portal.accounts.services import AccountError
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 
 
@@ -49,9 +49,7 @@ def _accepted_step(secret: str, code: str, last_step: int | None) -> int | None:
 def enable(user: User, secret: str, code: str) -> None:
     step = _accepted_step(secret, code, None)
     if step is None:
-        raise AccountError(
-            _l("The code does not match. Check the time on your phone and try again.")
-        )
+        raise UserError(_l("The code does not match. Check the time on your phone and try again."))
     user.totp_secret = secret
     user.totp_enabled = True
     user.totp_last_step = step

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, with_expression
 
-from portal import audit
+from portal import audit, errors, transactions
 from portal.accounts import bp, services, two_factor
 from portal.accounts.forms import (
     AcceptOfferForm,
@@ -20,6 +20,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import User, normalise_email
 from portal.api.problems import is_api_request
+from portal.errors import UserError
 from portal.extensions import db, limiter, login_manager
 from portal.notifications.services import unread_count_of
 from portal.organisations.services import accept_invitations_of_new_account
@@ -82,11 +83,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.login.data, form.password.data, request.remote_addr)
-        except services.LoginRefused as refusal:
-            db.session.commit()  # keep the failed attempt: throttling and audit depend on it
-            form.password.errors.append(str(refusal))
+        except UserError as refusal:
+            transactions.keep_on_refusal()  # the failed attempt: throttling and audit use it
+            errors.show(refusal, form, default_field="password")
         else:
-            db.session.commit()
             _fresh_session()
             target = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
             if user.totp_enabled:
@@ -98,7 +98,7 @@ def login():
                 return redirect(url_for("accounts.login_second_factor"))
             login_user(user, remember=form.remember.data)
             return redirect(target)
-    return render_template("accounts/login.html", form=form)
+    return errors.form_page("accounts/login.html", form=form)
 
 
 PENDING_2FA = "pending_second_factor"
@@ -128,17 +128,17 @@ def login_second_factor():
     if form.validate_on_submit():
         if two_factor.verify(user, form.code.data):
             audit.record("auth.login_2fa", actor=user, target=user)
-            db.session.commit()
             _fresh_session()
             login_user(user, remember=pending["remember"])
             return redirect(safe_next_url(pending["next"], url_for("dashboard.index")))
-        db.session.commit()  # keep the failure: the counter and the audit
+        transactions.keep_on_refusal()  # the failure: the counter and the audit
         if two_factor.is_paused(user):
             audit.record("auth.2fa_paused", actor=None, target=user)
-            db.session.commit()
+            transactions.refuse()
             return _too_many_wrong_codes(user)
         form.code.errors.append(_("Wrong or already used code."))
-    return render_template("accounts/login_code.html", form=form)
+        transactions.refuse()
+    return errors.form_page("accounts/login_code.html", form=form)
 
 
 def _too_many_wrong_codes(user):
@@ -161,28 +161,27 @@ def two_factor_settings():
         if form.validate_on_submit():
             if two_factor.verify(current_user, form.code.data):
                 two_factor.disable(current_user, current_user)
-                db.session.commit()
                 flash(_("Two-factor sign-in is off."), "info")
                 return redirect(url_for("accounts.profile"))
-            db.session.commit()
+            transactions.keep_on_refusal()  # the failure: the counter and the audit
             form.code.errors.append(_("Wrong or already used code."))
-        return render_template("accounts/two_factor.html", form=form, enabled=True)
+            transactions.refuse()
+        return errors.form_page("accounts/two_factor.html", form=form, enabled=True)
     secret = session.get("totp_setup_secret") or two_factor.new_secret()
     session["totp_setup_secret"] = secret
     if form.validate_on_submit():
         try:
             two_factor.enable(current_user, secret, form.code.data)
-        except services.AccountError as error:
-            form.code.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="code")
         else:
-            db.session.commit()
             session.pop("totp_setup_secret", None)
             flash(
                 _("Two-factor sign-in is on. You will be asked for a code at every sign-in."),
                 "success",
             )
             return redirect(url_for("accounts.profile"))
-    return render_template(
+    return errors.form_page(
         "accounts/two_factor.html",
         form=form,
         enabled=False,
@@ -199,7 +198,6 @@ def logout():
         # A copied session or remember-me cookie must not outlive the logout: the session
         # token they carry is replaced, which ends every session of this user.
         services.log_out(current_user)
-        db.session.commit()
         return _signed_out(redirect(url_for("accounts.login")))
     return redirect(url_for("accounts.login"))
 
@@ -210,7 +208,6 @@ def logout_everywhere():
     form = ConfirmForm()
     if form.validate_on_submit():
         services.log_out_everywhere(current_user)
-        db.session.commit()
         response = _signed_out(redirect(url_for("accounts.login")))
         flash(_("You have been signed out on every device."), "info")
         return response
@@ -221,10 +218,7 @@ def _signed_out(response):
     """End this browser's session and delete its remember-me cookie (session.clear() would
     also drop Flask-Login's note to delete it, so the cookie is deleted here)."""
     logout_user()
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
+    _fresh_session()
     config = current_app.config
     response.delete_cookie(
         config.get("REMEMBER_COOKIE_NAME", "remember_token"),
@@ -244,7 +238,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.identifier.data)
-        db.session.commit()
         # The same answer whether or not the account exists.
         flash(
             _(
@@ -255,7 +248,7 @@ def forgot_password():
             "info",
         )
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/forgot_password.html", form=form)
+    return errors.form_page("accounts/forgot_password.html", form=form)
 
 
 @bp.route("/password/set/<token>", methods=["GET", "POST"])
@@ -263,20 +256,19 @@ def forgot_password():
 def set_password(token):
     try:
         user = services.user_for_password_token(token)
-    except services.AccountError as error:
+    except UserError as error:
         return render_template("accounts/link_invalid.html", message=str(error)), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
         services.set_password_with_token(token, form.password.data)
         # The link went to this mailbox: a colleague invited with a new account accepts so.
         accept_invitations_of_new_account(user)
-        db.session.commit()
         flash(
             _("Your password is set. Sign in with your login %(login)s.", login=user.login),
             "success",
         )
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/set_password.html", form=form, user=user)
+    return errors.form_page("accounts/set_password.html", form=form, user=user)
 
 
 @bp.route("/password/change", methods=["GET", "POST"])
@@ -289,17 +281,16 @@ def change_password():
     elif form.validate_on_submit():
         try:
             services.change_password(current_user, form.current.data, form.password.data)
-        except services.AccountError as error:
-            form.current.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="current")
         else:
-            db.session.commit()
             # The session token changed: renew this session only.
             login_user(current_user._get_current_object())
             flash(
                 _("Your password has been changed. Other devices have been signed out."), "success"
             )
             return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.index")))
-    return render_template("accounts/change_password.html", form=form)
+    return errors.form_page("accounts/change_password.html", form=form)
 
 
 @bp.route("/offer", methods=["GET", "POST"])
@@ -311,9 +302,8 @@ def accept_offer():
     form = AcceptOfferForm()
     if form.validate_on_submit():
         services.accept_offer(current_user, offer, request.remote_addr)
-        db.session.commit()
         return redirect(safe_next_url(request.args.get("next"), url_for("dashboard.index")))
-    return render_template("accounts/accept_offer.html", form=form, offer=offer)
+    return errors.form_page("accounts/accept_offer.html", form=form, offer=offer)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -332,12 +322,11 @@ def profile():
         else:
             form.populate_obj(current_user)
             audit.record("account.profile_updated", target=current_user)
-            db.session.commit()
             flash(_("Profile saved."), "success")
             return redirect(url_for("accounts.profile"))
     from portal.privacy.views import promotions_opt_in
 
-    return render_template(
+    return errors.form_page(
         "accounts/profile.html", form=form, confirm=ConfirmForm(), **promotions_opt_in()
     )
 
@@ -352,5 +341,4 @@ def set_language(code):
         session["language"] = code
         if current_user.is_authenticated:
             current_user.language = code
-            db.session.commit()
     return redirect(safe_next_url(request.form.get("next"), url_for("dashboard.index")))

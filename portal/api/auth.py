@@ -14,7 +14,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
-from portal import audit
+from portal import audit, transactions
 from portal.api import keys
 from portal.api.models import ApiKey
 from portal.api.problems import Problem
@@ -147,7 +147,6 @@ def _note_use(key: ApiKey, now) -> None:
         .values(last_used_at=now, last_used_ip=_ip()[:64])
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def log_refusal(key: ApiKey, reason: str, **details) -> None:
@@ -175,7 +174,7 @@ def log_refusal(key: ApiKey, reason: str, **details) -> None:
             path=request.path[:200],
             **details,
         )
-    db.session.commit()
+    transactions.keep_on_refusal()  # the request is refused: the event stays
 
 
 class ApiKeyRule(AccessRule):

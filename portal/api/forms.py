@@ -5,7 +5,7 @@ from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.form_fields import MultiCheckboxField, choices
-from portal.organisations.forms import POWER_LABELS
+from portal.organisations.models import Power
 
 
 class ApiKeyForm(FlaskForm):
@@ -23,6 +23,4 @@ class ApiKeyForm(FlaskForm):
 
     def limit_powers(self, own_powers):
         """Offer only the powers the administrator has (a key never has more)."""
-        self.powers.choices = choices(
-            (p.value, label) for p, label in POWER_LABELS.items() if p in own_powers
-        )
+        self.powers.choices = choices((p.value, p.label) for p in Power if p in own_powers)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal import audit
 from portal.api.models import ApiKey
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.organisations.models import Power
 
@@ -21,15 +22,6 @@ from portal.organisations.models import Power
 KEY_MARK = "sp_"
 MAX_NETWORKS = 20
 MAX_ACTIVE_KEYS = 50
-
-
-class KeyError_(ValueError):  # noqa: N801 - "KeyError" is a builtin
-    """A rule for keys was broken; the message names the field's problem."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def hash_secret(secret: str) -> str:
@@ -56,19 +48,19 @@ def parse_networks(text: str) -> list[str]:
     parts = [p.strip() for line in (text or "").splitlines() for p in line.split(",")]
     parts = [p for p in parts if p]
     if len(parts) > MAX_NETWORKS:
-        raise KeyError_("networks", _l("At most %(count)s ranges.", count=MAX_NETWORKS))
+        raise UserError(_l("At most %(count)s ranges.", count=MAX_NETWORKS), field="networks")
     networks = []
     for part in parts:
         try:
             network = ipaddress.ip_network(part, strict=True)
         except ValueError:
-            raise KeyError_(
-                "networks",
+            raise UserError(
                 _l(
                     "«%(value)s» is not an IP range: write it as 203.0.113.0/24, "
                     "2001:db8::/32 or a single address.",
                     value=part[:60],
                 ),
+                field="networks",
             ) from None
         if str(network) not in networks:
             networks.append(str(network))
@@ -105,15 +97,15 @@ def create_key(membership, *, name, powers, expires_on=None, networks_text="") -
     The powers must be a subset of the creator's own; the row keeps only the secret's hash."""
     name = (name or "").strip()
     if not name:
-        raise KeyError_("name", _l("Give the key a name."))
+        raise UserError(_l("Give the key a name."), field="name")
     wanted = {Power(p) for p in powers}
     if not wanted:
-        raise KeyError_("powers", _l("Choose at least one power."))
+        raise UserError(_l("Choose at least one power."), field="powers")
     beyond = wanted - set(membership.powers) if not membership.is_blocked else wanted
     if beyond:
-        raise KeyError_("powers", _l("A key cannot have a power you do not have yourself."))
+        raise UserError(_l("A key cannot have a power you do not have yourself."), field="powers")
     if expires_on is not None and expires_on < local_today():
-        raise KeyError_("expires_on", _l("The expiry date has already passed."))
+        raise UserError(_l("The expiry date has already passed."), field="expires_on")
     networks = parse_networks(networks_text)
     active = db.session.scalars(
         select(ApiKey).where(
@@ -121,8 +113,9 @@ def create_key(membership, *, name, powers, expires_on=None, networks_text="") -
         )
     ).all()
     if sum(1 for k in active if not k.is_expired(utcnow())) >= MAX_ACTIVE_KEYS:
-        raise KeyError_(
-            "name", _l("The organisation has %(count)s active keys already.", count=MAX_ACTIVE_KEYS)
+        raise UserError(
+            _l("The organisation has %(count)s active keys already.", count=MAX_ACTIVE_KEYS),
+            field="name",
         )
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)

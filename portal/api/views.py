@@ -14,13 +14,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import errors
 from portal.accounts.forms import ConfirmForm
 from portal.api import bp, keys, reference
 from portal.api.forms import ApiKeyForm
 from portal.api.models import ApiKey
 from portal.api.problems import TITLES
 from portal.database import utcnow
-from portal.extensions import db
+from portal.errors import UserError
 from portal.organisations.forms import POWER_LABELS
 from portal.organisations.models import Power
 from portal.security import access, current_membership, get_scoped_or_404
@@ -73,11 +74,9 @@ def create_key():
             expires_on=form.expires_on.data,
             networks_text=form.networks.data or "",
         )
-    except keys.KeyError_ as error:
-        db.session.rollback()
-        getattr(form, error.field).errors = [*getattr(form, error.field).errors, error.message]
+    except UserError as error:
+        errors.show(error, form, default_field="name")
         return _key_list_page(form, 422)
-    db.session.commit()
     # The full key is shown on this answer only: never stored, never in a redirect or flash.
     response = make_response(
         render_template("api/key_created.html", key=key, token=token, power_labels=POWER_LABELS)
@@ -92,7 +91,6 @@ def revoke_key(key_id):
     key = get_scoped_or_404(ApiKey, key_id)
     form = ConfirmForm()
     if form.validate_on_submit() and keys.revoke_key(key, current_user):
-        db.session.commit()
         flash(_("The key «%(name)s» is revoked.", name=key.name), "success")
     return redirect(url_for("api_keys.list_keys"))
 

@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from portal import errors
 from portal.accounts.forms import ConfirmForm
 from portal.api import bp, webhooks
 from portal.api.order_models import WebhookDelivery, WebhookEndpoint
-from portal.extensions import db
+from portal.errors import UserError
 from portal.form_fields import MultiCheckboxField, choices
 from portal.organisations.models import Power
 from portal.security import access, current_membership, get_scoped_or_404
@@ -62,12 +63,9 @@ def create_webhook():
         return _page(form, 422)
     try:
         endpoint = webhooks.register_endpoint(current_membership(), form.url.data, form.events.data)
-    except webhooks.WebhookError as error:
-        db.session.rollback()
-        target = getattr(form, error.field)
-        target.errors = [*target.errors, str(error.message)]
+    except UserError as error:
+        errors.show(error, form, default_field="url")
         return _page(form, 422)
-    db.session.commit()
     # The secret is shown on this answer only (never in a redirect or a flash message).
     response = make_response(render_template("api/webhook_created.html", endpoint=endpoint))
     response.headers["Cache-Control"] = "no-store"
@@ -80,7 +78,6 @@ def remove_webhook(endpoint_id):
     endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id)
     if ConfirmForm().validate_on_submit() and endpoint.is_active:
         webhooks.remove_endpoint(endpoint)
-        db.session.commit()
         flash(_("The webhook is removed."), "success")
     return redirect(url_for("api_keys.list_webhooks"))
 
@@ -91,6 +88,5 @@ def resend_delivery(delivery_id):
     delivery = get_scoped_or_404(WebhookDelivery, delivery_id)
     if ConfirmForm().validate_on_submit():
         webhooks.resend(delivery, current_user)
-        db.session.commit()
         flash(_("The event will be sent again shortly."), "success")
     return redirect(url_for("api_keys.list_webhooks"))

@@ -30,9 +30,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, transactions
 from portal.api.order_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 
 SIGNATURE_HEADER = "X-Portal-Signature"
@@ -41,13 +42,6 @@ EVENT_LABELS = {
     "document.issued": _l("New document issued"),
 }
 PENDING_KEY = "webhook_deliveries_to_queue"
-
-
-class WebhookError(ValueError):
-    def __init__(self, message, field="url"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- signing ----------------------------------------------------------------------------
@@ -93,19 +87,19 @@ def _blocked_address(address: str) -> bool:
 
 
 def check_url(url: str) -> str:
-    """The URL if it may receive webhooks here, else a WebhookError saying why."""
+    """The URL if it may receive webhooks here, else a UserError saying why."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookError(_l("Enter a full address starting with https://."))
+        raise UserError(_l("Enter a full address starting with https://."), field="url")
     if parts.username or parts.password:
-        raise WebhookError(_l("The address may not contain a user name or password."))
+        raise UserError(_l("The address may not contain a user name or password."), field="url")
     if _production():
         if parts.scheme != "https":
-            raise WebhookError(_l("The address must start with https://."))
+            raise UserError(_l("The address must start with https://."), field="url")
         check_target(parts.hostname)
     elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        raise WebhookError(_l("Plain http is allowed only to localhost; use https://."))
+        raise UserError(_l("Plain http is allowed only to localhost; use https://."), field="url")
     return url
 
 
@@ -114,16 +108,20 @@ def check_target(hostname: str) -> None:
     try:
         infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        raise WebhookError(_l("The host name of the address cannot be resolved.")) from None
+        raise UserError(
+            _l("The host name of the address cannot be resolved."), field="url"
+        ) from None
     if any(_blocked_address(info[4][0]) for info in infos):
-        raise WebhookError(_l("The address leads to a private network; use a public address."))
+        raise UserError(
+            _l("The address leads to a private network; use a public address."), field="url"
+        )
 
 
 def register_endpoint(membership, url, events) -> WebhookEndpoint:
     url = check_url(url)
     events = [e for e in events if e in EVENT_LABELS]
     if not events:
-        raise WebhookError(_l("Choose at least one event."), "events")
+        raise UserError(_l("Choose at least one event."), field="events")
     endpoint = WebhookEndpoint(
         organisation_id=membership.organisation_id,
         created_by_id=membership.user_id,
@@ -286,17 +284,24 @@ def backoff(attempts: int) -> timedelta:
 
 def deliver(delivery_id: int) -> WebhookDelivery | None:
     """One attempt: POST the signed body, note the answer, plan the next try on failure."""
-    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        db.session.rollback()
-        return delivery
+    with transactions.unit_of_work():  # its own transaction: the row stays locked till the end
+        delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True)
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return delivery
+        now = _attempt(delivery)
+    if delivery.status == DeliveryStatus.PENDING:
+        enqueue(delivery.id, delay=(delivery.next_attempt_at - now).total_seconds())
+    return delivery
+
+
+def _attempt(delivery: WebhookDelivery):
     endpoint = delivery.endpoint
     body = delivery.payload.encode()
     delivery.attempts += 1
     code, error = None, None
     try:
         if not endpoint.is_active:
-            raise WebhookError(_l("The webhook has been removed."))
+            raise UserError(_l("The webhook has been removed."))
         check_url(endpoint.url)  # the host may resolve elsewhere now (DNS rebinding)
         response = requests.post(
             endpoint.url,
@@ -314,7 +319,7 @@ def deliver(delivery_id: int) -> WebhookDelivery | None:
         code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}"
-    except WebhookError as refused:
+    except UserError as refused:
         error = str(refused.message)
     except requests.RequestException as failure:
         error = type(failure).__name__
@@ -330,10 +335,7 @@ def deliver(delivery_id: int) -> WebhookDelivery | None:
         delivery.next_attempt_at = None
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
-    db.session.commit()
-    if delivery.status == DeliveryStatus.PENDING:
-        enqueue(delivery.id, delay=(delivery.next_attempt_at - now).total_seconds())
-    return delivery
+    return now
 
 
 def deliver_due(now=None) -> int:
@@ -349,7 +351,6 @@ def deliver_due(now=None) -> int:
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(500)
     ).all()
-    db.session.rollback()
     for delivery_id in ids:
         deliver(delivery_id)
     return len(ids)

@@ -2,7 +2,7 @@
 
 Price type or discount, credit limit, payment deferral, the supply contract, delivery
 addresses. Every change is audited with the values before and after, written as people read
-them; a refused value (a discount over 100 %, a negative credit limit) raises TermsError naming
+them; a refused value (a discount over 100 %, a negative credit limit) raises UserError naming
 the field, and nothing is changed. Prices are never cached (portal/caching.py), so the buyer's
 next page shows the new terms.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal import audit, caching
 from portal.catalog.models import OrganisationPricing, PriceList
+from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import local_date, money
 from portal.organisations import contracts
@@ -22,13 +23,6 @@ from portal.organisations.models import DeliveryAddress
 
 MAX_CREDIT_LIMIT = Decimal("999999999999.99")  # the Money column's 14 digits
 ADDRESS_MAX_LENGTH = 500
-
-
-class TermsError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -91,28 +85,28 @@ def _in_words(organisation, pricing) -> dict:
 
 def _check(price_list_id, discount_percent, credit_limit, number, contract_date, deferral_days):
     if discount_percent is None:
-        raise TermsError(_l("Enter the discount (0 when there is none)."), "discount_percent")
+        raise UserError(_l("Enter the discount (0 when there is none)."), "discount_percent")
     if discount_percent < 0 or discount_percent > 100:
-        raise TermsError(_l("The discount is from 0 to 100 %."), "discount_percent")
+        raise UserError(_l("The discount is from 0 to 100 %."), "discount_percent")
     if discount_percent.as_tuple().exponent < -2:
-        raise TermsError(_l("At most two digits after the decimal point."), "discount_percent")
+        raise UserError(_l("At most two digits after the decimal point."), "discount_percent")
     if credit_limit is None:
-        raise TermsError(_l("Enter the credit limit (0 for none)."), "credit_limit")
+        raise UserError(_l("Enter the credit limit (0 for none)."), "credit_limit")
     if credit_limit < 0:
-        raise TermsError(_l("The credit limit cannot be below zero."), "credit_limit")
+        raise UserError(_l("The credit limit cannot be below zero."), "credit_limit")
     if credit_limit > MAX_CREDIT_LIMIT or credit_limit.as_tuple().exponent < -2:
-        raise TermsError(_l("Enter an amount in roubles and kopecks."), "credit_limit")
+        raise UserError(_l("Enter an amount in roubles and kopecks."), "credit_limit")
     if price_list_id is not None and db.session.get(PriceList, price_list_id) is None:
-        raise TermsError(_l("Choose one of the price types."), "price_list_id")
+        raise UserError(_l("Choose one of the price types."), "price_list_id")
     if number or contract_date:
         for field, problem in (
             ("contract_number", contracts.number_problem(number)),
             ("contract_date", contracts.date_problem(contract_date)),
         ):
             if problem:
-                raise TermsError(problem, field)
+                raise UserError(problem, field)
     if deferral_days is not None and not 0 <= deferral_days <= contracts.MAX_DEFERRAL_DAYS:
-        raise TermsError(
+        raise UserError(
             _l("The deferral is from 0 to %(days)s days.", days=contracts.MAX_DEFERRAL_DAYS),
             "deferral_days",
         )
@@ -185,7 +179,7 @@ def _address_words(address) -> str:
 def add_address(organisation, *, address, region, is_default, actor=None) -> DeliveryAddress:
     problem = _address_problem(address)
     if problem:
-        raise TermsError(problem, "address")
+        raise UserError(problem, "address")
     row = DeliveryAddress(
         organisation_id=organisation.id,
         address=address.strip(),
@@ -215,7 +209,7 @@ def _only_default(organisation, chosen) -> None:
 def edit_address(organisation, row, *, address, region, is_default, actor=None) -> None:
     problem = _address_problem(address)
     if problem:
-        raise TermsError(problem, "address")
+        raise UserError(problem, "address")
     before = _address_words(row)
     was_default = row.is_default
     row.address = address.strip()
@@ -238,7 +232,7 @@ def edit_address(organisation, row, *, address, region, is_default, actor=None) 
 def remove_address(organisation, row, *, actor=None) -> None:
     """Orders keep the address text they were placed with; the last address stays."""
     if len(organisation.addresses) <= 1:
-        raise TermsError(_l("An organisation keeps at least one delivery address."), "address")
+        raise UserError(_l("An organisation keeps at least one delivery address."), "address")
     organisation.addresses.remove(row)
     db.session.delete(row)
     if row.is_default and organisation.addresses:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit_text
+from portal import audit_text, errors
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import StaffRole
 from portal.audit import AuditEvent
@@ -28,10 +28,15 @@ from portal.organisations import contracts
 from portal.organisations.models import DeliveryAddress, Organisation
 from portal.security import access, can_manage_organisation, require_manage_organisation
 
+# A term's message goes on its field; the contract's own names map onto this form's fields.
+_FIELDS = {"number": "contract_number", "date": "contract_date"}
+
 
 def _field_error(form, error, fallback):
-    field = getattr(form, error.field or "", None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(error.message)]
+    name = _FIELDS.get(error.field, error.field)
+    errors.show(
+        UserError(error.message, field=name if hasattr(form, name or "") else fallback), form
+    )
 
 
 # --- commercial terms ------------------------------------------------------------------------
@@ -109,11 +114,9 @@ def edit_terms(organisation_id):
                 contract_date=form.contract_date.data,
                 deferral_days=form.deferral_days.data,
             )
-        except (commercial.TermsError, contracts.ContractError) as error:
-            db.session.rollback()
+        except UserError as error:
             _field_error(form, error, "discount_percent")
         else:
-            db.session.commit()
             flash(
                 _("The terms are saved; the buyer sees them at once.")
                 if changed
@@ -149,11 +152,9 @@ def add_address(organisation_id):
                 region=form.region.data,
                 is_default=form.is_default.data,
             )
-        except commercial.TermsError as error:
-            db.session.rollback()
+        except UserError as error:
             _field_error(form, error, "address")
         else:
-            db.session.commit()
             flash(_("The address is added."), "success")
             return redirect(url_for("backoffice.show_terms", organisation_id=organisation.id))
     return _render_terms(organisation, _terms_form(organisation), address_form=form, status=422)
@@ -175,11 +176,9 @@ def edit_address(organisation_id, address_id):
                 region=form.region.data,
                 is_default=form.is_default.data,
             )
-        except commercial.TermsError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
+        except UserError as error:
+            errors.show(error, category="danger")
             return _render_terms(organisation, _terms_form(organisation), status=422)
-        db.session.commit()
         flash(_("The address is saved."), "success")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
@@ -197,11 +196,9 @@ def remove_address(organisation_id, address_id):
     if ConfirmForm().validate_on_submit():
         try:
             commercial.remove_address(organisation, row)
-        except commercial.TermsError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
+        except UserError as error:
+            errors.show(error, category="danger")
         else:
-            db.session.commit()
             flash(_("The address is removed."), "success")
     return redirect(url_for("backoffice.show_terms", organisation_id=organisation.id))
 
@@ -279,10 +276,8 @@ def create_promotion():
         try:
             promotion_service.create_promotion(_promotion_values(form))
         except UserError as error:
-            db.session.rollback()
             _field_error(form, error, "title")
         else:
-            db.session.commit()
             flash(_("The promotion is saved; buyers see it at once."), "success")
             return redirect(url_for("backoffice.list_promotions"))
     return _render_promotions(form, status=422)
@@ -299,10 +294,8 @@ def edit_promotion(promotion_id):
         try:
             promotion_service.edit_promotion(promotion, _promotion_values(form))
         except UserError as error:
-            db.session.rollback()
             _field_error(form, error, "title")
         else:
-            db.session.commit()
             flash(_("The promotion is saved; buyers see it at once."), "success")
             return redirect(url_for("backoffice.list_promotions"))
     return _render_promotions(form, status=422, editing=promotion)
@@ -314,7 +307,6 @@ def end_promotion(promotion_id):
     promotion = db.get_or_404(Promotion, promotion_id)
     if ConfirmForm().validate_on_submit():
         promotion_service.end_promotion(promotion)
-        db.session.commit()
         flash(_("The promotion has ended; prices are back to normal."), "success")
     return redirect(url_for("backoffice.list_promotions"))
 
@@ -375,10 +367,8 @@ def edit_item(item_id):
                     },
                 )
             except UserError as error:
-                db.session.rollback()
                 _field_error(form, error, "description")
             else:
-                db.session.commit()
                 flash(_("The item is saved.") if changed else _("Nothing changed."), "success")
                 return redirect(url_for("backoffice.edit_item", item_id=item.id))
         status = 422

@@ -34,12 +34,7 @@ class StaffUserForm(FlaskForm):
     login = StringField(_l("Login"), validators=[DataRequired(), LOGIN_PATTERN])
     role = SelectField(
         _l("Role"),
-        choices=choices(
-            [
-                (StaffRole.MANAGER.value, _l("Account manager")),
-                (StaffRole.ADMIN.value, _l("Administrator")),
-            ]
-        ),
+        choices=choices([(role.value, role.label) for role in StaffRole]),
     )
     submit = SubmitField(_l("Create and e-mail a set-password link"))
 

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from portal import audit, audit_text
+from portal import audit, audit_text, errors
 from portal.accounts import services as accounts
 from portal.accounts import two_factor
 from portal.accounts.forms import ConfirmForm
@@ -17,6 +17,7 @@ from portal.backoffice.forms import (
     OrganisationCreateForm,
     StaffUserForm,
 )
+from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations import contracts
@@ -79,18 +80,16 @@ def create_organisation():
                 send_link=False,
             )
             code = accounts.issue_access_code(membership.user, current_user)
-        except accounts.AccountError as error:
-            db.session.rollback()
-            form.inn.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="inn")
         else:
-            db.session.commit()
             return render_template(
                 "backoffice/access_code.html",
                 user=membership.user,
                 code=code,
                 organisation=organisation,
             )
-    return render_template("backoffice/organisation_new.html", form=form)
+    return errors.form_page("backoffice/organisation_new.html", form=form)
 
 
 def _manager_choices():
@@ -148,19 +147,17 @@ def edit_supply_contract(organisation_id):
                 contract_date=form.contract_date.data,
                 deferral_days=form.deferral_days.data,
             )
-        except contracts.ContractError as error:
-            db.session.rollback()
-            field = {"number": form.contract_number, "date": form.contract_date}.get(
-                error.field, form.deferral_days
+        except UserError as error:
+            field = {"number": "contract_number", "date": "contract_date"}.get(
+                error.field, "deferral_days"
             )
-            field.errors = [*field.errors, str(error.message)]
+            errors.show(UserError(error.message, field=field), form)
         else:
-            db.session.commit()
             flash(_("The supply contract is saved."), "success")
             return redirect(
                 url_for("backoffice.show_organisation", organisation_id=organisation.id)
             )
-    return show_organisation.__wrapped__(organisation.id, contract_form=form, status=400)
+    return show_organisation.__wrapped__(organisation.id, contract_form=form, status=422)
 
 
 @bp.route("/organisations/<int:organisation_id>/edo", methods=["POST"])
@@ -180,10 +177,9 @@ def edit_edo_id(organisation_id):
             before=before,
             after=organisation.edo_id,
         )
-        db.session.commit()
         flash(_("The ЭДО identifier is saved."), "success")
         return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
-    return show_organisation.__wrapped__(organisation.id, status=400, edo_form=form)
+    return show_organisation.__wrapped__(organisation.id, status=422, edo_form=form)
 
 
 @bp.route("/organisations/<int:organisation_id>/manager", methods=["POST"])
@@ -206,7 +202,6 @@ def assign_manager(organisation_id):
                 before={"manager": before},
                 after={"manager": after},
             )
-        db.session.commit()
         flash(_("Account manager assigned."), "success")
     return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
 
@@ -223,7 +218,6 @@ def issue_access_code(membership_id):
             url_for("backoffice.show_organisation", organisation_id=membership.organisation_id)
         )
     code = accounts.issue_access_code(membership.user, current_user)
-    db.session.commit()
     return render_template(
         "backoffice/access_code.html",
         user=membership.user,
@@ -244,7 +238,6 @@ def send_reset_link(membership_id):
             target=membership.user,
             organisation=membership.organisation,
         )
-        db.session.commit()
         flash(
             _("A password reset link has been e-mailed to %(email)s.", email=membership.user.email),
             "success",
@@ -274,13 +267,12 @@ def list_staff():
             db.session.flush()
             audit.record("staff.created", target=user, role=user.staff_role)
             accounts.send_set_password_link(user)
-            db.session.commit()
             flash(_("Staff account created; a set-password link has been e-mailed."), "success")
             return redirect(url_for("backoffice.list_staff"))
     staff = db.session.scalars(
         select(User).where(User.staff_role.isnot(None)).order_by(User.full_name)
     ).all()
-    return render_template("backoffice/staff.html", staff=staff, form=form, confirm=ConfirmForm())
+    return errors.form_page("backoffice/staff.html", staff=staff, form=form, confirm=ConfirmForm())
 
 
 @bp.route("/staff/<int:user_id>/toggle", methods=["POST"])
@@ -291,7 +283,6 @@ def toggle_staff(user_id):
         user.is_active_flag = not user.is_active_flag
         user.rotate_session_token()
         audit.record("staff.activated" if user.is_active_flag else "staff.deactivated", target=user)
-        db.session.commit()
     return redirect(url_for("backoffice.list_staff"))
 
 
@@ -302,7 +293,6 @@ def reset_two_factor(user_id):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit() and user.staff_role and user.totp_enabled:
         two_factor.disable(user, current_user)
-        db.session.commit()
         flash(_("Two-factor sign-in turned off for %(name)s.", name=user.full_name), "success")
     return redirect(url_for("backoffice.list_staff"))
 
@@ -314,10 +304,9 @@ def list_offers():
     if form.validate_on_submit():
         try:
             accounts.publish_offer(form.version.data, form.title.data, form.text.data, current_user)
-        except accounts.AccountError as error:
-            form.version.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="version")
         else:
-            db.session.commit()
             flash(
                 _("Published. Customers will be asked to accept it at their next visit."), "success"
             )
@@ -325,7 +314,7 @@ def list_offers():
     offers = db.session.scalars(
         select(OfferVersion).order_by(OfferVersion.published_at.desc())
     ).all()
-    return render_template("backoffice/offers.html", offers=offers, form=form)
+    return errors.form_page("backoffice/offers.html", offers=offers, form=form)
 
 
 @bp.route("/audit")

@@ -8,33 +8,17 @@ from portal.documents.models import DocumentKind, UploadCategory, UploadStatus
 from portal.documents.subjects import subject_kinds
 from portal.form_fields import choices
 
-CATEGORY_LABELS = {
-    UploadCategory.SIGNED_CONTRACT: _l("Signed contract"),
-    UploadCategory.SIGNED_ACT: _l("Signed act or waybill"),
-    UploadCategory.LICENCE: _l("Licence"),
-    UploadCategory.PAYMENT_ORDER: _l("Payment order"),
-    UploadCategory.POWER_OF_ATTORNEY: _l("Power of attorney"),
-    UploadCategory.OTHER: _l("Other"),
-}
-STATUS_LABELS = {
-    UploadStatus.PENDING: _l("under review"),
-    UploadStatus.ACCEPTED: _l("accepted"),
-    UploadStatus.REJECTED: _l("rejected"),
-}
-KIND_LABELS = {
-    DocumentKind.CONTRACT: _l("Contract"),
-    DocumentKind.INVOICE: _l("Invoice"),
-    DocumentKind.ACT: _l("Act"),
-    DocumentKind.CERTIFICATE: _l("Certificate"),
-    DocumentKind.PRICE_LIST: _l("Price list"),
-    DocumentKind.OTHER: _l("Other"),
-}
+CATEGORY_LABELS = {member: member.label for member in UploadCategory}  # for templates
+STATUS_LABELS = {member: member.label for member in UploadStatus}  # for templates
+KIND_LABELS = {member: member.label for member in DocumentKind}  # for templates
 FILE_HINT = _l("PDF, JPEG, PNG or TIFF.")
 
 
 class UploadForm(FlaskForm):
     category = SelectField(
-        _l("Category"), choices=choices(CATEGORY_LABELS.items()), validators=[DataRequired()]
+        _l("Category"),
+        choices=choices((c.value, c.label) for c in UploadCategory),
+        validators=[DataRequired()],
     )
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file."))])
     subject_kind = SelectField(_l("Refers to"), validators=[Optional()])
@@ -57,7 +41,9 @@ class ReviewForm(FlaskForm):
 class PublishForm(FlaskForm):
     organisation_id = SelectField(_l("Recipient"), coerce=int)
     kind = SelectField(
-        _l("Kind"), choices=choices(KIND_LABELS.items()), validators=[DataRequired()]
+        _l("Kind"),
+        choices=choices((k.value, k.label) for k in DocumentKind),
+        validators=[DataRequired()],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     number = StringField(_l("Document number"), validators=[Optional(), Length(max=64)])

@@ -1,6 +1,7 @@
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,11 +34,30 @@ class UploadCategory(enum.StrEnum):
     POWER_OF_ATTORNEY = "power_of_attorney"
     OTHER = "other"
 
+    @property
+    def label(self):
+        return {
+            UploadCategory.SIGNED_CONTRACT: _l("Signed contract"),
+            UploadCategory.SIGNED_ACT: _l("Signed act or waybill"),
+            UploadCategory.LICENCE: _l("Licence"),
+            UploadCategory.PAYMENT_ORDER: _l("Payment order"),
+            UploadCategory.POWER_OF_ATTORNEY: _l("Power of attorney"),
+            UploadCategory.OTHER: _l("Other"),
+        }[self]
+
 
 class UploadStatus(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+    @property
+    def label(self):
+        return {
+            UploadStatus.PENDING: _l("under review"),
+            UploadStatus.ACCEPTED: _l("accepted"),
+            UploadStatus.REJECTED: _l("rejected"),
+        }[self]
 
 
 class CustomerUpload(StoredFileColumns, Timestamped, db.Model):
@@ -73,6 +93,17 @@ class DocumentKind(enum.StrEnum):
     CERTIFICATE = "certificate"
     PRICE_LIST = "price_list"
     OTHER = "other"
+
+    @property
+    def label(self):
+        return {
+            DocumentKind.CONTRACT: _l("Contract"),
+            DocumentKind.INVOICE: _l("Invoice"),
+            DocumentKind.ACT: _l("Act"),
+            DocumentKind.CERTIFICATE: _l("Certificate"),
+            DocumentKind.PRICE_LIST: _l("Price list"),
+            DocumentKind.OTHER: _l("Other"),
+        }[self]
 
 
 class SupplierDocument(StoredFileColumns, Timestamped, db.Model):

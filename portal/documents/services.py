@@ -18,6 +18,7 @@ from portal.documents.models import (
     UploadStatus,
 )
 from portal.documents.subjects import SubjectError, resolve_subject
+from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.notifications.services import notify
@@ -28,20 +29,11 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 FINANCE_KINDS = frozenset({DocumentKind.CONTRACT, DocumentKind.INVOICE, DocumentKind.ACT})
 
 
-class DocumentError(ValueError):
-    """A refused action; `field` names the form field the message belongs to."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
 def _store(file_storage, field="file"):
     try:
         return storage.store_upload(file_storage)
     except storage.FileRefused as error:
-        raise DocumentError(error.message, field) from error
+        raise UserError(error.message, field) from error
 
 
 # --- customer uploads ----------------------------------------------------------------------
@@ -52,11 +44,11 @@ def upload_scan(
 ) -> CustomerUpload:
     """Save a customer's scan for review; a foreign or unknown subject is refused first."""
     if category not in UploadCategory.__members__.values():
-        raise DocumentError(_l("Choose a category."), "category")
+        raise UserError(_l("Choose a category."), "category")
     try:
         subject = resolve_subject(organisation.id, subject_kind, subject_id)
     except SubjectError as error:
-        raise DocumentError(error.message, "subject_id") from error
+        raise UserError(error.message, "subject_id") from error
     stored = _store(file_storage)
     upload = CustomerUpload(
         organisation_id=organisation.id,
@@ -125,9 +117,9 @@ def review_upload(upload, reviewer, *, accept: bool, comment: str | None) -> Cus
         .execution_options(populate_existing=True)
     )
     if upload.deleted_at is not None or upload.status != UploadStatus.PENDING:
-        raise DocumentError(_l("This scan has already been reviewed."), "comment")
+        raise UserError(_l("This scan has already been reviewed."), "comment")
     if not accept and not comment:
-        raise DocumentError(_l("Say why the scan is rejected."), "comment")
+        raise UserError(_l("Say why the scan is rejected."), "comment")
     upload.status = UploadStatus.ACCEPTED if accept else UploadStatus.REJECTED
     upload.review_comment = comment
     upload.reviewed_by_id = reviewer.id
@@ -169,9 +161,9 @@ def review_upload(upload, reviewer, *, accept: bool, comment: str | None) -> Cus
 def delete_upload(upload, user) -> None:
     """Soft delete: file and row stay for the audit trail; the customer no longer sees it."""
     if upload.deleted_at is not None:
-        raise DocumentError(_l("This scan has already been deleted."))
+        raise UserError(_l("This scan has already been deleted."))
     if upload.status == UploadStatus.ACCEPTED:
-        raise DocumentError(_l("An accepted scan cannot be deleted; ask your manager."))
+        raise UserError(_l("An accepted scan cannot be deleted; ask your manager."))
     upload.deleted_at = utcnow()
     upload.deleted_by_id = user.id
     audit.record("documents.upload_deleted", target=upload, organisation=upload.organisation_id)
@@ -239,9 +231,9 @@ def publish_document(
     if organisation_id:
         organisation = db.session.get(Organisation, organisation_id)
         if organisation is None or not organisation.is_active:
-            raise DocumentError(_l("Choose an active organisation."), "organisation_id")
+            raise UserError(_l("Choose an active organisation."), "organisation_id")
     if kind not in DocumentKind.__members__.values():
-        raise DocumentError(_l("Choose the kind of document."), "kind")
+        raise UserError(_l("Choose the kind of document."), "kind")
     stored = _store(file_storage)
     document = SupplierDocument(
         organisation_id=organisation.id if organisation else None,
@@ -287,7 +279,7 @@ def _notify_members_of_document(document):
 
 def withdraw_document(document, staff_user) -> None:
     if document.withdrawn_at is not None:
-        raise DocumentError(_l("This document has already been withdrawn."))
+        raise UserError(_l("This document has already been withdrawn."))
     document.withdrawn_at = utcnow()
     audit.record("documents.withdrawn", target=document, organisation=document.organisation_id)
     db.session.flush()

@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from portal.errors import UserError
 from portal.files.sniff import JPEG, PDF, PNG, TIFF, sniff
 
 # Content types we accept, recognised by their first bytes (portal/files/sniff.py), never by
@@ -81,12 +82,9 @@ PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", TIFF: "TIFF"}
 Image.MAX_IMAGE_PIXELS = 120_000_000
 
 
-class FileRefused(ValueError):
-    """The file cannot be accepted; the message tells the user why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class FileRefused(UserError):
+    """The file cannot be accepted; the message tells the user why (callers catch it around
+    an upload)."""
 
 
 @dataclass(frozen=True)

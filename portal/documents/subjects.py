@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.errors import UserError
 from portal.request_guard import MAX_ID
 
 SubjectLoader = Callable[[int, int], str | None]
@@ -20,12 +21,8 @@ _LOADERS: dict[str, tuple[object, SubjectLoader]] = {}
 _FINDERS: dict[str, NumberFinder] = {}
 
 
-class SubjectError(ValueError):
-    """A reference to an object the organisation may not use; the message is for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class SubjectError(UserError):
+    """A reference to an object the organisation may not use (a caller falls back on it)."""
 
 
 @dataclass(frozen=True)

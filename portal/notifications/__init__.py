@@ -23,7 +23,6 @@ def list_notifications():
 def mark_read():
     if ConfirmForm().validate_on_submit():
         services.mark_read(current_user, request.form.get("notification_id", type=int))
-        db.session.commit()
     return redirect(
         safe_next_url(request.form.get("next"), url_for("notifications.list_notifications"))
     )

@@ -15,23 +15,18 @@ from portal import validators
 from portal.form_fields import choices
 from portal.onboarding.models import ApplicationStatus
 from portal.organisations.forms import (
-    KIND_LABELS,
     LOGIN_PATTERN,
     contract_date_field,
     contract_number_field,
     deferral_field,
 )
+from portal.organisations.models import OrganisationKind
 from portal.privacy.forms import APPLICATION_CONSENT_LABEL
 
-KIND_PAIRS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
+KIND_PAIRS = [(kind.value, kind.label) for kind in OrganisationKind]
 KIND_CHOICES = choices(KIND_PAIRS)
 
-STATUS_LABELS = {
-    ApplicationStatus.NEW: _lp("application status", "New"),
-    ApplicationStatus.INFO_REQUESTED: _l("Information requested"),
-    ApplicationStatus.APPROVED: _lp("application status", "Approved"),
-    ApplicationStatus.REJECTED: _lp("application status", "Rejected"),
-}
+STATUS_LABELS = {member: member.label for member in ApplicationStatus}  # for templates
 
 
 class ApplicationForm(FlaskForm):
@@ -148,7 +143,9 @@ class QueueFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     status = SelectField(
-        _l("Status"), choices=choices([("", _l("All"))] + list(STATUS_LABELS.items())), default=""
+        _l("Status"),
+        choices=choices([("", _l("All"))] + [(s.value, s.label) for s in ApplicationStatus]),
+        default="",
     )
     kind = SelectField(
         _lp("organisation", "Kind"), choices=choices([("", _l("All"))] + KIND_PAIRS), default=""

@@ -1,6 +1,8 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,6 +15,15 @@ class ApplicationStatus(enum.StrEnum):
     INFO_REQUESTED = "info_requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+    @property
+    def label(self):
+        return {
+            ApplicationStatus.NEW: _lp("application status", "New"),
+            ApplicationStatus.INFO_REQUESTED: _l("Information requested"),
+            ApplicationStatus.APPROVED: _lp("application status", "Approved"),
+            ApplicationStatus.REJECTED: _lp("application status", "Rejected"),
+        }[self]
 
 
 OPEN_STATUSES = (ApplicationStatus.NEW, ApplicationStatus.INFO_REQUESTED)

@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.accounts.models import StaffRole, User
-from portal.accounts.services import AccountError, make_password_token
+from portal.accounts.services import make_password_token
 from portal.clock import local_today
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.notifications.services import notify
@@ -27,12 +28,6 @@ from portal.privacy import consents
 from portal.privacy.models import ConsentPurpose
 
 
-class ApplicationError(AccountError):
-    def __init__(self, message, field="inn"):
-        super().__init__(message)
-        self.field = field  # the form field the message belongs next to
-
-
 def _event(application, action, actor=None, message=None):
     application.events.append(
         ApplicationEvent(action=action, actor_id=getattr(actor, "id", None), message=message)
@@ -47,11 +42,11 @@ def submit_application(
     to a text that is no longer current."""
     try:
         consent = consents.require_current(ConsentPurpose.APPLICATION, consent_version)
-    except consents.ConsentError as error:
-        raise ApplicationError(str(error), field="consent") from error
+    except UserError as error:
+        raise UserError(str(error), field="consent") from error
     inn = data["inn"]
     if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
-        raise ApplicationError(
+        raise UserError(
             _l(
                 "An organisation with this INN is already our client. Ask its administrator "
                 "to add you, or contact your account manager."
@@ -60,7 +55,7 @@ def submit_application(
     if db.session.scalar(
         select(Application.id).where(Application.inn == inn, Application.status.in_(OPEN_STATUSES))
     ):
-        raise ApplicationError(
+        raise UserError(
             _l("An application for this INN is already under review. We will contact you.")
         )
     application = Application(**data, submitted_ip=ip, language=language)
@@ -70,7 +65,7 @@ def submit_application(
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as error:  # a parallel double submit lost the race
-        raise ApplicationError(
+        raise UserError(
             _l("An application for this INN is already under review. We will contact you.")
         ) from error
     audit.record("application.submitted", actor=None, target=application, inn=inn)
@@ -94,7 +89,7 @@ def _notify_managers(application):
     ).all()
     title = _l("New application: %(name)s", name=application.organisation_name)
     for user in staff:
-        notify(user, str(title), link=f"/backoffice/applications/{application.id}")
+        notify(user, str(title), link=f"/backoffice/onboarding/applications/{application.id}")
     notify_email = current_app.config.get("MANAGER_NOTIFY_EMAIL")
     if notify_email:
         send_mail(notify_email, title, "application_new_staff", "ru", application=application)
@@ -102,15 +97,12 @@ def _notify_managers(application):
 
 def _require_open(application):
     if not application.is_open:
-        raise ApplicationError(_l("This application has already been decided."))
+        raise UserError(_l("This application has already been decided."))
 
 
-class ReplyLinkExpired(ApplicationError):
-    """The applicant's answer link is older than APPLICATION_REPLY_MAX_AGE."""
-
-    def __init__(self, message, application):
-        super().__init__(message)
-        self.application = application
+class ReplyLinkExpired(UserError):
+    """The applicant's answer link is older than APPLICATION_REPLY_MAX_AGE; the application
+    is in `details["application"]` (its page offers a new link)."""
 
 
 def request_information(application, question: str, manager) -> None:
@@ -145,7 +137,7 @@ def reply_token(application) -> str:
 def _waiting_application(application_id) -> Application:
     application = db.session.get(Application, application_id) if application_id else None
     if application is None or application.status != ApplicationStatus.INFO_REQUESTED:
-        raise ApplicationError(_l("This application is not waiting for an answer."))
+        raise UserError(_l("This application is not waiting for an answer."))
     return application
 
 
@@ -159,9 +151,9 @@ def application_for_reply(token: str) -> Application:
     except SignatureExpired as error:
         # The signature is good, only too old: say so, and offer a fresh link by e-mail.
         application = _waiting_application(serializer.load_payload(error.payload))
-        raise ReplyLinkExpired(_l("This link has expired."), application) from error
+        raise ReplyLinkExpired(_l("This link has expired."), application=application) from error
     except BadSignature as error:
-        raise ApplicationError(_l("This link is not valid.")) from error
+        raise UserError(_l("This link is not valid.")) from error
     return _waiting_application(application_id)
 
 
@@ -259,8 +251,8 @@ def _set_contract(organisation, contract: dict, manager) -> None:
             actor=manager,
             generate=True,
         )
-    except contracts.ContractError as error:
-        raise ApplicationError(error.message) from error
+    except UserError as error:
+        raise UserError(error.message) from error
 
 
 def reject_application(application, reason: str, manager) -> None:

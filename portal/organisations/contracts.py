@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit, clock
+from portal.errors import UserError
 from portal.extensions import db
 from portal.organisations.models import Organisation
 
@@ -23,13 +24,6 @@ EARLIEST_DATE = date(2000, 1, 1)
 # A contract may be dated ahead (signed for the first of next month), but not further.
 MAX_DAYS_AHEAD = 31
 MAX_DEFERRAL_DAYS = 365
-
-
-class ContractError(ValueError):
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -109,19 +103,19 @@ def set_supply_contract(
     """Validate and store the contract; audited with the values before and after.
 
     With `generate`, an empty number gets the next «П-{year}-{seq}» of the contract's year.
-    Nothing is changed when any value is refused (ContractError names the field).
+    Nothing is changed when any value is refused (UserError names the field).
     """
     number = (number or "").strip()
     if not number and generate and contract_date is not None:
         number = default_number(contract_date)
     problem = number_problem(number)
     if problem:
-        raise ContractError(problem, "number")
+        raise UserError(problem, "number")
     problem = date_problem(contract_date)
     if problem:
-        raise ContractError(problem, "date")
+        raise UserError(problem, "date")
     if deferral_days is not None and not 0 <= deferral_days <= MAX_DEFERRAL_DAYS:
-        raise ContractError(
+        raise UserError(
             _l("The deferral is from 0 to %(days)s days.", days=MAX_DEFERRAL_DAYS),
             "deferral_days",
         )

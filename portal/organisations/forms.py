@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
@@ -9,28 +8,13 @@ from portal.form_fields import MultiCheckboxField, choices
 from portal.organisations import contracts
 from portal.organisations.models import OrganisationKind, Power
 
-POWER_LABELS = {
-    Power.ORDER: _l("Place orders"),
-    Power.VIEW_PRICES: _l("See prices and the catalogue"),
-    Power.VIEW_FINANCE: _l("See finances and statements"),
-    Power.SUBMIT_READINGS: _l("Submit meter readings"),
-    Power.UPLOAD_DOCUMENTS: _l("Upload documents"),
-    Power.CREATE_REQUESTS: _l("Create requests"),
-    Power.MANAGE_USERS: _l("Manage users"),
-}
+POWER_LABELS = {member: member.label for member in Power}  # for templates
 
-KIND_LABELS = {
-    OrganisationKind.PHARMACY: _l("Pharmacy"),
-    OrganisationKind.MEDICAL: _l("Medical institution"),
-    OrganisationKind.GAS: _l("Industrial gas consumer"),
-    OrganisationKind.OTHER: _lp("activity kind", "Other"),
-}
+KIND_LABELS = {member: member.label for member in OrganisationKind}  # for templates
 
 
 def power_field():
-    return MultiCheckboxField(
-        _l("Powers"), choices=choices((p.value, label) for p, label in POWER_LABELS.items())
-    )
+    return MultiCheckboxField(_l("Powers"), choices=choices((p.value, p.label) for p in Power))
 
 
 LOGIN_PATTERN = Regexp(
@@ -51,11 +35,6 @@ class MemberForm(FlaskForm):
 class PowersForm(FlaskForm):
     powers = power_field()
     submit = SubmitField(_l("Save the powers"))
-
-
-class SwitchOrganisationForm(FlaskForm):
-    organisation_id = IntegerField(validators=[DataRequired()])
-    submit = SubmitField(_l("Switch"))
 
 
 def _contract_date(form, field):

@@ -2,6 +2,8 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +16,15 @@ class OrganisationKind(enum.StrEnum):
     MEDICAL = "medical"
     GAS = "gas"
     OTHER = "other"
+
+    @property
+    def label(self):
+        return {
+            OrganisationKind.PHARMACY: _l("Pharmacy"),
+            OrganisationKind.MEDICAL: _l("Medical institution"),
+            OrganisationKind.GAS: _l("Industrial gas consumer"),
+            OrganisationKind.OTHER: _lp("activity kind", "Other"),
+        }[self]
 
 
 # The kinds that buy from the catalogue; gas customers have no catalogue, cart or orders.
@@ -31,6 +42,18 @@ class Power(enum.StrEnum):
     UPLOAD_DOCUMENTS = "upload_documents"
     CREATE_REQUESTS = "create_requests"
     MANAGE_USERS = "manage_users"
+
+    @property
+    def label(self):
+        return {
+            Power.ORDER: _l("Place orders"),
+            Power.VIEW_PRICES: _l("See prices and the catalogue"),
+            Power.VIEW_FINANCE: _l("See finances and statements"),
+            Power.SUBMIT_READINGS: _l("Submit meter readings"),
+            Power.UPLOAD_DOCUMENTS: _l("Upload documents"),
+            Power.CREATE_REQUESTS: _l("Create requests"),
+            Power.MANAGE_USERS: _l("Manage users"),
+        }[self]
 
 
 ALL_POWERS = frozenset(Power)

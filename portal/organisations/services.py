@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.accounts.models import User, normalise_email
-from portal.accounts.services import AccountError, send_set_password_link
+from portal.accounts.services import send_set_password_link
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.notifications.services import notify
@@ -22,10 +23,6 @@ from portal.organisations.models import (
     Membership,
     Organisation,
 )
-
-
-class OrganisationError(AccountError):
-    pass
 
 
 def login_is_free(login: str) -> bool:
@@ -62,7 +59,7 @@ def create_organisation(
     manager=None,
 ) -> Organisation:
     if db.session.scalar(select(Organisation.id).where(Organisation.inn == inn)):
-        raise OrganisationError(_l("An organisation with INN %(inn)s already exists.", inn=inn))
+        raise UserError(_l("An organisation with INN %(inn)s already exists.", inn=inn))
     organisation = Organisation(
         legal_name=legal_name,
         inn=inn,
@@ -101,12 +98,12 @@ def add_member(
     user = email_owner(email)
     if user is not None:
         if user.is_staff:
-            raise OrganisationError(_l("This e-mail belongs to a supplier employee."))
+            raise UserError(_l("This e-mail belongs to a supplier employee."))
         if any(m.organisation_id == organisation.id for m in user.memberships):
-            raise OrganisationError(_l("This person is already a member of the organisation."))
+            raise UserError(_l("This person is already a member of the organisation."))
     else:
         if login and not login_is_free(login):
-            raise OrganisationError(_l("The login %(login)s is taken.", login=login))
+            raise UserError(_l("The login %(login)s is taken.", login=login))
         user = User(
             login=login or suggest_login(email), email=email, full_name=full_name, phone=phone
         )
@@ -148,9 +145,9 @@ def invite_member(
     owner = email_owner(email)
     if owner is not None and any(m.organisation_id == organisation.id for m in owner.memberships):
         # Members are listed with their e-mail on the same page: this tells nothing new.
-        raise OrganisationError(_l("This person is already a member of the organisation."))
+        raise UserError(_l("This person is already a member of the organisation."))
     if pending_invitation(organisation.id, email) is not None:
-        raise OrganisationError(_l("An invitation to this e-mail is already waiting."))
+        raise UserError(_l("An invitation to this e-mail is already waiting."))
     invitation = Invitation(
         token=secrets.token_urlsafe(32),
         organisation=organisation,
@@ -162,7 +159,7 @@ def invite_member(
     delivered = True
     if owner is None:
         if login and not login_is_free(login):
-            raise OrganisationError(_l("The login %(login)s is taken.", login=login))
+            raise UserError(_l("The login %(login)s is taken.", login=login))
         owner = User(
             login=login or suggest_login(email), email=email, full_name=full_name, phone=phone
         )
@@ -248,9 +245,9 @@ def invitation_for(token: str, user) -> Invitation | None:
 
 def _require_open(invitation: Invitation) -> None:
     if not invitation.is_pending:
-        raise OrganisationError(_l("This invitation has already been answered."))
+        raise UserError(_l("This invitation has already been answered."))
     if invitation.expires_at <= utcnow():
-        raise OrganisationError(
+        raise UserError(
             _l("This invitation has expired. Ask the organisation's administrator for a new one.")
         )
 
@@ -258,7 +255,7 @@ def _require_open(invitation: Invitation) -> None:
 def accept_invitation(invitation: Invitation, user, *, by_setting_password=False) -> Membership:
     _require_open(invitation)
     if not invitation.organisation.is_active:
-        raise OrganisationError(_l("This organisation no longer uses the portal."))
+        raise UserError(_l("This organisation no longer uses the portal."))
     invitation.accepted_at = utcnow()
     membership = db.session.scalar(
         select(Membership).where(
@@ -325,7 +322,7 @@ def update_powers(membership: Membership, powers, changed_by) -> None:
 
 def set_blocked(membership: Membership, blocked: bool, changed_by) -> None:
     if membership.user_id == changed_by.id and blocked:
-        raise OrganisationError(_l("You cannot block yourself."))
+        raise UserError(_l("You cannot block yourself."))
     membership.is_blocked = blocked
     _keep_one_user_manager(membership)
     audit.record(
@@ -344,9 +341,7 @@ def _keep_one_user_manager(membership):
         select(Membership).where(Membership.organisation_id == membership.organisation_id)
     ).all()
     if not any(m.has(Power.MANAGE_USERS) for m in managers):
-        raise OrganisationError(
-            _l("At least one active member must keep the power to manage users.")
-        )
+        raise UserError(_l("At least one active member must keep the power to manage users."))
 
 
 def members(organisation_id):

@@ -2,9 +2,10 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import errors
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
-from portal.extensions import db
+from portal.errors import UserError
 from portal.organisations import bp, services
 from portal.organisations.forms import KIND_LABELS, POWER_LABELS, MemberForm, PowersForm
 from portal.organisations.models import Membership, Power
@@ -62,11 +63,9 @@ def add_member():
                 powers=form.powers.data,
                 invited_by=current_user,
             )
-        except services.OrganisationError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="email")
         else:
-            db.session.commit()
             # The same answer whoever the address belongs to (nobody, a customer, staff).
             flash(
                 _(
@@ -77,7 +76,7 @@ def add_member():
                 "success",
             )
             return redirect(url_for("organisations.list_members"))
-    return render_template("organisations/member_form.html", form=form)
+    return errors.form_page("organisations/member_form.html", form=form)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -95,11 +94,9 @@ def show_invitation(token):
             else:
                 services.decline_invitation(invitation, current_user)
                 membership = None
-        except services.OrganisationError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
+        except UserError as error:
+            errors.show(error, category="danger")
         else:
-            db.session.commit()
             if membership is None:
                 flash(_("You have declined the invitation."), "info")
                 return redirect(url_for("dashboard.index"))
@@ -112,7 +109,7 @@ def show_invitation(token):
                 "success",
             )
             return redirect(url_for("dashboard.index"))
-    return render_template(
+    return errors.form_page(
         "organisations/invitation.html",
         invitation=invitation,
         power_labels=POWER_LABELS,
@@ -131,14 +128,12 @@ def edit_member(membership_id):
     if form.validate_on_submit():
         try:
             services.update_powers(membership, form.powers.data, current_user)
-        except services.OrganisationError as error:
-            db.session.rollback()
-            form.powers.errors.append(str(error))
+        except UserError as error:
+            errors.show(error, form, default_field="powers")
         else:
-            db.session.commit()
             flash(_("Powers saved."), "success")
             return redirect(url_for("organisations.list_members"))
-    return render_template(
+    return errors.form_page(
         "organisations/member_edit.html", form=form, membership=membership, confirm=ConfirmForm()
     )
 
@@ -151,11 +146,9 @@ def toggle_block(membership_id):
     if form.validate_on_submit():
         try:
             services.set_blocked(membership, not membership.is_blocked, current_user)
-        except services.OrganisationError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
+        except UserError as error:
+            errors.show(error, category="danger")
         else:
-            db.session.commit()
             flash(
                 _("Access blocked.") if membership.is_blocked else _("Access restored."), "success"
             )

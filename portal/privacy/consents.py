@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from portal import audit, caching
 from portal.accounts.models import User
-from portal.accounts.services import AccountError
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.privacy.initial_texts import render_initial_text
 from portal.privacy.models import ConsentAcceptance, ConsentPurpose, ConsentVersion, text_digest
@@ -22,10 +22,6 @@ from portal.privacy.models import ConsentAcceptance, ConsentPurpose, ConsentVers
 REQUIRED_PURPOSES = (ConsentPurpose.PORTAL,)
 MAX_USER_AGENT = 512
 CONSENT_GIVEN_KEY = "portal_consent"
-
-
-class ConsentError(AccountError):
-    """A consent step refused, with a message for the user."""
 
 
 # --- versions ------------------------------------------------------------------------------
@@ -67,7 +63,7 @@ def publish_version(purpose, title: str, text: str, published_by: User) -> Conse
     text = text.replace("\r\n", "\n").strip() + "\n"
     current = current_version(purpose)
     if current is not None and current.digest == text_digest(text) and current.title == title:
-        raise ConsentError(_l("This text is the same as the current version."))
+        raise UserError(_l("This text is the same as the current version."))
     number = (
         db.session.scalar(
             select(func.max(ConsentVersion.number)).where(ConsentVersion.purpose == str(purpose))
@@ -131,9 +127,9 @@ def require_current(purpose, number) -> ConsentVersion:
     refuse: the text changed while the page was open, or the form was made up."""
     version = current_version(purpose)
     if version is None:
-        raise ConsentError(_l("This consent text is not published yet. Please try later."))
+        raise UserError(_l("This consent text is not published yet. Please try later."))
     if str(version.number) != str(number or "").strip():
-        raise ConsentError(
+        raise UserError(
             _l("The text of the consent has been updated. Please read the new version.")
         )
     return version
@@ -250,9 +246,9 @@ def withdraw(acceptance: ConsentAcceptance, user: User) -> None:
     """Withdraw a consent at once (audited). Promotions stop; withdrawing the `portal` consent
     ends the user's access (see _on_portal_consent_withdrawn)."""
     if acceptance.user_id != user.id:
-        raise ConsentError(_l("This consent is not yours."))
+        raise UserError(_l("This consent is not yours."))
     if acceptance.withdrawn_at is not None:
-        raise ConsentError(_l("This consent has already been withdrawn."))
+        raise UserError(_l("This consent has already been withdrawn."))
     now = utcnow()
     purpose = acceptance.purpose_enum
     # Every still-active acceptance of the purpose ends: the person withdraws the consent,

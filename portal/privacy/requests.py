@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import audit, clock
 from portal.calendar_ru import add_working_days, working_days_between
 from portal.database import Timestamped, UTCDateTime, utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.organisations.models import Membership, Organisation
 
@@ -105,15 +106,6 @@ class PrivacyRequest(Timestamped, db.Model):
         if self.due_on >= today:
             return working_days_between(today, self.due_on)
         return -working_days_between(self.due_on, today)
-
-
-class RequestError(Exception):
-    """A refusal to show next to the form as it is."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- opening and closing ---------------------------------------------------------------------
@@ -250,21 +242,21 @@ def visible_requests(staff, status=None):
 def close_request(request: PrivacyRequest, decision, reason, staff) -> PrivacyRequest:
     """Close a request with a decision: done, or refused with a reason. Done on an erasure
     request erases the person (refused as a whole, nothing changed, when the rules forbid it)."""
-    from portal.privacy import rights
+    from portal.privacy import erasure
 
     decision = RequestStatus(decision)
     reason = (reason or "").strip() or None
     if not request.is_open:
-        raise RequestError(_l("This request is already closed."))
+        raise UserError(_l("This request is already closed."))
     if decision == RequestStatus.OPEN:
-        raise RequestError(_l("Choose a decision."), field="decision")
+        raise UserError(_l("Choose a decision."), field="decision")
     if decision == RequestStatus.REFUSED and not reason:
-        raise RequestError(_l("Give the reason for the refusal."), field="reason")
+        raise UserError(_l("Give the reason for the refusal."), field="reason")
     if decision == RequestStatus.DONE and request.kind == RequestKind.ERASURE:
         try:
-            rights.erase_user(request.user, by=staff)
-        except rights.ErasureRefused as refusal:
-            raise RequestError(refusal.message) from refusal
+            erasure.erase_user(request.user, by=staff)
+        except UserError as refusal:
+            raise UserError(refusal.message) from refusal
     request.status = decision
     request.decision_reason = reason
     request.decided_at = utcnow()

@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from portal import audit, clock
+from portal import audit, clock, transactions
 from portal.database import utcnow
 from portal.extensions import db
 
@@ -160,15 +160,10 @@ def remove_files(report: RetentionReport) -> None:
 
 def run_retention(*, dry_run: bool = False) -> RetentionReport:
     """One whole run: apply, commit, remove the files (the command and the queue job)."""
-    try:
-        report = apply_retention(dry_run=dry_run)
-    except Exception:
-        db.session.rollback()
-        raise
     if dry_run:
-        db.session.rollback()
-        return report
-    db.session.commit()
+        return apply_retention(dry_run=True)  # counts only: nothing written, nothing to commit
+    with transactions.unit_of_work():
+        report = apply_retention()
     remove_files(report)
     current_app.logger.info("retention applied: %s", "; ".join(report.lines()))
     return report

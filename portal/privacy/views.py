@@ -3,15 +3,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.accounts.models import StaffRole
+from portal import errors
+from portal.errors import UserError
 from portal.extensions import db
 from portal.privacy import bp, consents
-from portal.privacy.forms import (
-    PortalConsentForm,
-    PromotionsConsentForm,
-    PublishVersionForm,
-    WithdrawForm,
-)
+from portal.privacy.forms import PortalConsentForm, PromotionsConsentForm, WithdrawForm
 from portal.privacy.models import ConsentPurpose, ConsentVersion
 from portal.security import access, safe_next_url
 
@@ -98,12 +94,10 @@ def accept_portal_consent():
                     ),
                     user=current_user,
                 )
-        except consents.ConsentError as error:
-            db.session.rollback()
-            flash(str(error), "warning")
+        except UserError as error:
+            errors.show(error, category="warning")
             # A newer text than the one read: show it, never accept the old one silently.
             return redirect(url_for("privacy.accept_portal_consent", next=request.args.get("next")))
-        db.session.commit()
         return redirect(target)
     if request.method == "POST":
         status = 422
@@ -151,11 +145,10 @@ def give_promotions_consent():
         return redirect(back)
     try:
         version = consents.require_current(ConsentPurpose.PROMOTIONS, form.version.data)
-    except consents.ConsentError as error:
-        flash(str(error), "warning")
+    except UserError as error:
+        errors.show(error, category="warning")
         return redirect(back)
     consents.accept(version, user=current_user)
-    db.session.commit()
     flash(_("You are subscribed to promotions and news."), "success")
     return redirect(back)
 
@@ -178,7 +171,6 @@ def withdraw_consent(acceptance_id):
             status = 422
         else:
             consents.withdraw(acceptance, current_user)
-            db.session.commit()
             if blocks_account:
                 return _signed_out_after_withdrawal()
             flash(_("The consent is withdrawn."), "success")
@@ -206,36 +198,4 @@ def _signed_out_after_withdrawal():
     return response
 
 
-# --- staff: publishing versions ------------------------------------------------------------
-
-
-@bp.route("/backoffice/privacy", methods=["GET", "POST"])
-@access.staff(StaffRole.ADMIN)
-def list_versions():
-    form = PublishVersionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            version = consents.publish_version(
-                form.purpose.data, form.title.data, form.text.data, current_user
-            )
-        except consents.ConsentError as error:
-            db.session.rollback()
-            form.text.errors.append(str(error))
-            status = 422
-        else:
-            db.session.commit()
-            if version.purpose_enum in consents.REQUIRED_PURPOSES:
-                message = _(
-                    "Version %(number)s is published. Customers will be asked to accept it "
-                    "at their next visit.",
-                    number=version.number,
-                )
-            else:
-                message = _("Version %(number)s is published.", number=version.number)
-            flash(message, "success")
-            return redirect(url_for("privacy.list_versions"))
-    elif request.method == "POST":
-        status = 422
-    documents = [(purpose, consents.versions_of(purpose)) for purpose in ConsentPurpose]
-    return render_template("privacy/staff_versions.html", form=form, documents=documents), status
+from portal.privacy import staff_views  # noqa: E402, F401 - the staff side, same blueprint

@@ -11,11 +11,9 @@ from flask import current_app, render_template
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal.errors import UserError
+
 STATIC_SCHEME = "portal-static:"
-
-
-class RefusedURL(ValueError):
-    pass
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -27,10 +25,10 @@ class StaticOnlyFetcher(URLFetcher):
 
     def fetch(self, url, headers=None):
         if not url.startswith(STATIC_SCHEME):
-            raise RefusedURL(f"PDF rendering refuses to fetch {url!r}")
+            raise UserError(f"PDF rendering refuses to fetch {url!r}")
         path = (self.static_root / url.removeprefix(STATIC_SCHEME).lstrip("/")).resolve()
         if self.static_root not in path.parents or not path.is_file():
-            raise RefusedURL(f"PDF rendering refuses to fetch {url!r}")
+            raise UserError(f"PDF rendering refuses to fetch {url!r}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
             url, body=path.read_bytes(), headers={"Content-Type": content_type}

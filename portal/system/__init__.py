@@ -21,8 +21,7 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError:  # the session is closed at the end of the request
         checks["database"] = "unavailable"
     queue = current_app.extensions.get("statements_queue")
     if queue is not None:

@@ -7,14 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.form_fields import choices
 from portal.tickets.models import TicketStatus, TicketType
 
-TYPE_LABELS = {
-    TicketType.QUESTION: _l("Question"),
-    TicketType.CONTRACT_CHANGE: _l("Contract change"),
-    TicketType.METER_VERIFICATION: _l("Meter verification"),
-    TicketType.DOCUMENT_COPY: _l("Copy of a document"),
-    TicketType.COMPLAINT: _l("Complaint"),
-    TicketType.RETURN: _l("Return of goods"),
-}
+TYPE_LABELS = {member: member.label for member in TicketType}  # for templates
 TYPE_HINTS = {
     TicketType.QUESTION: _l("Any question about supplies, prices or settlements."),
     TicketType.CONTRACT_CHANGE: _l("Change of terms, requisites or delivery points."),
@@ -23,13 +16,7 @@ TYPE_HINTS = {
     TicketType.COMPLAINT: _l("Quality of goods or service."),
     TicketType.RETURN: _l("Return goods from a delivered order."),
 }
-STATUS_LABELS = {
-    TicketStatus.NEW: _l("new request"),
-    TicketStatus.IN_PROGRESS: _l("request in progress"),
-    TicketStatus.WAITING_FOR_CUSTOMER: _l("waiting for your reply"),
-    TicketStatus.RESOLVED: _l("request resolved"),
-    TicketStatus.CLOSED: _l("request closed"),
-}
+STATUS_LABELS = {member: member.label for member in TicketStatus}  # for templates
 RETURN_REASONS = {
     "defect": _l("Defect or damage"),
     "wrong_item": _l("Wrong item delivered"),

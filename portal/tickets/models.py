@@ -1,6 +1,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +18,17 @@ class TicketType(enum.StrEnum):
     COMPLAINT = "complaint"
     RETURN = "return"
 
+    @property
+    def label(self):
+        return {
+            TicketType.QUESTION: _l("Question"),
+            TicketType.CONTRACT_CHANGE: _l("Contract change"),
+            TicketType.METER_VERIFICATION: _l("Meter verification"),
+            TicketType.DOCUMENT_COPY: _l("Copy of a document"),
+            TicketType.COMPLAINT: _l("Complaint"),
+            TicketType.RETURN: _l("Return of goods"),
+        }[self]
+
 
 class TicketStatus(enum.StrEnum):
     NEW = "new"
@@ -24,6 +36,16 @@ class TicketStatus(enum.StrEnum):
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+    @property
+    def label(self):
+        return {
+            TicketStatus.NEW: _l("new request"),
+            TicketStatus.IN_PROGRESS: _l("request in progress"),
+            TicketStatus.WAITING_FOR_CUSTOMER: _l("waiting for your reply"),
+            TicketStatus.RESOLVED: _l("request resolved"),
+            TicketStatus.CLOSED: _l("request closed"),
+        }[self]
 
 
 OPEN_STATUSES = (

@@ -9,10 +9,11 @@ from portal.accounts.models import StaffRole, User
 from portal.database import utcnow
 from portal.documents import storage
 from portal.documents.subjects import SubjectError, resolve_subject
+from portal.errors import UserError
 from portal.extensions import db
 from portal.mail import send_mail
 from portal.notifications.services import notify
-from portal.tickets.forms import STATUS_LABELS, TYPE_FIELDS
+from portal.tickets.forms import TYPE_FIELDS
 from portal.tickets.models import (
     OPEN_STATUSES,
     EventKind,
@@ -37,15 +38,6 @@ SUBJECT_FIELDS = {"order_id": "order", "contract_id": "contract"}
 MAX_ATTACHMENTS = 10
 
 
-class TicketError(ValueError):
-    """A refused action; `field` names the form field the message belongs to."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
 def _files(files):
     return [f for f in (files or []) if f is not None and getattr(f, "filename", "")]
 
@@ -53,7 +45,7 @@ def _files(files):
 def _store_attachments(ticket, event, user, files, field="attachments"):
     files = _files(files)
     if len(files) > MAX_ATTACHMENTS:
-        raise TicketError(_l("At most 10 files at once."), field)
+        raise UserError(_l("At most 10 files at once."), field)
     stored = []
     try:
         for file_storage in files:
@@ -61,7 +53,7 @@ def _store_attachments(ticket, event, user, files, field="attachments"):
     except storage.FileRefused as error:
         for saved in stored:  # keep nothing from a refused request
             storage.discard(saved.stored_name)
-        raise TicketError(
+        raise UserError(
             _l("%(name)s: %(reason)s", name=file_storage.filename, reason=error.message), field
         ) from error
     for saved in stored:
@@ -76,18 +68,18 @@ def _store_attachments(ticket, event, user, files, field="attachments"):
 def create_ticket(organisation, user, ticket_type, *, title, body, fields, files=()) -> Ticket:
     """Open a request of a type with its own fields; references must be the organisation's."""
     if ticket_type not in TicketType.__members__.values():
-        raise TicketError(_l("Choose the type of request."), "title")
+        raise UserError(_l("Choose the type of request."), "title")
     required, optional = TYPE_FIELDS[TicketType(ticket_type)]
     for name in required:
         if fields.get(name) in (None, ""):
-            raise TicketError(_l("This field is required for this type of request."), name)
+            raise UserError(_l("This field is required for this type of request."), name)
     subject = None
     for name in required + optional:
         if name in SUBJECT_FIELDS and fields.get(name) not in (None, ""):
             try:
                 subject = resolve_subject(organisation.id, SUBJECT_FIELDS[name], fields[name])
             except SubjectError as error:
-                raise TicketError(error.message, name) from error
+                raise UserError(error.message, name) from error
     details = {
         name: (value.isoformat() if hasattr(value, "isoformat") else value)
         for name in required + optional
@@ -136,14 +128,14 @@ def add_comment(ticket, author, *, body=None, new_status=None, files=()) -> Tick
     ticket = _locked(ticket)
     body = (body or "").strip() or None
     if ticket.status == TicketStatus.CLOSED:
-        raise TicketError(_l("The request is closed; open a new one."), "body")
+        raise UserError(_l("The request is closed; open a new one."), "body")
     if not body and not _files(files) and not new_status:
-        raise TicketError(_l("Write a message or attach a file."), "body")
+        raise UserError(_l("Write a message or attach a file."), "body")
     by_staff = author.is_staff
     if new_status and not by_staff:
-        raise TicketError(_l("Only the supplier changes the status."), "status")
+        raise UserError(_l("Only the supplier changes the status."), "status")
     if new_status and new_status not in TicketStatus.__members__.values():
-        raise TicketError(_l("Choose a status."), "status")
+        raise UserError(_l("Choose a status."), "status")
     previous = ticket.status
     if by_staff:
         target = new_status or (
@@ -188,7 +180,7 @@ def add_comment(ticket, author, *, body=None, new_status=None, files=()) -> Tick
 def close_by_customer(ticket, user) -> None:
     ticket = _locked(ticket)
     if ticket.status == TicketStatus.CLOSED:
-        raise TicketError(_l("The request is already closed."))
+        raise UserError(_l("The request is already closed."))
     db.session.add(
         TicketEvent(
             ticket_id=ticket.id,
@@ -207,7 +199,7 @@ def close_by_customer(ticket, user) -> None:
 def assign(ticket, staff_user, assignee_id) -> None:
     assignee = db.session.get(User, int(assignee_id))
     if assignee is None or not assignee.is_staff or not assignee.is_active:
-        raise TicketError(_l("Choose a manager."), "assignee")
+        raise UserError(_l("Choose a manager."), "assignee")
     ticket = _locked(ticket)
     ticket.assigned_to_id = assignee.id
     ticket.updated_at = utcnow()
@@ -252,7 +244,7 @@ def _notify_customer(ticket, event):
             author.language,
             ticket=ticket,
             event=event,
-            status_label=STATUS_LABELS[TicketStatus(ticket.status)],
+            status_label=TicketStatus(ticket.status).label,
             link=link,
         )
 

@@ -2,11 +2,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import audit
+from portal import errors
 from portal.accounts.forms import ConfirmForm
 from portal.documents import storage
+from portal.errors import UserError
 from portal.extensions import db
-from portal.form_fields import choices
 from portal.organisations.models import Power
 from portal.security import access, current_organisation, get_scoped_or_404
 from portal.tickets import bp, services
@@ -18,12 +18,10 @@ from portal.tickets.forms import (
     TYPE_FIELDS,
     TYPE_HINTS,
     TYPE_LABELS,
-    AssignForm,
     CommentForm,
-    StaffCommentForm,
     TicketForm,
 )
-from portal.tickets.models import Ticket, TicketAttachment, TicketStatus, TicketType
+from portal.tickets.models import Ticket, TicketAttachment, TicketType
 
 LABELS = {
     "type_labels": TYPE_LABELS,
@@ -32,11 +30,6 @@ LABELS = {
     "attachment_hint": ATTACHMENT_HINT,
     "form_labels": DETAIL_LABELS,
 }
-
-
-def _add_error(form, error, default="body"):
-    field = getattr(form, error.field or default, None) or getattr(form, default)
-    field.errors = list(field.errors) + [str(error.message)]
 
 
 # --- customer side -------------------------------------------------------------------------
@@ -80,14 +73,12 @@ def new_ticket():
                 fields={name: getattr(form, name).data for name in required + optional},
                 files=form.attachments.data,
             )
-        except services.TicketError as error:
-            db.session.rollback()
-            _add_error(form, error)
+        except UserError as error:
+            errors.show(error, form, default_field="body")
         else:
-            db.session.commit()
             flash(_("Request №%(number)s has been sent.", number=ticket.id), "success")
             return redirect(url_for("tickets.show_ticket", ticket_id=ticket.id))
-    return render_template(
+    return errors.form_page(
         "tickets/new.html",
         form=form,
         ticket_type=ticket_type,
@@ -95,7 +86,7 @@ def new_ticket():
         required_fields=required,
         subject_label=subject_label,
         **LABELS,
-    ), (422 if form.errors else 200)
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
@@ -108,21 +99,19 @@ def show_ticket(ticket_id):
             services.add_comment(
                 ticket, current_user, body=form.body.data, files=form.attachments.data
             )
-        except services.TicketError as error:
-            db.session.rollback()
-            _add_error(form, error)
+        except UserError as error:
+            errors.show(error, form, default_field="body")
         else:
-            db.session.commit()
             flash(_("Your message has been sent."), "success")
             return redirect(url_for("tickets.show_ticket", ticket_id=ticket.id))
-    return render_template(
+    return errors.form_page(
         "tickets/show.html",
         ticket=ticket,
         form=form,
         confirm=ConfirmForm(),
         staff_view=False,
         **LABELS,
-    ), (422 if form.errors else 200)
+    )
 
 
 @bp.route("/tickets/<int:ticket_id>/close", methods=["POST"])
@@ -132,11 +121,9 @@ def close_ticket(ticket_id):
     if ConfirmForm().validate_on_submit():
         try:
             services.close_by_customer(ticket, current_user)
-        except services.TicketError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
+        except UserError as error:
+            errors.show(error, category="danger")
         else:
-            db.session.commit()
             flash(_("The request has been closed."), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket.id))
 
@@ -145,10 +132,10 @@ def close_ticket(ticket_id):
 @access.power(Power.CREATE_REQUESTS)
 def download_attachment(ticket_id, attachment_id):
     ticket = get_scoped_or_404(Ticket, ticket_id)
-    return _send_attachment(ticket, attachment_id)
+    return send_attachment(ticket, attachment_id)
 
 
-def _send_attachment(ticket, attachment_id):
+def send_attachment(ticket, attachment_id):
     attachment = db.session.get(TicketAttachment, attachment_id)
     if attachment is None or attachment.ticket_id != ticket.id:
         abort(404)
@@ -157,97 +144,4 @@ def _send_attachment(ticket, attachment_id):
     )
 
 
-# --- staff side ----------------------------------------------------------------------------
-
-
-@bp.route("/backoffice/tickets")
-@access.staff()
-def staff_queue():
-    status = request.args.get("status", "open")
-    mine = request.args.get("mine") == "1"
-    page = db.paginate(
-        services.staff_queue(status, current_user.id if mine else None),
-        per_page=50,
-        error_out=False,
-    )
-    return render_template(
-        "tickets/staff_queue.html", page=page, status=status, mine=mine, **LABELS
-    )
-
-
-def _assigned_to(ticket, user) -> bool:
-    """The curator (or an admin) may hand a request to a colleague, who may then answer it."""
-    return ticket.assigned_to_id == user.id
-
-
-@bp.route("/backoffice/tickets/<int:ticket_id>", methods=["GET", "POST"])
-@access.curator(Ticket, "ticket_id", delegate=_assigned_to)
-def staff_ticket(ticket_id):
-    ticket = db.get_or_404(Ticket, ticket_id)
-    form = StaffCommentForm()
-    form.status.choices = choices(
-        [("", _("keep the status"))]
-        + [(s.value, STATUS_LABELS[s]) for s in TicketStatus if s != TicketStatus.NEW]
-    )
-    assign_form = AssignForm()
-    assign_form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
-    if request.method == "GET":
-        assign_form.assignee.data = str(ticket.assigned_to_id or current_user.id)
-    if form.submit.data and form.validate_on_submit():
-        try:
-            services.add_comment(
-                ticket,
-                current_user,
-                body=form.body.data,
-                new_status=form.status.data or None,
-                files=form.attachments.data,
-            )
-        except services.TicketError as error:
-            db.session.rollback()
-            _add_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The answer has been sent to the customer."), "success")
-            return redirect(url_for("tickets.staff_ticket", ticket_id=ticket.id))
-    return render_template(
-        "tickets/show.html",
-        ticket=ticket,
-        form=form,
-        assign_form=assign_form,
-        staff_view=True,
-        **LABELS,
-    ), (422 if form.errors else 200)
-
-
-@bp.route("/backoffice/tickets/<int:ticket_id>/assign", methods=["POST"])
-@access.curator(Ticket, "ticket_id")
-def assign_ticket(ticket_id):
-    ticket = db.get_or_404(Ticket, ticket_id)
-    form = AssignForm()
-    form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
-    if form.validate_on_submit():
-        try:
-            services.assign(ticket, current_user, form.assignee.data)
-        except services.TicketError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
-        else:
-            db.session.commit()
-            flash(_("The responsible manager has been changed."), "success")
-    return redirect(url_for("tickets.staff_ticket", ticket_id=ticket.id))
-
-
-@bp.route("/backoffice/tickets/<int:ticket_id>/files/<int:attachment_id>")
-@access.staff()
-def staff_download_attachment(ticket_id, attachment_id):
-    ticket = db.get_or_404(Ticket, ticket_id)
-    response = _send_attachment(ticket, attachment_id)
-    # A customer's attachment may carry people's data: staff downloads are recorded.
-    audit.record(
-        "tickets.attachment_downloaded_by_staff",
-        target=ticket,
-        organisation=ticket.organisation_id,
-        attachment_id=attachment_id,
-    )
-    db.session.commit()
-    return response
+from portal.tickets import staff_views  # noqa: E402, F401 - the staff side, same blueprint

@@ -23,7 +23,7 @@ def test_buyer_logs_in_with_login_or_email(client, buyer):
 def test_wrong_password_and_unknown_login_get_the_same_message(client, buyer):
     wrong = client.post("/login", data={"login": "buyer", "password": "nope-nope-1"})
     unknown = client.post("/login", data={"login": "nobody", "password": "nope-nope-1"})
-    assert wrong.status_code == unknown.status_code == 200
+    assert wrong.status_code == unknown.status_code == 422
     assert "Неверный логин или пароль" in wrong.get_data(as_text=True)
     assert "Неверный логин или пароль" in unknown.get_data(as_text=True)
 
@@ -32,7 +32,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, buye
     for _ in range(5):
         client.post("/login", data={"login": "buyer", "password": "wrong-password-1"})
     response = client.post("/login", data={"login": "buyer", "password": PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Слишком много неудачных попыток" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # still not signed in
     failures = db.session.scalar(
@@ -50,6 +50,7 @@ def test_another_accounts_failures_do_not_lock_mine(client, buyer, pharmacy):
     for _ in range(6):
         client.post("/login", data={"login": "colleague", "password": "wrong-password-1"})
     assert login(client, buyer).headers["Location"] == "/"  # signed in, not locked
+    assert client.get("/").status_code == 200
 
 
 def test_session_cookie_flags_and_fresh_session_on_login(client, buyer):

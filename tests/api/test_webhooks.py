@@ -15,6 +15,7 @@ from portal.api import webhooks
 from portal.api.order_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from portal.audit import AuditEvent
 from portal.database import utcnow
+from portal.errors import UserError
 from portal.extensions import db
 from portal.orders import workflow
 from portal.organisations.models import ALL_POWERS, Power
@@ -124,8 +125,9 @@ def test_bad_addresses_are_refused_in_development(app, url):
 )
 def test_production_refuses_plain_http_and_private_targets(app, monkeypatch, url):
     monkeypatch.setitem(app.config, "PORTAL_ENV", "production")
-    with pytest.raises(webhooks.WebhookError):
+    with app.test_request_context(), pytest.raises(UserError) as refused:
         webhooks.check_url(url)
+    assert refused.value.field == "url"
 
 
 def test_production_accepts_a_public_https_address(app, monkeypatch):

@@ -253,7 +253,7 @@ def test_staff_record_the_edo_identifier_and_bad_ones_are_refused(app, buyer_org
     db.session.commit()
     url = f"/backoffice/organisations/{buyer_org.id}/edo"
     bad = client.post(url, data={"edo_id": "2BM_with_underscore"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     db.session.refresh(buyer_org)
     assert buyer_org.edo_id is None
     good = client.post(url, data={"edo_id": "2BM-7701234567-770101001-0001"})

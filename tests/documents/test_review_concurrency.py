@@ -6,6 +6,7 @@ from sqlalchemy import select
 from portal.audit import AuditEvent
 from portal.documents import services
 from portal.documents.models import CustomerUpload
+from portal.errors import UserError
 from portal.extensions import db
 from tests.factories import make_user
 
@@ -40,7 +41,7 @@ def test_two_managers_deciding_the_same_scan_at_once_make_one_decision(app, buye
                 services.review_upload(row, manager, accept=accept, comment="решение")
                 db.session.commit()
                 outcomes.append("decided")
-            except services.DocumentError:
+            except UserError:
                 db.session.rollback()
                 outcomes.append("refused")
 

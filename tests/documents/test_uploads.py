@@ -175,11 +175,15 @@ def test_manager_rejects_with_comment_and_customer_is_notified(
     [saved] = stored_uploads()
     staff = client.application.test_client()
     login(staff, manager)
-    assert "a.pdf" in staff.get("/backoffice/scans").get_data(as_text=True)
-    refused = staff.post(f"/backoffice/scans/{saved.id}", data={"reject": "1", "comment": ""})
+    assert "a.pdf" in staff.get("/backoffice/documents/scans").get_data(as_text=True)
+    refused = staff.post(
+        f"/backoffice/documents/scans/{saved.id}", data={"reject": "1", "comment": ""}
+    )
     assert "Укажите, почему" in refused.get_data(as_text=True)
     assert db.session.get(CustomerUpload, saved.id).status == "pending"
-    staff.post(f"/backoffice/scans/{saved.id}", data={"reject": "1", "comment": "нет печати"})
+    staff.post(
+        f"/backoffice/documents/scans/{saved.id}", data={"reject": "1", "comment": "нет печати"}
+    )
     reviewed = db.session.get(CustomerUpload, saved.id)
     assert reviewed.status == "rejected" and reviewed.review_comment == "нет печати"
     assert db.session.scalar(
@@ -193,7 +197,7 @@ def test_manager_rejects_with_comment_and_customer_is_notified(
     assert "отклонён" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "нет печати" in text and "исправленный скан" in text and "/documents/scans" in text
-    again = staff.post(f"/backoffice/scans/{saved.id}", data={"accept": "1"})
+    again = staff.post(f"/backoffice/documents/scans/{saved.id}", data={"accept": "1"})
     assert "уже проверен" in again.get_data(as_text=True)
 
 
@@ -205,10 +209,10 @@ def test_manager_accepts(client, buyer, manager, outbox):
     [saved] = stored_uploads()
     staff = client.application.test_client()
     login(staff, manager)
-    staff.post(f"/backoffice/scans/{saved.id}", data={"accept": "1"})
+    staff.post(f"/backoffice/documents/scans/{saved.id}", data={"accept": "1"})
     assert db.session.get(CustomerUpload, saved.id).status == "accepted"
     assert outbox.to(buyer.email) == []
-    assert download(staff, f"/backoffice/scans/{saved.id}/download").data == PDF_BYTES
+    assert download(staff, f"/backoffice/documents/scans/{saved.id}/download").data == PDF_BYTES
     # A staff download of a customer's scan (people's data) is recorded: who, which file.
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "documents.scan_downloaded_by_staff")

@@ -197,11 +197,11 @@ def test_gas_customer_submits_readings_and_opens_the_account(sized, live_server)
 def test_manager_reviews_the_queue_and_opens_an_organisation(sized, live_server):
     page = sized
     sign_in(page, live_server, "manager")
-    page.goto(live_server.url + "/backoffice/applications")
+    page.goto(live_server.url + "/backoffice/onboarding/applications")
     check_page(page, "main table a")
     page.snap("queue")
     page.locator("main table a").first.click()
-    page.wait_for_url(re.compile(r"/backoffice/applications/\d+"))
+    page.wait_for_url(re.compile(r"/backoffice/onboarding/applications/\d+"))
     check_page(page, "main form button[type=submit], main form input[type=submit]")
     page.snap("application")
 

@@ -47,7 +47,7 @@ def test_partner_onboarding_end_to_end(page, live_server):
 
     staff = page.context.browser.new_context(viewport=page.viewport_size).new_page()
     sign_in(staff, live_server, "manager")
-    staff.goto(live_server.url + "/backoffice/applications?status=new")
+    staff.goto(live_server.url + "/backoffice/onboarding/applications?status=new")
     staff.locator("tr", has_text=inn).locator("a").first.click()
     staff.fill("#legal_address", "603000, Нижний Новгород, ул. Большая Покровская, д. 1")
     staff.fill("#delivery_address", "603000, Нижний Новгород, ул. Большая Покровская, д. 1")

@@ -26,5 +26,6 @@ CASES = {
         "onboarding.approve_application",
         "onboarding.reject_application",
         "onboarding.request_information",
+        "onboarding.old_application_address",
     )
 }

@@ -41,7 +41,7 @@ def test_application_is_saved_confirmed_by_mail_and_managers_notified(client, ma
 
 def test_wrong_inn_checksum_is_refused_and_nothing_saved(client, outbox):
     response = client.post("/apply", data={**VALID, "inn": "7707083894"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "контрольн" in response.get_data(as_text=True)
     assert count_applications() == 0
     assert outbox.messages() == []

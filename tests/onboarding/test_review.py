@@ -42,9 +42,11 @@ def test_full_onboarding_path(app, client, manager, admin, outbox):
     application = submit(app.test_client())
     staff = app.test_client()
     login(staff, manager)
-    queue = staff.get("/backoffice/applications?status=new").get_data(as_text=True)
+    queue = staff.get("/backoffice/onboarding/applications?status=new").get_data(as_text=True)
     assert application.reference in queue
-    response = staff.post(f"/backoffice/applications/{application.id}/approve", data=APPROVE)
+    response = staff.post(
+        f"/backoffice/onboarding/applications/{application.id}/approve", data=APPROVE
+    )
     assert response.status_code == 302
 
     organisation = db.session.scalar(select(Organisation).where(Organisation.inn == VALID["inn"]))
@@ -105,11 +107,13 @@ def test_reject_with_reason_is_mailed_and_audited(app, manager, outbox):
     application = submit(app.test_client())
     staff = app.test_client()
     login(staff, manager)
-    empty = staff.post(f"/backoffice/applications/{application.id}/reject", data={"reason": ""})
-    assert empty.status_code == 400
+    empty = staff.post(
+        f"/backoffice/onboarding/applications/{application.id}/reject", data={"reason": ""}
+    )
+    assert empty.status_code == 422
     assert db.session.get(Application, application.id).status == "new"
     staff.post(
-        f"/backoffice/applications/{application.id}/reject",
+        f"/backoffice/onboarding/applications/{application.id}/reject",
         data={"reason": "ИНН не соответствует организации"},
     )
     db.session.expire_all()
@@ -119,8 +123,10 @@ def test_reject_with_reason_is_mailed_and_audited(app, manager, outbox):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "application.rejected"))
     assert event.actor_id == manager.id and event.details["reason"]
     # A decided application cannot be decided again.
-    again = staff.post(f"/backoffice/applications/{application.id}/approve", data=APPROVE)
-    assert again.status_code == 400
+    again = staff.post(
+        f"/backoffice/onboarding/applications/{application.id}/approve", data=APPROVE
+    )
+    assert again.status_code == 422
     assert db.session.scalar(select(Organisation.id)) is None
 
 
@@ -129,7 +135,7 @@ def test_request_information_and_the_applicants_answer(app, manager, outbox):
     staff = app.test_client()
     login(staff, manager)
     staff.post(
-        f"/backoffice/applications/{application.id}/ask",
+        f"/backoffice/onboarding/applications/{application.id}/ask",
         data={"question": "Пришлите, пожалуйста, номер лицензии"},
     )
     db.session.expire_all()
@@ -147,9 +153,9 @@ def test_request_information_and_the_applicants_answer(app, manager, outbox):
 
 
 def test_customers_and_anonymous_cannot_open_the_queue(app, client, buyer):
-    assert client.get("/backoffice/applications").status_code == 302
+    assert client.get("/backoffice/onboarding/applications").status_code == 302
     login(client, buyer)
-    assert client.get("/backoffice/applications").status_code == 403
+    assert client.get("/backoffice/onboarding/applications").status_code == 403
 
 
 def test_manager_creates_a_client_with_a_one_time_access_code(app, manager):
@@ -181,7 +187,7 @@ def test_manager_creates_a_client_with_a_one_time_access_code(app, manager):
     assert customer.get("/").status_code == 200
     # The code worked once.
     again = app.test_client().post("/login", data={"login": "tehgaz", "password": code})
-    assert again.status_code == 200
+    assert again.status_code == 422
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"organisation.created", "auth.access_code_issued"} <= actions
 
@@ -199,7 +205,8 @@ def test_an_answer_link_older_than_the_limit_is_refused_with_a_way_forward(
     staff = app.test_client()
     login(staff, manager)
     staff.post(
-        f"/backoffice/applications/{application.id}/ask", data={"question": "Номер лицензии?"}
+        f"/backoffice/onboarding/applications/{application.id}/ask",
+        data={"question": "Номер лицензии?"},
     )
     mail = outbox.to(VALID["email"])[-1]
     assert "действительна 14 дн" in outbox.text(mail)  # the e-mail says how long it lasts
@@ -228,3 +235,15 @@ def test_an_answer_link_older_than_the_limit_is_refused_with_a_way_forward(
     applicant.post(new_link, data={"answer": "ЛО-78-02-012345"})
     db.session.expire_all()
     assert db.session.get(Application, application.id).status == "new"
+
+
+def test_the_old_staff_addresses_lead_to_the_new_ones(app, manager):
+    application = submit(app.test_client())
+    staff = app.test_client()
+    login(staff, manager)
+    one = staff.get(f"/backoffice/applications/{application.id}")
+    assert one.status_code == 301
+    assert one.headers["Location"] == f"/backoffice/onboarding/applications/{application.id}"
+    queue = staff.get("/backoffice/applications")
+    assert queue.status_code == 301
+    assert queue.headers["Location"] == "/backoffice/onboarding/applications"

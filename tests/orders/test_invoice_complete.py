@@ -402,7 +402,7 @@ def test_the_approval_form_refuses_a_bad_contract_date_next_to_the_field(
     db.session.commit()
     login(client, manager)
     response = client.post(
-        f"/backoffice/applications/{application.id}/approve",
+        f"/backoffice/onboarding/applications/{application.id}/approve",
         data={
             "legal_name": "ООО «Аптека»",
             "kind": "pharmacy",
@@ -413,7 +413,7 @@ def test_the_approval_form_refuses_a_bad_contract_date_next_to_the_field(
             "contract_date": (date(2026, 12, 3) + timedelta(days=40)).isoformat(),
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     errors = page.split('id="contract_date-errors"', 1)
     assert len(errors) == 2 and "03.01.2027" in errors[1].split("</div>", 1)[0]

@@ -127,7 +127,7 @@ def test_manager_issues_an_access_code_for_a_forgotten_password(app, client, man
     code = page.split('data-testid="access-code">')[1].split("<")[0]
     assert (
         app.test_client().post("/login", data={"login": "buyer", "password": PASSWORD}).status_code
-        == 200
+        == 422
     )  # the old password no longer works
     customer = app.test_client()
     login(customer, "buyer", code)

@@ -121,7 +121,7 @@ def test_application_without_the_consent_is_refused_next_to_the_box_and_nothing_
 ):
     data = {k: v for k, v in VALID.items() if k != "consent"}
     response = client.post("/apply", data=data)
-    assert response.status_code == 200  # the form again, as for any refused field
+    assert response.status_code == 422  # the form again, as for any refused field
     page = response.get_data(as_text=True)
     error = page.split('id="consent-errors"', 1)[1].split("</div>", 1)[0]
     assert "без вашего согласия" in error.lower()
@@ -147,7 +147,7 @@ def test_application_with_the_consent_stores_it_against_the_application(client):
 def test_application_with_a_stale_consent_version_is_refused_and_nothing_stored(client, admin):
     publish("application", "Согласие, редакция 2.", admin)
     response = client.post("/apply", data=VALID)  # the form showed version 1
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "обновлён" in page.split('id="consent-errors"', 1)[1].split("</div>", 1)[0]
     assert 'href="/privacy/consents/application?version=2"' in page
@@ -400,7 +400,9 @@ def test_the_reviewing_manager_sees_the_applicants_consent(client, manager):
     client.post("/apply", data=VALID)
     application = db.session.scalar(select(Application))
     login(client, manager)
-    page = client.get(f"/backoffice/applications/{application.id}").get_data(as_text=True)
+    page = client.get(f"/backoffice/onboarding/applications/{application.id}").get_data(
+        as_text=True
+    )
     shown = page.split('data-testid="application-consent">', 1)[1].split("</dd>", 1)[0]
     assert 'href="/privacy/consents/application?version=1"' in shown and "127.0.0.1" in shown
 

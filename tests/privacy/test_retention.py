@@ -200,9 +200,9 @@ def test_a_staff_export_of_applications_is_audited_with_its_filters(app, manager
     event = last_audit("privacy.staff_export")
     assert event.actor_id == manager.id
     assert event.details == {"what": "applications", "rows": 1, "filters": {"status": "new"}}
-    assert "exports/applications.xlsx" in client.get("/backoffice/applications").get_data(
-        as_text=True
-    )
+    assert "exports/applications.xlsx" in client.get(
+        "/backoffice/onboarding/applications"
+    ).get_data(as_text=True)
 
     customer = app.test_client()
     login(customer, buyer)

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.orders.models import Order
 from portal.organisations.models import ALL_POWERS, Power
-from portal.privacy import rights
+from portal.privacy import erasure
 from portal.privacy.requests import (
     PrivacyRequest,
     RequestKind,
@@ -311,7 +311,7 @@ def test_erasure_of_the_only_administrator_is_refused_and_changes_nothing(app, a
     assert audit_count("privacy.erased") == 0 and audit_count("privacy.request_closed") == 0
     # A colleague without the power to manage users does not count as a second administrator;
     # the refusal is shown to the person too.
-    assert rights.erasure_blockers(db.session.get(User, limited.id)) == []
+    assert erasure.erasure_blockers(db.session.get(User, limited.id)) == []
     mine = signed_in(app, owner).get("/profile/personal-data").get_data(as_text=True)
     assert "единственный действующий администратор" in mine
 
