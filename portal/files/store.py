@@ -15,7 +15,7 @@ imported).
 
 The interface (keys are relative paths such as ``catalog/3f…e1.pdf``)::
 
-    stored = store.files().put(key, data)   # -> Stored(key, size, sha256); never overwrites
+    stored = store.files().put(key, data)   # -> Stored(key, size, sha256); keys are random
     store.files().open(key)                 # a binary file object (use it in a `with`)
     store.files().stream(key)               # an iterator of chunks
     store.files().read(key) / exists(key) / size(key) / delete(key)
@@ -68,14 +68,14 @@ class StoreUnavailable(UserError):  # noqa: N818 - a state, said as the person w
     """The store cannot be reached (or refused the operation): nothing was written."""
 
     def __init__(self, message=None, **details):
-        super().__init__(
-            message
-            or _l(
-                "The file storage is unavailable right now, so the file was not saved. "
-                "Nothing was recorded; please try again in a few minutes."
-            ),
-            **details,
+        # Not UserError.__init__: it renders the message, and a worker has no request (locale).
+        ValueError.__init__(self, "the file store is unreachable")
+        self.message = message or _l(
+            "The file storage is unavailable right now, so the file was not saved. "
+            "Nothing was recorded; please try again in a few minutes."
         )
+        self.field = None
+        self.details = details
 
 
 class FileMissing(LookupError):  # noqa: N818
