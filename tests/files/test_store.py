@@ -405,3 +405,39 @@ def test_migrate_refuses_a_disk_file_that_does_not_match_its_row(
 def test_migrate_needs_a_bucket(local, app):
     result = app.test_cli_runner().invoke(args=["storage-migrate"])
     assert result.exit_code != 0 and "not an s3:// URL" in result.output
+
+
+def test_a_node_killed_mid_upload_leaves_no_row_and_its_object_is_collected(backend, app, buyer):
+    """A real process dies (no cleanup at all) between storing the file and committing."""
+    import json
+    import subprocess
+    import sys
+
+    keys = (
+        "SQLALCHEMY_DATABASE_URI",
+        "SECRET_KEY",
+        "UPLOAD_DIR",
+        "REPORT_DIR",
+        "MAIL_OUTBOX",
+        "STORAGE_URL",
+        "S3_ENDPOINT_URL",
+        "S3_REGION",
+    )
+    config = {key: app.config.get(key) for key in keys}
+    config.update(TESTING=True, SMTP_HOST=None, PORTAL_BASE_URL="http://portal.test")
+    db.session.commit()
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "-m", "tests.files.killed_upload", json.dumps(config)],
+        cwd=root,
+        capture_output=True,
+        timeout=120,
+    )
+    assert child.returncode == 137, child.stderr.decode()[-2000:]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(CustomerUpload.id))) == 0
+    [orphan] = list(store.files().entries())
+    assert store.files().read(orphan.key) == PDF_BYTES
+    later = datetime.now(UTC) + timedelta(hours=25)
+    removed = commands.orphans(grace_hours=24, delete=True, now=later)
+    assert removed["deleted"] == 1 and not store.files().exists(orphan.key)
