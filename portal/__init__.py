@@ -112,7 +112,7 @@ def _register_blueprints(app):
 
 
 # Packages with flask commands besides the domains (each has a commands.py with register(app)).
-COMMAND_PACKAGES = ["portal.demo"]
+COMMAND_PACKAGES = ["portal.demo", "portal.files"]
 
 
 def _register_commands(app):

@@ -1,15 +1,15 @@
 """What the customer's and the staff's pages both show: a meter's history, a reading's photo
 and the correction form (the customer's in the window, the staff's with a reason)."""
 
-import io
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock, errors, transactions
 from portal.errors import UserError
+from portal.files import store as file_store
 from portal.formatting import plain_number
 from portal.metering import charts, corrections, photos, readings, telemetry
 from portal.metering.forms import CorrectionForm
@@ -19,13 +19,17 @@ from portal.request_guard import int_arg
 
 def send_photo(reading):
     """A reading's photo, never cached by a browser or a proxy."""
-    path = photos.photo_path(reading)
-    if path is None or not path.is_file():
+    key = photos.photo_key(reading.photo_name)
+    if key is None:
         abort(404)
-    mimetype = "image/png" if path.suffix == ".png" else "image/jpeg"
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
+    return file_store.send(
+        file_store.files(),
+        key,
+        download_name=key.rsplit("/", 1)[-1],
+        content_type=mimetype,
+        as_attachment=False,
+    )
 
 
 def chart_year() -> int:

@@ -1,5 +1,6 @@
 """Meter photos sent with a reading: checked by their bytes, stored under a random name."""
 
+import contextlib
 import uuid
 from pathlib import Path
 
@@ -8,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.documents import storage
 from portal.errors import UserError
+from portal.files import store as file_store
 from portal.files.sniff import sniff
-from portal.metering.models import Reading
 
 # Meter photos pass the one upload check (portal/documents/storage.py), images only.
 PHOTO_TYPES = {storage.JPEG: "jpg", storage.PNG: "png"}
@@ -36,24 +37,27 @@ def check_photo(upload) -> tuple[bytes, str] | None:
 
 
 def photo_directory() -> Path:
+    """The photos' folder of the local-disk file store (portal/files/store.py)."""
     return Path(current_app.config["UPLOAD_DIR"]) / "metering"
 
 
-def photo_path(reading: Reading) -> Path | None:
-    if not reading.photo_name:
-        return None
-    return photo_directory() / reading.photo_name
+def photo_key(photo_name: str | None) -> str | None:
+    """The file store key of a reading's photo (`Reading.photo_name`)."""
+    return f"metering/{Path(photo_name).name}" if photo_name else None
 
 
 def store_photo(content: bytes, extension: str) -> str:
-    directory = photo_directory()
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.{extension}"
-    (directory / name).write_bytes(content)
+    try:  # the object first, the row after; an unreachable store refuses the submission
+        mimetype = "image/png" if extension == "png" else "image/jpeg"
+        file_store.files().put(photo_key(name), content, mimetype)
+    except file_store.StoreUnavailable as error:
+        raise UserError(error.message) from error
     return name
 
 
 def forget_photos(names) -> None:
     """Remove stored photos whose readings were not saved after all."""
     for name in names:
-        (photo_directory() / name).unlink(missing_ok=True)
+        with contextlib.suppress(file_store.StoreUnavailable):
+            file_store.files().delete(photo_key(name))
