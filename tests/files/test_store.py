@@ -177,8 +177,8 @@ def test_presigned_download_redirects_to_a_short_lived_url(
 
 
 def test_reading_photo_in_the_bucket_is_served_inline(s3, login_as, gas_org):
-    from portal.metering.photos import photo_key
     from portal.metering.models import Reading
+    from portal.metering.photos import photo_key
     from tests.metering.helpers import add_reading, make_meter
 
     meter = make_meter(gas_org)
