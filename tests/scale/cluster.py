@@ -206,18 +206,22 @@ def wait_for_node(cluster: Cluster, name: str) -> None:
 def start_haproxy(cluster: Cluster, port: int) -> str:
     path = binary("haproxy")
     servers = "\n".join(
-        f"    server {name} {url.split('//')[1]} check inter 500ms fall 2 rise 2"
-        for name, url in cluster.node_urls.items()
+        f"    server {name} {url.split('//')[1]} check" for name, url in cluster.node_urls.items()
     )
     config = cluster.workdir / "haproxy.cfg"
     config.write_text(
         f"""global
     maxconn 256
+    stats socket {cluster.workdir / "haproxy.sock"} mode 600 level user
 defaults
     mode http
     timeout connect 1s
     timeout client 30s
     timeout server 30s
+    # A busy node answers its health check late, not never: only 3 missed checks take it out.
+    timeout check 5s
+    # Requests beyond a node's maxconn wait here (not in its accept queue) for a free worker.
+    timeout queue 20s
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
@@ -229,6 +233,7 @@ backend nodes
     balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
+    default-server inter 1s fall 3 rise 2 maxconn 4
 {servers}
 """
     )

@@ -344,8 +344,8 @@ def test_rolling_restart_then_a_killed_node_lose_no_request_and_no_data(cluster,
         for name in ("a", "b"):  # gunicorn's graceful reload, one node after the other
             traffic.phase = f"reload {name}"
             reload_gracefully(cluster, name)
-        # Node A dies outright. HAProxy still sends it requests until its checks fail (two,
-        # 0.5 s apart): each finds the port closed and is retried on node B. (A request whose
+        # Node A dies outright. HAProxy still sends it requests until its checks fail (three,
+        # 1 s apart): each finds the port closed and is retried on node B. (A request whose
         # answer node A had begun to send cannot be retried: the kill falls between requests.)
         with traffic.between_requests():
             cluster.processes["a"].signal(signal.SIGKILL)
