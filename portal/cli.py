@@ -38,6 +38,9 @@ def register(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
     app.cli.add_command(create_admin)
+    from portal.files import commands as file_commands
+
+    file_commands.register(app)  # storage-migrate, storage-orphans
 
 
 @click.command("seed-demo")

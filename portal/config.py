@@ -184,6 +184,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "UPLOAD_DIR": _env("UPLOAD_DIR", str(BASE_DIR / "uploads")),
         "REPORT_DIR": _env("REPORT_DIR", str(BASE_DIR / "reports")),
         "MAX_UPLOAD_MB": int(_env("MAX_UPLOAD_MB", "20")),
+        # The file store (portal/files/store.py, docs/STORAGE.md): the disk folders above unless
+        # PORTAL_STORAGE_URL=s3://bucket/prefix; credentials from AWS_ACCESS_KEY_ID and co.
+        "STORAGE_URL": _env("STORAGE_URL"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "S3_REGION": _env("S3_REGION", os.environ.get("AWS_DEFAULT_REGION")),
+        "S3_ADDRESSING_STYLE": _env("S3_ADDRESSING_STYLE", "path"),
+        "STORAGE_TIMEOUT_SECONDS": float(_env("STORAGE_TIMEOUT_SECONDS", "10")),
+        "STORAGE_PRESIGNED": _env_bool("STORAGE_PRESIGNED", False),
+        "STORAGE_PRESIGNED_SECONDS": int(_env("STORAGE_PRESIGNED_SECONDS", "60")),
+        "STORAGE_ORPHAN_GRACE_HOURS": float(_env("STORAGE_ORPHAN_GRACE_HOURS", "24")),
         # Uploaded tables (portal/files/tables.py): checked while reading, a refusal names the
         # limit. UPLOAD_* for customers' files (order files, readings template), IMPORT_* for
         # the staff imports (catalogue, bank statements); columns, cells and ratio for both.

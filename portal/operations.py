@@ -1,7 +1,8 @@
 """Backups and the restore drill: `flask backup` and `flask restore-drill`.
 
 A backup is a folder with the database (pg_dump custom format, or a consistent SQLite copy),
-the uploads folder as a tar.gz, and a manifest of per-table row counts and content checksums.
+the uploaded files of the file store (disk folder or bucket) as a tar.gz, and a manifest of
+per-table row counts and content checksums.
 The restore drill restores that backup into a scratch database, compares every table with the
 manifest, starts the application on the restored copy and checks that it serves; then it
 removes the scratch copy. It proves that the backup can actually be restored.
@@ -83,17 +84,33 @@ def backup(target: Path) -> dict:
         with sqlite3.connect(target / "database.sqlite") as copy:
             source.backup(copy)  # consistent even while the portal is writing
         source.close()
-    uploads = Path(current_app.config["UPLOAD_DIR"])
-    with tarfile.open(target / "uploads.tar.gz", "w:gz") as archive:
-        archive.add(uploads, arcname="uploads")
+    uploads = _archive_uploads(target / "uploads.tar.gz")
     manifest = {
         "created_at": datetime.now(UTC).isoformat(),
         "backend": url.get_backend_name(),
         "tables": table_checksums(db.engine),
-        "uploads": sorted(str(p.relative_to(uploads)) for p in uploads.rglob("*") if p.is_file()),
+        "uploads": uploads,
     }
     (target / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def _archive_uploads(path: Path) -> list[str]:
+    """The uploaded files of the file store (disk or bucket) into a tar.gz; their keys."""
+    from portal.files import store
+
+    files = store.files()
+    keys = []
+    with tarfile.open(path, "w:gz") as archive:
+        for entry in files.entries():
+            if entry.key.endswith(store.PARTIAL_SUFFIX):
+                continue  # a write that never finished: nobody's file
+            info = tarfile.TarInfo(f"uploads/{entry.key}")
+            info.size, info.mtime = entry.size, int(entry.modified.timestamp())
+            with files.open(entry.key) as handle:
+                archive.addfile(info, handle)
+            keys.append(entry.key)
+    return sorted(keys)
 
 
 def _scratch_database(source_url):
@@ -167,6 +184,7 @@ def _serves(database_url, upload_dir) -> list[str]:
             "SECRET_KEY": os.urandom(16).hex(),
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_DIR": str(upload_dir),
+            "STORAGE_URL": None,  # the restored files are on this disk, whatever the source
         }
     )
     with app.app_context():

@@ -79,8 +79,32 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+# PORTAL_TEST_STORAGE=s3: every test's files go to a bucket of a real S3 endpoint (moto's
+# server, tests/s3_server.py) instead of the disk; CI runs the file tests both ways.
+TEST_STORAGE = os.environ.get("PORTAL_TEST_STORAGE", "local")
+
+
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def s3_server():
+    from tests.s3_server import start_or_skip
+
+    server = start_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def storage_config(request):
+    if TEST_STORAGE != "s3":
+        return {}
+    from tests.s3_server import s3_config
+
+    server = request.getfixturevalue("s3_server")
+    return s3_config(server, server.create_bucket("portal-test"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, storage_config):
     outbox = tmp_path_factory.mktemp("outbox")
     application = create_app(
         {
@@ -96,6 +120,7 @@ def app(database_url, tmp_path_factory):
             "OFFER_CACHE_SECONDS": 0,  # tests publish offers and expect them at once
             "CONSENT_CACHE_SECONDS": 0,  # and consent texts
             "CATALOG_CACHE_SECONDS": 0,  # tests change the catalogue and search at once
+            **storage_config,
         }
     )
     application.test_client_class = PortalClient

@@ -8,7 +8,7 @@ background worker), polled and downloaded here.
 from datetime import date
 
 import marshmallow as ma
-from flask import current_app, g, send_file, url_for
+from flask import current_app, g, url_for
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -23,6 +23,7 @@ from portal.billing import statement_views as statement_pages
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.settlements import settlement
 from portal.extensions import db
+from portal.files import store as file_store
 from portal.organisations.models import Power
 
 blp = Blueprint(
@@ -330,13 +331,10 @@ def download_statement(job_id, fmt):
     job = _job(job_id)
     if fmt not in STATEMENT_FORMATS:
         raise Problem(404, _l("A statement is downloaded as pdf or xlsx."))
-    path = statements.file_path(job, fmt)
-    if path is None:
+    key = statements.file_key(job, fmt)
+    if key is None:
         raise Problem(404, _l("The statement is not ready yet: poll its job until it is done."))
     name = f"akt-sverki-{job.period_start:%Y%m%d}-{job.period_end:%Y%m%d}.{fmt}"
-    response = send_file(
-        path, mimetype=STATEMENT_FORMATS[fmt], as_attachment=True, download_name=name
+    return file_store.send(  # nosniff, private, no-store; 404 if missing, 503 if unreachable
+        file_store.reports(), key, download_name=name, content_type=STATEMENT_FORMATS[fmt]
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

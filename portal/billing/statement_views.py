@@ -3,7 +3,7 @@
 from datetime import date
 
 import click
-from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from portal.billing.forms import StatementForm
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.queue import statement_queue
 from portal.extensions import db
+from portal.files import store as file_store
 from portal.form_fields import choices
 from portal.organisations.models import Power
 from portal.security import access, current_organisation, get_scoped_or_404
@@ -165,8 +166,8 @@ def retry_job(job_id):
 @access.power(Power.VIEW_FINANCE)
 def download(job_id, fmt):
     job = get_scoped_or_404(StatementJob, job_id)
-    path = services.file_path(job, fmt)
-    if path is None:
+    key = services.file_key(job, fmt)
+    if key is None:
         abort(404)
     name = f"akt-sverki-{job.period_start:%Y%m%d}-{job.period_end:%Y%m%d}.{fmt}"
     mimetype = (
@@ -174,10 +175,9 @@ def download(job_id, fmt):
         if fmt == "pdf"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_store.send(
+        file_store.reports(), key, download_name=name, content_type=mimetype
+    )  # nosniff, private, no-store; 404 when missing, 503 when the store is unreachable
 
 
 @bp.cli.command("worker")

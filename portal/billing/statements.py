@@ -4,6 +4,7 @@ The figures come only from the ledger (portal.billing.ledger); the PDF and the X
 made from one `Statement`, so they cannot disagree.
 """
 
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -22,6 +23,7 @@ from portal.billing.settlements import settlement
 from portal.database import utcnow
 from portal.documents.subjects import SubjectError, is_registered, resolve_subject
 from portal.extensions import db
+from portal.files import store as file_store
 from portal.metering.models import Contract
 from portal.money import to_money
 from portal.organisations.models import Organisation
@@ -212,22 +214,31 @@ def supplier_requisites() -> dict:
     return supplier
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 # --- jobs -----------------------------------------------------------------------------------
 
 
 def report_root() -> Path:
+    """The statements' folder of the local-disk file store (portal/files/store.py)."""
     root = Path(current_app.config["REPORT_DIR"]) / "statements"
     root.mkdir(parents=True, exist_ok=True)
     return root
 
 
+def report_key(name: str) -> str:
+    """The key of a statement file in the reports file store."""
+    return f"statements/{name}"
+
+
 def _files_exist(job) -> bool:
-    root = report_root()
+    files = file_store.reports()
     return bool(
         job.pdf_name
         and job.xlsx_name
-        and (root / job.pdf_name).is_file()
-        and (root / job.xlsx_name).is_file()
+        and files.exists(report_key(job.pdf_name))
+        and files.exists(report_key(job.xlsx_name))
     )
 
 
@@ -340,14 +351,14 @@ def run_job(job_id: int) -> None:
             job.organisation_id, job.period_start, job.period_end, job.contract_id
         )
         _set_progress(job, JobStatus.RUNNING, 20)
-        root = report_root()
+        files = file_store.reports()  # the files first, the row's names after
         token = secrets.token_hex(16)
         pdf_name, xlsx_name = f"{token}.pdf", f"{token}.xlsx"
-        (root / pdf_name).write_bytes(rendering.statement_pdf(statement))
-        written.append(root / pdf_name)
+        files.put(report_key(pdf_name), rendering.statement_pdf(statement), "application/pdf")
+        written.append(report_key(pdf_name))
         _set_progress(job, JobStatus.RUNNING, 75)
-        (root / xlsx_name).write_bytes(rendering.statement_xlsx(statement))
-        written.append(root / xlsx_name)
+        files.put(report_key(xlsx_name), rendering.statement_xlsx(statement), XLSX_TYPE)
+        written.append(report_key(xlsx_name))
         job.pdf_name, job.xlsx_name = pdf_name, xlsx_name
         # The data may have changed since the request: the files show what the worker read.
         job.fingerprint = statement.fingerprint()
@@ -356,8 +367,9 @@ def run_job(job_id: int) -> None:
     except Exception as error:
         log.exception("statement job %s failed", job_id)
         db.session.rollback()
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            with contextlib.suppress(file_store.StoreUnavailable):
+                file_store.reports().delete(key)
         job = db.session.get(StatementJob, job_id)
         job.error = f"{type(error).__name__}: {error}"[:1000]
         job.finished_at = utcnow()
@@ -373,9 +385,9 @@ def jobs_for(organisation_id, limit=20):
     ).all()
 
 
-def file_path(job, fmt) -> Path | None:
+def file_key(job, fmt) -> str | None:
+    """The reports store key of a done job's file (file_store.send answers 404 if missing)."""
     name = {"pdf": job.pdf_name, "xlsx": job.xlsx_name}.get(fmt)
     if job.status != JobStatus.DONE or not name:
         return None
-    path = report_root() / name
-    return path if path.is_file() else None
+    return report_key(name)

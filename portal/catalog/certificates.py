@@ -1,11 +1,9 @@
 """Certificates and declarations of conformity of catalogue items: PDF files staff upload.
 
 The content checks (name, PDF by content, size) reuse portal.documents.storage; the files live
-in their own folder, UPLOAD_DIR/catalog/, and only access-checked views send them.
+in the file store under catalog/ (portal/files/store.py), and only access-checked views send them.
 """
 
-import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -41,7 +39,7 @@ class SavedPdf:
 
 
 def relative_path(stored_name: str) -> str:
-    """The path under UPLOAD_DIR that storage.send_stored and storage.discard take."""
+    """The file store key that storage.send_stored and storage.discard take."""
     return f"{FOLDER}/{stored_name}"
 
 
@@ -70,18 +68,16 @@ def save_pdf(file_storage) -> SavedPdf:
         original_name = storage.clean_original_name(original_name, storage.PDF)
     except storage.FileRefused as error:
         raise CertificateError(error.message, "file") from error
-    folder = storage.upload_root() / FOLDER
-    folder.mkdir(exist_ok=True)
     stored_name = secrets.token_hex(20) + ".pdf"
-    # O_EXCL: never overwrite; a random 160-bit name makes a clash practically impossible.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    with os.fdopen(os.open(folder / stored_name, flags, 0o640), "wb") as handle:
-        handle.write(data)
+    try:  # the file store: the object first, the row after
+        saved = storage.put_file(relative_path(stored_name), data, storage.PDF)
+    except storage.FileRefused as error:
+        raise CertificateError(error.message, "file") from error
     return SavedPdf(
         stored_name=stored_name,
         original_name=original_name,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=saved.size,
+        sha256=saved.sha256,
     )
 
 

@@ -5,25 +5,27 @@ attachments, item certificates, meter photos): `detect_type` judges the content 
 then a real parse: Pillow for images, pypdf for PDF, which must be structurally a PDF with
 no active content), and `clean_original_name` makes the name safe to show and to save
 (no control or bidi characters, an extension that matches the content). Files live under
-app.config["UPLOAD_DIR"], which is never a static folder; they are served only by views that
-check access first.
+the file store (portal/files/store.py: app.config["UPLOAD_DIR"] on disk, never a static
+folder, or an S3 bucket); they are served only by views that check access first.
 """
 
-import hashlib
 import io
-import os
+import logging
 import re
-import secrets
 import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from portal.files import store
+
+log = logging.getLogger(__name__)
 
 # Content types we accept, recognised by their first bytes, never by the file name.
 PDF = "application/pdf"
@@ -106,6 +108,8 @@ class StoredFile:
 
 
 def upload_root() -> Path:
+    """The uploads folder of the local-disk store (files are read and written through
+    portal.files.store, which may be a bucket instead)."""
     root = Path(current_app.config["UPLOAD_DIR"])
     root.mkdir(parents=True, exist_ok=True)
     return root
@@ -251,33 +255,44 @@ def store_upload(file_storage) -> StoredFile:
         )
     content_type = detect_type(data)
     original_name = clean_original_name(original_name, content_type)
-    stored_name = secrets.token_hex(20) + EXTENSIONS[content_type]
-    path = upload_root() / stored_name
-    # O_EXCL: never overwrite; a random 160-bit name makes a clash practically impossible.
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640), "wb") as handle:
-        handle.write(data)
+    # The object first, the row after (by the caller): a request that dies in between leaves
+    # an object without a row, which `flask storage-orphans` collects.
+    stored_name = store.new_key(EXTENSIONS[content_type])
+    saved = put_file(stored_name, data, content_type)
     return StoredFile(
         stored_name=stored_name,
         original_name=original_name,
         content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=saved.size,
+        sha256=saved.sha256,
     )
+
+
+def put_file(key: str, data: bytes, content_type: str | None = None) -> store.Stored:
+    """Save checked content under `key` in the file store; an unreachable store refuses it."""
+    try:
+        return store.files().put(key, data, content_type)
+    except store.StoreUnavailable as error:
+        raise FileRefused(error.message) from error
 
 
 def discard(stored_name: str) -> None:
-    """Remove a file saved during a request that then failed (nothing must be left behind)."""
-    (upload_root() / stored_name).unlink(missing_ok=True)
+    """Remove a file saved during a request that then failed (nothing must be left behind).
+
+    When the store cannot be reached now, the object stays until `flask storage-orphans`.
+    """
+    try:
+        store.files().delete(stored_name)
+    except store.StoreUnavailable:
+        log.warning("file store: %s left for the orphan cleanup", stored_name)
 
 
 def send_stored(stored_name: str, original_name: str, content_type: str):
-    """Send a stored file as an attachment that the browser must not sniff or render."""
-    path = upload_root() / stored_name
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path, mimetype=content_type, as_attachment=True, download_name=original_name
+    """Send a stored file as an attachment that the browser must not sniff or render.
+
+    The caller has checked access; a missing file answers 404 (and is logged), an unreachable
+    store 503 (portal/files/store.py).
+    """
+    return store.send(
+        store.files(), stored_name, download_name=original_name, content_type=content_type
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -15,11 +15,11 @@ imported).
 
 The interface (keys are relative paths such as ``catalog/3f…e1.pdf``)::
 
-    stored = store.files().put(key, data)   # -> Stored(key, size, sha256); never overwrites
+    stored = store.files().put(key, data)   # -> Stored(key, size, sha256); keys are random
     store.files().open(key)                 # a binary file object (use it in a `with`)
     store.files().stream(key)               # an iterator of chunks
     store.files().read(key) / exists(key) / size(key) / delete(key)
-    store.files().keys(prefix="")           # -> Entry(key, size, modified) for each object
+    store.files().entries(prefix="")        # -> Entry(key, size, modified) for each object
     store.new_key(".pdf", folder="catalog") # a random 160-bit name
     store.send(store.files(), key, download_name=..., content_type=...)  # a download response
 
@@ -50,8 +50,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, current_app, redirect, render_template, send_file
+from flask import Response, current_app, redirect, render_template
 from flask_babel import lazy_gettext as _l
+from werkzeug.http import dump_options_header
 
 from portal.errors import UserError
 
@@ -67,14 +68,14 @@ class StoreUnavailable(UserError):  # noqa: N818 - a state, said as the person w
     """The store cannot be reached (or refused the operation): nothing was written."""
 
     def __init__(self, message=None, **details):
-        super().__init__(
-            message
-            or _l(
-                "The file storage is unavailable right now, so the file was not saved. "
-                "Nothing was recorded; please try again in a few minutes."
-            ),
-            **details,
+        # Not UserError.__init__: it renders the message, and a worker has no request (locale).
+        ValueError.__init__(self, "the file store is unreachable")
+        self.message = message or _l(
+            "The file storage is unavailable right now, so the file was not saved. "
+            "Nothing was recorded; please try again in a few minutes."
         )
+        self.field = None
+        self.details = details
 
 
 class FileMissing(LookupError):  # noqa: N818
@@ -182,7 +183,7 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
-    def keys(self, prefix: str = "") -> Iterator[Entry]:
+    def entries(self, prefix: str = "") -> Iterator[Entry]:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("*")):
@@ -278,7 +279,7 @@ class S3Store:
         with contextlib.suppress(FileMissing):
             self._call("deleting", key, self.client.delete_object, Key=self.object_key(key))
 
-    def keys(self, prefix: str = "") -> Iterator[Entry]:
+    def entries(self, prefix: str = "") -> Iterator[Entry]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         base = f"{self.prefix}/" if self.prefix else ""
@@ -423,14 +424,14 @@ def disk_stores(config) -> dict:
 
 
 def content_disposition(name: str, as_attachment: bool = True) -> str:
-    """RFC 6266: an ASCII fallback name and the UTF-8 name as filename* (as Flask writes it)."""
-    kind = "attachment" if as_attachment else "inline"
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    ascii_name = ascii_name.replace("\\", "").replace('"', "").strip() or "file"
-    value = f'{kind}; filename="{ascii_name}"'
-    if ascii_name != name:
-        value += f"; filename*=UTF-8''{quote(name, safe='')}"
-    return value
+    """RFC 6266 as Flask's send_file writes it: an ASCII name, and the UTF-8 one as filename*."""
+    try:
+        name.encode("ascii")
+        names = {"filename": name}
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"}
+    return dump_options_header("attachment" if as_attachment else "inline", names)
 
 
 def _answer(status: int, template: str):
@@ -465,22 +466,9 @@ def send(
     an unreachable store answers 503.
     """
     config = current_app.config
+    disposition = content_disposition(download_name, as_attachment)
     try:
-        if store.kind == "local":
-            path = store.path(key)
-            if not path.is_file():
-                raise FileMissing(key)
-            response = send_file(
-                path,
-                mimetype=content_type,
-                as_attachment=as_attachment,
-                download_name=download_name,
-                max_age=0,
-                conditional=False,
-            )
-            return _private(response)
-        disposition = content_disposition(download_name, as_attachment)
-        if config.get("STORAGE_PRESIGNED"):
+        if config.get("STORAGE_PRESIGNED") and store.kind == "s3":
             if not store.exists(key):
                 raise FileMissing(key)
             url = store.presigned_url(
@@ -490,12 +478,20 @@ def send(
                 seconds=int(config.get("STORAGE_PRESIGNED_SECONDS") or 60),
             )
             return _private(redirect(url, code=302))
-        body = store.open(key)  # fails here (404/503) before any byte is sent
-        response = Response(body.chunks(), mimetype=content_type, direct_passthrough=True)
-        if body.length is not None:
-            response.headers["Content-Length"] = str(body.length)
+        handle = store.open(key)  # fails here (404/503) before any byte is sent
+        length = getattr(handle, "length", None)
+        if length is None:
+            length = os.fstat(handle.fileno()).st_size
+
+        def chunks():
+            with handle:  # closed at the end, or when the response is closed
+                while chunk := handle.read(CHUNK):
+                    yield chunk
+
+        response = Response(chunks(), mimetype=content_type, direct_passthrough=True)
+        response.headers["Content-Length"] = str(length)
         response.headers["Content-Disposition"] = disposition
-        response.call_on_close(body.close)
+        response.call_on_close(handle.close)
         return _private(response)
     except FileMissing:
         log.error("file store %r: %s is referenced by a record but missing", store, key)

@@ -1,5 +1,6 @@
 """Gas metering rules: the submission window, reading validation, corrections, settlement."""
 
+import contextlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from portal import audit, clock
 from portal.billing.models import GasCharge
 from portal.documents import storage
 from portal.extensions import db
+from portal.files import store as file_store
 from portal.formatting import format_volume, local_date
 from portal.metering.models import (
     Contract,
@@ -355,20 +357,22 @@ def check_photo(upload) -> tuple[bytes, str] | None:
 
 
 def photo_directory() -> Path:
+    """The photos' folder of the local-disk file store (portal/files/store.py)."""
     return Path(current_app.config["UPLOAD_DIR"]) / "metering"
 
 
-def photo_path(reading: Reading) -> Path | None:
-    if not reading.photo_name:
-        return None
-    return photo_directory() / reading.photo_name
+def photo_key(photo_name: str | None) -> str | None:
+    """The file store key of a reading's photo (`Reading.photo_name`)."""
+    return f"metering/{Path(photo_name).name}" if photo_name else None
 
 
 def _store_photo(content: bytes, extension: str) -> str:
-    directory = photo_directory()
-    directory.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.{extension}"
-    (directory / name).write_bytes(content)
+    try:  # the object first, the row after; an unreachable store refuses the submission
+        mimetype = "image/png" if extension == "png" else "image/jpeg"
+        file_store.files().put(photo_key(name), content, mimetype)
+    except file_store.StoreUnavailable as error:
+        raise MeteringError(error.message) from error
     return name
 
 
@@ -556,7 +560,8 @@ def submit_readings(
     except IntegrityError as error:
         # Someone else (another tab, a colleague) saved the same month a moment earlier.
         for name in stored_photos:
-            (photo_directory() / name).unlink(missing_ok=True)
+            with contextlib.suppress(file_store.StoreUnavailable):
+                file_store.files().delete(photo_key(name))
         raise MeteringError(
             _l("Readings for this month were just submitted by someone else. Reload the page.")
         ) from error

@@ -13,6 +13,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.billing import payments as billing_payments
 from portal.billing.forms import AdjustmentForm, PaymentForm
 from portal.extensions import db
+from portal.files import store as file_store
 from portal.formatting import plain_number
 from portal.metering import bp, services, telemetry, workbook
 from portal.metering.forms import (
@@ -188,13 +189,17 @@ def reading_photo(reading_id):
 
 
 def _send_photo(reading):
-    path = services.photo_path(reading)
-    if path is None or not path.is_file():
+    key = services.photo_key(reading.photo_name)
+    if key is None:
         abort(404)
-    mimetype = "image/png" if path.suffix == ".png" else "image/jpeg"
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
+    return file_store.send(
+        file_store.files(),
+        key,
+        download_name=key.rsplit("/", 1)[-1],
+        content_type=mimetype,
+        as_attachment=False,
+    )
 
 
 @bp.route("/readings/template.xlsx")

@@ -16,7 +16,6 @@ category; `--enqueue` hands the same run to the background worker.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -53,7 +52,7 @@ class CategoryOutcome:
 class RetentionReport:
     dry_run: bool
     outcomes: list[CategoryOutcome] = field(default_factory=list)
-    files_to_remove: list[Path] = field(default_factory=list)
+    files_to_remove: list[str] = field(default_factory=list)
     files_removed: int = 0
 
     def lines(self) -> list[str]:
@@ -114,7 +113,7 @@ def _sign_in_attempts(report: RetentionReport, now: datetime) -> None:
 
 def _reading_photos(report: RetentionReport) -> None:
     from portal.metering.models import Reading
-    from portal.metering.services import photo_directory
+    from portal.metering.services import photo_key
 
     days = period_days(READING_PHOTOS)
     cutoff = clock.local_today() - timedelta(days=days)
@@ -126,8 +125,7 @@ def _reading_photos(report: RetentionReport) -> None:
     report.outcomes.append(CategoryOutcome(READING_PHOTOS, days, cutoff, len(rows)))
     if report.dry_run or not rows:
         return
-    directory = photo_directory()
-    report.files_to_remove.extend(directory / Path(name).name for _id, name in rows)
+    report.files_to_remove.extend(photo_key(name) for _id, name in rows)
     db.session.execute(
         update(Reading)
         .where(Reading.id.in_([reading_id for reading_id, _name in rows]))
@@ -152,9 +150,12 @@ def apply_retention(*, dry_run: bool = False, now: datetime | None = None) -> Re
 def remove_files(report: RetentionReport) -> None:
     """Remove the stored files the committed run let go (after the commit: a rolled-back run
     keeps its files)."""
-    for path in report.files_to_remove:
-        if path.is_file():
-            path.unlink()
+    from portal.files import store
+
+    files = store.files()
+    for key in report.files_to_remove:  # file store keys
+        if files.exists(key):
+            files.delete(key)
             report.files_removed += 1
 
 

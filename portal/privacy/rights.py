@@ -191,16 +191,19 @@ def _uploads(user) -> list[dict]:
 
 
 def _reading_photos(user) -> list[dict]:
+    from portal.files import store
     from portal.metering.models import Reading
-    from portal.metering.services import photo_path
+    from portal.metering.services import photo_key
 
     found = []
     readings = db.session.scalars(
         select(Reading).where(Reading.entered_by_id == user.id, Reading.photo_name.isnot(None))
     )
     for reading in readings:
-        path = photo_path(reading)
-        content = path.read_bytes() if path is not None and path.is_file() else None
+        try:
+            content = store.files().read(photo_key(reading.photo_name))
+        except (store.FileMissing, store.StoreUnavailable):
+            content = None
         found.append(
             {
                 "source": "meter_photo",

@@ -149,12 +149,12 @@ def _statement_job(organisation):
     from portal.billing import statements
     from portal.billing.models import JobStatus, StatementJob
     from portal.extensions import db
+    from tests import stored
     from tests.factories import make_user
 
     token = secrets.token_hex(8)
-    root = statements.report_root()
-    (root / f"{token}.pdf").write_bytes(b"%PDF-1.4 test")
-    (root / f"{token}.xlsx").write_bytes(b"PK test")
+    stored.put(statements.report_key(f"{token}.pdf"), b"%PDF-1.4 test", "reports")
+    stored.put(statements.report_key(f"{token}.xlsx"), b"PK test", "reports")
     job = StatementJob(
         organisation_id=organisation.id,
         requested_by_id=make_user(organisation).id,

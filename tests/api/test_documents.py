@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from portal.api import documents as api_documents
-from portal.documents import storage
 from portal.documents.models import SupplierDocument
 from portal.extensions import db
 from portal.organisations.models import ALL_POWERS, Power
+from tests import stored
 from tests.api.conftest import assert_problem, bearer, issue_key
 from tests.billing.test_upd import the_upd
 from tests.documents.files import PDF_BYTES
@@ -24,9 +24,7 @@ needs_pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="need
 def publish(organisation, kind="certificate", title="Сертификат соответствия"):
     """A supplier document with a real stored PDF, published to the organisation."""
     stored_name = f"{uuid.uuid4().hex}.pdf"
-    root = storage.upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    (root / stored_name).write_bytes(PDF_BYTES)
+    stored.put(stored_name, PDF_BYTES)
     document = SupplierDocument(
         organisation_id=organisation.id if organisation else None,
         kind=kind,

@@ -3,7 +3,6 @@
 import hashlib
 import io
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,19 +10,15 @@ from sqlalchemy import func, select
 from portal.audit import AuditEvent
 from portal.catalog.models import ItemCertificate
 from portal.extensions import db
+from tests import stored
 from tests.catalog.builders import make_item
 from tests.documents.files import PDF_BYTES as PDF
 from tests.documents.files import download
 from tests.factories import login, make_user
 
 
-def certificate_folder(app) -> Path:
-    return Path(app.config["UPLOAD_DIR"]) / "catalog"
-
-
 def stored_files(app) -> set[str]:
-    folder = certificate_folder(app)
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+    return stored.keys(prefix="catalog/")
 
 
 def form(content=PDF, filename="certificate.pdf", **fields):
@@ -60,7 +55,7 @@ def test_staff_upload_stores_a_random_name_and_the_checksum(app, login_as, manag
     assert certificate.original_name == "certificate.pdf"
     assert certificate.sha256 == hashlib.sha256(PDF).hexdigest()
     assert certificate.stored_name != "certificate.pdf" and len(certificate.stored_name) == 44
-    assert (certificate_folder(app) / certificate.stored_name).read_bytes() == PDF
+    assert stored.read(f"catalog/{certificate.stored_name}") == PDF
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Документ РОСС RU Д-RU.РА01.В.12345/26 добавлен." in page
     assert "Сертификат соответствия" in page
@@ -186,12 +181,12 @@ def test_staff_removal_is_audited_and_deletes_the_file(app, login_as, manager, b
     client = login_as(manager)
     upload(client, item)
     certificate = db.session.scalar(select(ItemCertificate))
-    certificate_id, path = certificate.id, certificate_folder(app) / certificate.stored_name
-    assert path.exists()
+    certificate_id, key = certificate.id, f"catalog/{certificate.stored_name}"
+    assert stored.exists(key)
     response = client.post(f"/backoffice/catalog/certificates/{certificate_id}/delete")
     assert response.status_code == 302
     assert count_certificates() == 0
-    assert not path.exists()
+    assert not stored.exists(key)
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "catalog.certificate_removed")
     )

@@ -6,7 +6,6 @@ certificates (and meter photos, tests/metering/test_readings_form.py).
 
 import io
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
@@ -18,6 +17,7 @@ from portal.documents.models import CustomerUpload, SupplierDocument
 from portal.extensions import db
 from portal.reports import pdf
 from portal.tickets.models import Ticket, TicketAttachment
+from tests import stored
 from tests.catalog.builders import make_item
 from tests.documents.files import PDF_BYTES, download, file, image_bytes, make_pdf
 
@@ -28,7 +28,7 @@ def upload_scan(client, data, name):
 
 
 def files_on_disk(app):
-    return {p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()}
+    return stored.keys()
 
 
 def count(model):

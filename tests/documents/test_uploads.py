@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -8,6 +6,7 @@ from portal.documents.models import CustomerUpload
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.organisations.models import ALL_POWERS, Power
+from tests import stored
 from tests.documents.files import (
     EXECUTABLE_BYTES,
     FORGED_PDF_BYTES,
@@ -25,7 +24,7 @@ def upload(client, data, name, **fields):
 
 
 def files_on_disk(app):
-    return set(Path(app.config["UPLOAD_DIR"]).iterdir())
+    return stored.keys()
 
 
 def stored_uploads():
@@ -51,8 +50,7 @@ def test_customer_uploads_a_scan_stored_under_a_random_name(
     assert saved.original_name == name and saved.content_type == content_type
     assert saved.size == len(data) and len(saved.sha256) == 64
     assert name not in saved.stored_name
-    path = Path(app.config["UPLOAD_DIR"]) / saved.stored_name
-    assert path.read_bytes() == data
+    assert stored.read(saved.stored_name) == data
     assert "на проверке" in client.get("/documents/scans").get_data(as_text=True)
 
 
@@ -224,7 +222,7 @@ def test_soft_delete_is_audited_and_hides_the_scan(app, login_as, buyer):
     client.post(f"/documents/scans/{saved.id}/delete")
     kept = db.session.get(CustomerUpload, saved.id)
     assert kept.deleted_at is not None
-    assert (Path(app.config["UPLOAD_DIR"]) / kept.stored_name).exists()
+    assert stored.exists(kept.stored_name)
     assert "a.pdf" not in client.get("/documents/scans").get_data(as_text=True)
     assert download(client, f"/documents/scans/{saved.id}/download").status_code == 404
     event = db.session.scalars(
