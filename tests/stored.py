@@ -17,4 +17,7 @@ def exists(key: str, area: str = "uploads") -> bool:
 
 
 def put(key: str, data: bytes, area: str = "uploads") -> None:
-    (store.files() if area == "uploads" else store.reports()).put(key, data)
+    """Store `data` under `key`, replacing what an earlier test left there."""
+    files = store.files() if area == "uploads" else store.reports()
+    files.delete(key)
+    files.put(key, data)

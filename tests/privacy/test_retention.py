@@ -13,9 +13,10 @@ from portal.accounts.models import LoginAttempt
 from portal.billing.queue import build_queue
 from portal.extensions import db
 from portal.metering.models import Reading
-from portal.metering.services import photo_directory
+from portal.metering.services import photo_key
 from portal.onboarding.models import Application, ApplicationEvent
 from portal.privacy import retention
+from tests import stored
 from tests.factories import login, make_user, valid_inn
 from tests.metering.helpers import add_reading, make_meter
 from tests.privacy.helpers import audit_count, days_ago, last_audit
@@ -49,9 +50,7 @@ def an_application(n, status, *, decided_days_ago=None, **fields):
 
 def a_photo_reading(meter, day, name):
     reading = add_reading(meter, day, 100)
-    directory = photo_directory()
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_bytes(b"\x89PNG\r\n\x1a\n a meter photo")
+    stored.put(photo_key(name), b"\x89PNG\r\n\x1a\n a meter photo")
     reading.photo_name = name
     return reading
 
@@ -102,9 +101,9 @@ def test_the_retention_command_deletes_what_is_past_its_period_and_keeps_the_res
     # The old reading stays (gas was charged on it); only its photo is gone, file and name.
     old = db.session.get(Reading, history["old_photo"])
     assert old is not None and old.photo_name is None
-    assert not (photo_directory() / "old.png").exists()
+    assert not stored.exists(photo_key("old.png"))
     assert db.session.get(Reading, history["recent_photo"]).photo_name == "recent.png"
-    assert (photo_directory() / "recent.png").exists()
+    assert stored.exists(photo_key("recent.png"))
     event = last_audit("privacy.retention_applied")
     assert event.details == {"rejected_applications": 1, "sign_in_attempts": 1, "reading_photos": 1}
 
@@ -121,7 +120,7 @@ def test_a_dry_run_counts_and_changes_nothing(app, history):
     assert db.session.scalar(select(func.count(Application.id))) == 4
     assert db.session.scalar(select(func.count(LoginAttempt.id))) == 2
     assert db.session.get(Reading, history["old_photo"]).photo_name == "old.png"
-    assert (photo_directory() / "old.png").exists()
+    assert stored.exists(photo_key("old.png"))
     assert audit_count("privacy.retention_applied") == 0
 
 
@@ -149,7 +148,7 @@ def test_the_worker_applies_the_policy_from_the_queue(app, history, tmp_path, mo
         huey.execute(task)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(LoginAttempt.id))) == 1
-    assert not (photo_directory() / "old.png").exists()
+    assert not stored.exists(photo_key("old.png"))
 
 
 # --- staff exports of people's data ------------------------------------------------------------
