@@ -122,6 +122,24 @@ class Cluster:
     def stop(self):
         for process in reversed(list(self.processes.values())):
             process.stop()
+        self.forget_redis_keys()
+
+    def forget_redis_keys(self):
+        """The run's queue, cache and limit keys (its own names) leave the shared Redis db."""
+        import redis
+
+        names = [
+            self.env.get("PORTAL_STATEMENTS_QUEUE_NAME"),
+            self.env.get("PORTAL_CACHE_KEY_PREFIX"),
+        ]
+        try:
+            client = redis.Redis.from_url(SCALE_REDIS_URL, socket_connect_timeout=2)
+            for name in filter(None, names):
+                for key in client.scan_iter(f"*{name.rstrip(':')}*"):
+                    client.delete(key)
+            client.close()
+        except redis.RedisError:
+            pass
 
 
 def start_moto(cluster: Cluster) -> str:
