@@ -3,6 +3,7 @@
 import contextlib
 import importlib
 import importlib.util
+import os
 
 from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import get_locale, get_translations
@@ -36,12 +37,15 @@ BLUEPRINT_MODULES = [
     "portal.billing",
     "portal.privacy",
     "portal.privacy.rights_views",  # a module with its own `bp` (the person's rights)
+    "portal.jobs",  # after billing: its queue gets the per-kind limits
 ]
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
+        # Each node of several keeps its own instance folder (PORTAL_INSTANCE_PATH, absolute).
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -82,6 +86,7 @@ def _import_models():
     import portal.billing.models
     import portal.catalog.models
     import portal.documents.models
+    import portal.jobs.models
     import portal.metering.models
     import portal.notifications.models
     import portal.onboarding.models

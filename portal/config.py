@@ -53,6 +53,31 @@ def _translation_directories() -> str:
     return ";".join(dirs) or str(root)
 
 
+# PgBouncer keeps prepared statements across transaction-pooled connections from 1.21 on
+# (with max_prepared_statements > 0); before that a statement prepared on one server connection
+# is missing on the next ("prepared statement _pg3_0 does not exist").
+PGBOUNCER_KEEPS_PREPARED = (1, 21)
+
+
+def prepared_statements(mode: str | None, pgbouncer_version: str | None) -> bool:
+    """Whether psycopg may prepare statements: PORTAL_DB_PREPARE (on | off | auto) and
+    PORTAL_DB_PGBOUNCER (the PgBouncer version in front of PostgreSQL, empty when none)."""
+    mode = (mode or "auto").strip().lower()
+    if mode in {"on", "off"}:
+        return mode == "on"
+    if mode != "auto":
+        raise ConfigurationError(f"PORTAL_DB_PREPARE must be on, off or auto, not {mode!r}")
+    if not (pgbouncer_version or "").strip():
+        return True  # PostgreSQL itself
+    try:
+        version = tuple(int(part) for part in pgbouncer_version.strip().split(".")[:2])
+    except ValueError as error:
+        raise ConfigurationError(
+            f"PORTAL_DB_PGBOUNCER must be a version such as 1.18, not {pgbouncer_version!r}"
+        ) from error
+    return version >= PGBOUNCER_KEEPS_PREPARED
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config dict from the environment, then apply explicit overrides."""
     instance = Path(instance_path)
@@ -239,9 +264,32 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "edo_id": _env("SUPPLIER_EDO_ID", "2BM-7729012342-772901001-201912050000000000001"),
         },
     }
+    # Several nodes and workers (docs/SCALING.md): the connection pooler in front of
+    # PostgreSQL, and the queue's per-kind limits (portal/jobs).
+    config["DB_PGBOUNCER"] = _env("DB_PGBOUNCER", "").strip() or None
+    config["DB_PREPARE"] = _env("DB_PREPARE", "auto")
+    # A job kind's limit: jobs of that kind running at once across all workers.
+    config["QUEUE_LIMITS"] = _env("QUEUE_LIMITS", "")
+    # A slot of a killed worker is free again after this (longer than the longest job).
+    config["QUEUE_LEASE_SECONDS"] = float(_env("QUEUE_LEASE_SECONDS", "900"))
+    # A job whose kind is full waits this long before a worker looks at it again.
+    config["QUEUE_DEFER_SECONDS"] = float(_env("QUEUE_DEFER_SECONDS", "2"))
+    # Mail as queue jobs: auto = when the queue is on Redis (several nodes), else sent by the
+    # process that committed (as before); on/off force it.
+    mail_queue = _env("MAIL_QUEUE", "auto").strip().lower()
+    config["MAIL_QUEUE"] = bool(redis_url) if mail_queue == "auto" else mail_queue == "on"
     config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        engine_options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = dict(engine_options.get("connect_args", {}))
+        if not prepared_statements(config["DB_PREPARE"], config["DB_PGBOUNCER"]):
+            connect_args.setdefault("prepare_threshold", None)  # psycopg never prepares
+        engine_options["connect_args"] = connect_args
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not config["DB_PGBOUNCER"]:
+        # (PgBouncer refuses the `options` start-up parameter: behind it, set the value on the
+        # database instead: ALTER DATABASE portal SET random_page_cost = 1.1.)
         # The planner's default (4) prices a random read as four sequential ones, as on a
         # spinning disk; the catalogue then reads all 50,000 items instead of its trigram
         # index (55 ms instead of 7 for «ибупрофен»). 1.1 is the usual value for SSD or a

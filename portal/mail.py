@@ -91,6 +91,10 @@ def deliver(app, message: EmailMessage) -> None:
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session):
     for app, message in session.info.pop(OUTBOX_KEY, []):
+        from portal.jobs.tasks import queue_mail
+
+        if queue_mail(app, message):  # a worker sends it (PORTAL_MAIL_QUEUE)
+            continue
         try:
             deliver(app, message)
         except (OSError, smtplib.SMTPException):

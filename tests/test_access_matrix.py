@@ -104,6 +104,7 @@ NOT_ORGANISATION_DATA = {
     "backoffice.edit_item",  # the shared catalogue's items and promotions
     "backoffice.edit_promotion",
     "backoffice.end_promotion",
+    "jobs.retry",  # a failed queue job: the queue's, no organisation's
 }
 
 
