@@ -213,6 +213,8 @@ def main():
     from sqlalchemy import create_engine, text
 
     server = os.environ.get("PORTAL_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1/test")
+    if server.startswith("postgresql://"):  # the driver the portal uses (psycopg 3)
+        server = "postgresql+psycopg://" + server.removeprefix("postgresql://")
     name = f"portal_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
