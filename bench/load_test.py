@@ -285,7 +285,11 @@ def main():
     finally:
         if gunicorn:
             gunicorn.terminate()
-            gunicorn.wait(timeout=10)
+            try:
+                gunicorn.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker stuck on a loaded machine
+                gunicorn.kill()
+                gunicorn.wait()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
