@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: bench-load fuzz worker run test install install-dev lock translations migrate lint format e2e messages clean
+.PHONY: bench-load bench-load-people bench-load-short fuzz worker run test install install-dev lock translations migrate lint format e2e messages clean
 
 # Exact versions of every runtime and dev dependency (and of pip and setuptools themselves):
 # installs follow requirements/lock.txt; pyproject.toml keeps the lower bounds. `make lock`
@@ -68,6 +68,21 @@ test: install-dev
 bench-load: install-dev
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/load_test.py --duration 60 --users 30
+
+## 50 people (buyers, gas customers, managers) signed in once, working with think times, for
+## 5 minutes against gunicorn + PostgreSQL (+ Redis: PORTAL_REDIS_URL, default database 6).
+BENCH_REDIS ?= redis://127.0.0.1:6379/6
+bench-load-people: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-$(BENCH_REDIS)} \
+		$(BIN)/python bench/load_test.py --duration 300 --users 50 --spawn-rate 5
+
+## Its bounded version for CI (40 s of load): 8 people; fails on any failed request only.
+bench-load-short: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-$(BENCH_REDIS)} \
+		$(BIN)/python bench/load_test.py --duration 40 --users 8 --spawn-rate 4 \
+		--workers 2 --think 0.5,2 --fail-on-errors
 
 ## A short coverage-guided run of the parsers users reach (atheris, the `fuzz` extra).
 FUZZ_SECONDS ?= 120

@@ -78,3 +78,18 @@ control_socket = os.environ.get("PORTAL_WEB_CONTROL_SOCKET") or None
 control_socket_disable = control_socket is None
 if control_socket is None:
     del control_socket
+
+
+def post_worker_init(worker):
+    """Each new worker writes one small PDF before it serves (PORTAL_WEB_WARM_PDF=0: not):
+    WeasyPrint's start-up (fontconfig, Pango, the fonts; ~1 s on a busy machine) is then paid
+    here, not by the first person downloading a document from this worker."""
+    if os.environ.get("PORTAL_WEB_WARM_PDF", "1") == "0":
+        return
+    try:
+        from portal.reports.pdf import warm_up
+
+        seconds = warm_up(worker.wsgi)
+        worker.log.info("PDF rendering warmed up in %.2f s", seconds)
+    except Exception:  # noqa: BLE001 - a worker that cannot warm up still serves
+        worker.log.exception("PDF warm-up failed; the first PDF of this worker pays it")

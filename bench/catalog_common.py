@@ -54,14 +54,25 @@ def summary_ms(values) -> str:
 
 
 @contextmanager
-def gunicorn(workers=2, threads=1, port=None, access_log=None):
+def gunicorn(
+    workers=2,
+    threads=1,
+    port=None,
+    access_log=None,
+    app="wsgi:app",
+    env=None,
+    ready="/healthz",
+    config=None,
+):
     """Run `gunicorn -w N wsgi:app` against PORTAL_DATABASE_URL; yields the port.
 
-    The access log records each request's duration in microseconds (%(D)s): that is the
-    server time of the request, measured inside the worker, without client or queue time.
+    `app` is the WSGI application (bench/bare_app.py's yardsticks use the very same options);
+    `env` is added to the environment. The access log records each request's duration in
+    microseconds (%(D)s): that is the server time of the request, measured inside the worker,
+    without client or queue time.
     """
     port = port or free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     env.setdefault("PORTAL_SECRET_KEY", secrets.token_urlsafe(32))
     # A fresh cache namespace: answers cached by an earlier run (Redis) must not count.
     env["PORTAL_CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(4)}:"
@@ -85,13 +96,15 @@ def gunicorn(workers=2, threads=1, port=None, access_log=None):
             "--access-logformat",
             "%(m)s %(U)s %(s)s %(D)s",
         ]
-    command.append("wsgi:app")
+    if config:  # e.g. gunicorn.conf.py (its hooks); the options above still win
+        command += ["-c", str(config)]
+    command.append(app)
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                status, _body = Client(port).get("/healthz")
+                status, _body = Client(port).get(ready)
                 if status == 200:
                     break
             except OSError:

@@ -72,11 +72,13 @@ def query_mix(generator: random.Random, size=400) -> list[tuple[str, str]]:
     return queries
 
 
-def run_phase(port, cookies, paths, clients, seconds, positions=None):
+def run_phase(port, cookies, paths, clients, seconds, positions=None, split=False):
     """N keep-alive clients loop over the paths for the given time; returns timings.
 
     Each client walks its own shuffled copy of the paths; `positions` (a dict kept by the
     caller) lets the next round go on where this one stopped instead of starting again.
+    With `split`, client i walks only every N-th path from the i-th: no path is sent twice
+    until a client has gone through its whole share.
     """
     positions = {} if positions is None else positions
     latencies: list[list[tuple[str, float, int]]] = [[] for _ in range(clients)]
@@ -86,7 +88,7 @@ def run_phase(port, cookies, paths, clients, seconds, positions=None):
     def work(index):
         client = Client(port)
         client.cookies = dict(cookies)
-        own = paths[:]
+        own = paths[index::clients] if split else paths[:]
         random.Random(index).shuffle(own)
         position = positions.get(index, 0)
         start_gate.wait()
@@ -113,11 +115,14 @@ def run_phase(port, cookies, paths, clients, seconds, positions=None):
 class Phase:
     """One kind of request measured over several rounds: all timings and the time spent."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, split=False):
         self.paths, self.done, self.seconds, self.rates, self.positions = paths, [], 0.0, [], {}
+        self.split = split
 
     def run(self, port, cookies, clients, seconds):
-        done, elapsed = run_phase(port, cookies, self.paths, clients, seconds, self.positions)
+        done, elapsed = run_phase(
+            port, cookies, self.paths, clients, seconds, self.positions, self.split
+        )
         self.done += done
         self.seconds += elapsed
         self.rates.append(len(done) / elapsed)

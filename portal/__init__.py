@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
+    _install_pool_checks(app)
     transactions.install(app, db)  # a request commits once, at its end (see the module)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
@@ -72,6 +73,14 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_commands(app)
     return app
+
+
+def _install_pool_checks(app):
+    from portal import pool
+
+    with app.app_context():
+        for engine in db.engines.values():
+            pool.install(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
 
 def _configure_logging(app):

@@ -104,7 +104,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping round trip before every request: a connection idle for at least
+        # DATABASE_PING_IDLE_SECONDS is pinged at checkout (portal/pool.py), and none is kept
+        # longer than 30 minutes.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        "DATABASE_PING_IDLE_SECONDS": float(_env("DATABASE_PING_IDLE_SECONDS", "1")),
         "REDIS_URL": redis_url,
         "REDIS_TIMEOUT_SECONDS": redis_timeout,
         # After a Redis error the cache leaves Redis alone this long (pages read the database).

@@ -100,20 +100,75 @@ def _route_kinds(entry) -> tuple[str, ...]:
     return rule.kinds if rule is not None else ()
 
 
+class ShownItem:
+    """A menu entry as one kind of user sees it: its URL and label resolved once (url_for and
+    the translation), every other attribute the MenuItem's."""
+
+    __slots__ = ("item", "url", "label")
+
+    def __init__(self, item: MenuItem):
+        self.item = item
+        self.url = item.url
+        self.label = str(item.label)
+
+    def __getattr__(self, name):
+        return getattr(self.item, name)
+
+
+class Menu(list):
+    """The entries one kind of user sees, with their headings grouped once."""
+
+    groups: list
+
+
+# Menus already built, by everything that decides them (see _menu_key); a few dozen at most.
+_MENUS: dict[tuple, Menu] = {}
+_MENUS_LIMIT = 512
+
+
+def _menu_key(user, membership) -> tuple:
+    from flask import request
+    from flask_babel import get_locale
+
+    organisation = membership.organisation if membership is not None else None
+    return (
+        id(current_app._get_current_object()),
+        request.script_root,
+        str(get_locale()),
+        user.staff_role,
+        organisation.kind if organisation is not None else None,
+        membership is None or membership.is_blocked,
+        membership.powers_text if membership is not None else "",
+        len(MENU),
+    )
+
+
 def menu_for(user, membership):
+    """The entries the user may see; built once per (role, organisation kind, powers,
+    language) and reused: a page only marks the current entry and adds the counts."""
     if not user.is_authenticated:
         return []
-    return [item for item in MENU if _visible(item, user, membership)]
+    key = _menu_key(user, membership)
+    menu = _MENUS.get(key)
+    if menu is None:
+        menu = Menu(ShownItem(item) for item in MENU if _visible(item, user, membership))
+        menu.groups = grouped(menu)
+        if len(_MENUS) >= _MENUS_LIMIT:
+            _MENUS.clear()
+        _MENUS[key] = menu
+    return menu
 
 
 def grouped(items) -> list[tuple[object, list[MenuItem]]]:
     """The main (not user-menu) entries under their headings: [(heading, entries)]."""
+    if getattr(items, "groups", None) is not None:
+        return items.groups
     groups: dict[str, list[MenuItem]] = {}
     for item in items:
         if not item.in_user_menu:
             groups.setdefault(item.group, []).append(item)
     keys = sorted(groups, key=_GROUP_RANK.__getitem__)
-    return [(GROUPS[key], groups[key]) for key in keys]
+    return [(str(GROUPS[key]), groups[key]) for key in keys]
 
 
 def current_url(items, path: str) -> str | None:

@@ -47,3 +47,25 @@ def html_to_pdf(html: str) -> bytes:
 def render_pdf(template: str, **context) -> bytes:
     """Render a Jinja template (usually extending reports/_pdf_base.html) to PDF bytes."""
     return html_to_pdf(render_template(template, **context))
+
+
+WARM_UP_PAGE = (
+    '{% extends "reports/_pdf_base.html" %}{% block body %}<h1>Прогрев · Warm-up</h1>'
+    '<table><thead><tr><th>№</th><th>Наименование</th></tr></thead><tbody><tr><td class="num">1'
+    "</td><td><b>Товар</b> 10 мг № 20</td></tr></tbody></table>{% endblock %}"
+)
+
+
+def warm_up(app) -> float:
+    """Lay out and write one small PDF with the portal's fonts and styles, so that a new
+    worker pays WeasyPrint's start-up (its modules, fontconfig, Pango, the fonts) before it
+    serves, not in the first document request (gunicorn.conf.py calls it in each worker).
+    Returns the seconds it took."""
+    import time
+
+    from flask import render_template_string
+
+    started = time.perf_counter()
+    with app.test_request_context("/"):
+        html_to_pdf(render_template_string(WARM_UP_PAGE))
+    return time.perf_counter() - started
