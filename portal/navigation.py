@@ -138,7 +138,7 @@ def _menu_key(user, membership) -> tuple:
         user.staff_role,
         organisation.kind if organisation is not None else None,
         membership is None or membership.is_blocked,
-        membership.powers_text if membership is not None else "",
+        ",".join(sorted(membership.powers)) if membership is not None else "",
         len(MENU),
     )
 

@@ -85,7 +85,7 @@ def test_with_redis_up_the_cache_and_the_rate_limits_live_in_redis(
         keys = [key.decode() for key in client.scan_iter(match=f"*{prefix}*")]
     finally:
         client.close()
-    assert any(key.startswith(prefix + "catalog:search:") for key in keys), keys
+    assert any(key.startswith(prefix + "catalogue-search:") for key in keys), keys
     assert any(f"{prefix}limits/127.0.0.1/accounts.login/" in key for key in keys), keys
 
 

@@ -119,12 +119,10 @@ def qr_field_labels():
 
 
 @bp.record_once
-def _start_queue_and_commands(state):
-    from portal.billing import commands
+def _start_queue(state):
     from portal.billing.queue import init_queue
 
     init_queue(state.app)
-    commands.register(state.app)
 
 
 def _statement_panel(membership):

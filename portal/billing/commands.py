@@ -10,6 +10,8 @@ import click
 from flask import current_app
 
 from portal import transactions
+from portal.billing import statements
+from portal.billing.queue import statement_queue
 from portal.errors import UserError
 
 
@@ -125,7 +127,26 @@ def remind(dry_run, on_date):
         )
 
 
+@click.command("worker")
+# One thread: rendering is CPU-bound (threads add nothing under the GIL) and WeasyPrint's
+# C bindings are safest used from one thread; run more worker processes for throughput.
+@click.option("--workers", default=1, show_default=True, help="Worker threads.")
+def worker(workers):
+    """Run the background worker: statements, and the payment reminders every morning."""
+    queue = statement_queue(current_app)
+    queue.huey.immediate = False
+    with transactions.unit_of_work():
+        requeue = statements.recover_all_stalled()  # jobs of a worker that was killed
+    for job_id in requeue:
+        queue.enqueue(job_id)
+    click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")
+    # periodic: the morning run of the payment reminders (at most one digest a day, however
+    # many workers run it).
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
 def register(app):
+    app.cli.add_command(worker)
     app.cli.add_command(billing_group)
     app.cli.add_command(post_gas_charges)
     app.cli.add_command(correct_vat)

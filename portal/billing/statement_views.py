@@ -2,7 +2,6 @@
 
 from datetime import date
 
-import click
 from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,21 +163,3 @@ def download(job_id, fmt):
     return file_store.send(
         file_store.reports(), key, download_name=name, content_type=mimetype
     )  # nosniff, private, no-store; 404 when missing, 503 when the store is unreachable
-
-
-@bp.cli.command("worker")
-# One thread: rendering is CPU-bound (threads add nothing under the GIL) and WeasyPrint's
-# C bindings are safest used from one thread; run more worker processes for throughput.
-@click.option("--workers", default=1, show_default=True, help="Worker threads.")
-def worker(workers):
-    """Run the background worker: statements, and the payment reminders every morning."""
-    queue = statement_queue(current_app)
-    queue.huey.immediate = False
-    with transactions.unit_of_work():
-        requeue = services.recover_all_stalled()  # jobs of a worker that was killed
-    for job_id in requeue:
-        queue.enqueue(job_id)
-    click.echo(f"statement worker: {type(queue.huey).__name__}, {workers} thread(s)")
-    # periodic: the morning run of the payment reminders (at most one digest a day, however
-    # many workers run it).
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

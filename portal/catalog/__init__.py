@@ -54,11 +54,3 @@ register_panel(
         order=12,
     )
 )
-
-
-@bp.record_once
-def _register_commands(state):
-    # commands imports catalog.words: new and renamed items add their words as they are saved.
-    from portal.catalog import commands
-
-    commands.register(state.app)

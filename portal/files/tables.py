@@ -386,28 +386,32 @@ def _csv_rows(data: bytes, reading: _Reading):
     delimiter = max(CSV_DELIMITERS, key=first_line.count)
     # The csv module's own limit (process-wide, set on every reading) stops a long field while
     # it is read, before the field is in memory.
-    csv.field_size_limit(limits.max_cell_chars)
-    reader = csv.reader(_lines(text, reading), delimiter=delimiter)
-    rows = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as problem:
-            if "field larger than field limit" in str(problem):
-                reading.refuse_cell(reader.line_num)
-            raise _Refused(NOT_A_CSV) from problem
-        if len(rows) % CLOCK_EVERY == 0:
-            reading.check_clock()
-        row = [cell.strip() for cell in row]
-        while row and not row[-1]:
-            row.pop()
-        if len(row) > limits.max_columns:
-            reading.refuse_columns()
-        for cell in row:
-            reading.check_cell(cell, reader.line_num)
-        rows.append(row)
-        if len(rows) > limits.max_rows + 1 and any(row):
-            reading.refuse_rows()
-    return rows
+    # ...and is put back after, so other CSV readers (the demo's data files) keep theirs.
+    previous = csv.field_size_limit(limits.max_cell_chars)
+    try:
+        reader = csv.reader(_lines(text, reading), delimiter=delimiter)
+        rows = []
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as problem:
+                if "field larger than field limit" in str(problem):
+                    reading.refuse_cell(reader.line_num)
+                raise _Refused(NOT_A_CSV) from problem
+            if len(rows) % CLOCK_EVERY == 0:
+                reading.check_clock()
+            row = [cell.strip() for cell in row]
+            while row and not row[-1]:
+                row.pop()
+            if len(row) > limits.max_columns:
+                reading.refuse_columns()
+            for cell in row:
+                reading.check_cell(cell, reader.line_num)
+            rows.append(row)
+            if len(rows) > limits.max_rows + 1 and any(row):
+                reading.refuse_rows()
+        return rows
+    finally:
+        csv.field_size_limit(previous)

@@ -70,13 +70,6 @@ def volume_filter(value):
     return format_volume(value)
 
 
-@bp.record_once
-def _register_commands(state):
-    from portal.metering import commands
-
-    commands.register(state.app)
-
-
 def _contract_label(organisation_id, contract_id):
     """Tickets and uploads may refer to one of the organisation's gas contracts."""
     from portal.extensions import db

@@ -213,7 +213,8 @@ def add_tariff(contract_id):
         else:
             flash(_("The tariff has been added."), "success")
             return redirect(url_for("metering_staff.edit_contract", contract_id=contract.id))
-    return _render_contract(contract, tariff_form=form)
+    page, _status = _render_contract(contract, tariff_form=form)
+    return page, 422  # the tariff form refused: whatever it flushed is rolled back
 
 
 def _meter_fields(form):

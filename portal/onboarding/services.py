@@ -6,10 +6,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import audit, clock
 from portal.accounts.models import StaffRole, User
 from portal.accounts.services import make_password_token
-from portal.clock import local_today
 from portal.database import utcnow
 from portal.errors import UserError
 from portal.extensions import db
@@ -246,7 +245,7 @@ def _set_contract(organisation, contract: dict, manager) -> None:
         contracts.set_supply_contract(
             organisation,
             number=number,
-            contract_date=day or local_today(),
+            contract_date=day or clock.local_today(),
             deferral_days=deferral,
             actor=manager,
             generate=True,

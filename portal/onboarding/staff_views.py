@@ -4,8 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import errors
-from portal.clock import local_today
+from portal import clock, errors
 from portal.errors import UserError
 from portal.extensions import db
 from portal.onboarding import bp, services
@@ -62,7 +61,7 @@ def _application_page(application, status=200, **forms):
     return render_template(
         "onboarding/application.html",
         application=application,
-        today=local_today(),
+        today=clock.local_today(),
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
         **{**blank, **forms},

@@ -143,11 +143,4 @@ def export_xlsx(user_id):
     return send_download(content, XLSX_MIMETYPE, f"personal-data-{user.id}.xlsx")
 
 
-@bp.record_once
-def _register_commands_and_job(state):
-    from portal.privacy import commands
-
-    commands.register(state.app)
-
-
 from portal.privacy import rights_staff_views  # noqa: E402, F401 - the staff side, same blueprint

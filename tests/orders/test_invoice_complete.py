@@ -279,7 +279,7 @@ def test_a_bad_contract_is_refused_next_to_the_field_and_nothing_is_saved(
     client = app.test_client()
     login(client, curator)
     response = client.post(contract_url(contracted), data=data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     errors = page.split(f'id="{field}-errors"', 1)
     assert len(errors) == 2, f"no message next to {field}"
