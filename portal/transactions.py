@@ -18,7 +18,7 @@ from the ORM session itself (a flush, or an INSERT/UPDATE/DELETE or textual stat
 through it), not from the SQL text.
 """
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from flask import Flask, g, has_request_context
 from flask_sqlalchemy import SQLAlchemy
@@ -85,9 +85,12 @@ def install(app: Flask, db: SQLAlchemy) -> None:
     def end_request_transaction(response):
         try:
             end_request(db, response.status_code)
-        except SQLAlchemyError:
-            db.session.rollback()
-            raise
+        except SQLAlchemyError as error:
+            # The commit failed (the database went away, a constraint): nothing is kept, and
+            # the answer is the one the app's handlers give that error (503 for an outage).
+            with suppress(SQLAlchemyError):
+                db.session.rollback()
+            return app.make_response(app.handle_user_exception(error))
         return response
 
 
