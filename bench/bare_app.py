@@ -49,13 +49,14 @@ _BUYER = []
 def _buyer():
     """The price terms and serving warehouse of the benchmark's buyer, read once."""
     if not _BUYER:
-        from portal.catalog import services as catalog
+        from portal.catalog.pricing import terms_for
         from portal.extensions import db
+        from portal.inventory.warehouses import serving_warehouse_ref
         from portal.organisations.models import Organisation
 
         organisation = db.session.get(Organisation, int(os.environ.get("BENCH_ORGANISATION", 1)))
-        warehouse = catalog.serving_warehouse_ref(organisation)
-        _BUYER.extend((catalog.terms_for(organisation.id), warehouse.id if warehouse else None))
+        warehouse = serving_warehouse_ref(organisation)
+        _BUYER.extend((terms_for(organisation.id), warehouse.id if warehouse else None))
     return _BUYER
 
 
