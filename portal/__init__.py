@@ -32,6 +32,7 @@ BLUEPRINT_MODULES = [
     "portal.metering",
     "portal.catalog",
     "portal.orders",
+    "portal.pharmacy",  # series per shipped line, recalls (after orders: it extends them)
     "portal.documents",
     "portal.tickets",
     "portal.billing",

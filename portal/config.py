@@ -130,6 +130,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Entries one process keeps without Redis (a search answer is ~0.2 KB).
         "CACHE_THRESHOLD": int(_env("CACHE_THRESHOLD", "2000")),
         "CATALOG_CACHE_SECONDS": int(_env("CATALOG_CACHE_SECONDS", "60")),
+        # Items whose next batch has less than this share of its shelf life left are flagged
+        # in the catalogue and the cart (portal/inventory/shelf_life.py).
+        "SHORT_SHELF_LIFE_SHARE": float(_env("SHORT_SHELF_LIFE_SHARE", "0.5")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),

@@ -67,6 +67,7 @@ LAYERS = [
         "domains",  # what customers do, using the rooms below
         [
             "portal.orders",
+            "portal.pharmacy",  # series and recalls of medicines, on top of orders
             "portal.metering",
             "portal.documents",
             "portal.tickets",

@@ -46,6 +46,7 @@ EMPTY_FORM_ACTS = {
     "jobs.retry": BUTTON,
     "orders.cancel_order": BUTTON,
     "orders.reorder": BUTTON,
+    "pharmacy.acknowledge_recall": BUTTON,
     "organisations.toggle_block": BUTTON,
     "tickets.close_ticket": BUTTON,
 }

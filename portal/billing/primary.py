@@ -185,12 +185,32 @@ def _check_shipment(shipment: Shipment | None, order) -> None:
             )
 
 
+# Details of shipped lines that a domain above billing knows (the series and expiry of a
+# medicine, portal.pharmacy): each source takes order line ids and returns
+# {order line id: {"series": ..., "expires_on": "DD.MM.YYYY"}}.
+LINE_DETAIL_SOURCES: list = []
+
+
+def register_line_details(source) -> None:
+    if source not in LINE_DETAIL_SOURCES:
+        LINE_DETAIL_SOURCES.append(source)
+
+
+def _line_details(order_line_ids) -> dict[int, dict]:
+    found: dict[int, dict] = {}
+    for source in LINE_DETAIL_SOURCES:
+        for line_id, details in source(order_line_ids).items():
+            found.setdefault(line_id, {}).update(details)
+    return found
+
+
 def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
     """Everything the УПД of a shipment prints, as strings (amounts to the kopeck)."""
     order = shipment.order
     buyer = order.organisation
     items = {line.item_id: line.item for line in order.lines}
     order_lines = {line.id: line for line in order.lines}
+    details = _line_details([line.order_line_id for line in shipment.lines])
     lines = []
     for position, line in enumerate(shipment.lines, start=1):
         order_line = order_lines[line.order_line_id]
@@ -220,8 +240,8 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
                 "country_code": country or "",
                 "country_name": okei.country_name(country),
                 "declaration": "",
-                "series": "",
-                "expires_on": "",
+                "series": details.get(line.order_line_id, {}).get("series", ""),
+                "expires_on": details.get(line.order_line_id, {}).get("expires_on", ""),
             }
         )
     vat_by_rate = document_vat(

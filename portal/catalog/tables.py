@@ -11,6 +11,9 @@ from markupsafe import Markup
 TEMPLATE = "catalog/_items.html"
 
 
-def items_table(items, *, show_prices: bool, can_order: bool) -> Markup:
+def items_table(items, *, show_prices: bool, can_order: bool, short_life=None) -> Markup:
+    """`short_life`: {item id: ShelfLife} of the items flagged for little shelf life left."""
     macro = get_template_attribute(TEMPLATE, "items_table")
-    return macro(items, show_prices, can_order, generate_csrf(), request.full_path)
+    return macro(
+        items, show_prices, can_order, generate_csrf(), request.full_path, short_life or {}
+    )

@@ -25,7 +25,7 @@ from portal.catalog import certificates as certs
 from portal.catalog.models import Item, ItemCertificate
 from portal.catalog.price_list import price_list_workbook
 from portal.extensions import db
-from portal.inventory import delivery
+from portal.inventory import delivery, shelf_life
 from portal.inventory import stock as inventory
 from portal.inventory.models import Stock
 from portal.inventory.warehouses import serving_warehouse, serving_warehouse_ref
@@ -108,7 +108,12 @@ def list_items():
     return render_template(
         "catalog/list.html",
         page=page,
-        table=tables.items_table(page.items, show_prices=show_prices, can_order=can_order),
+        table=tables.items_table(
+            page.items,
+            show_prices=show_prices,
+            can_order=can_order,
+            short_life=shelf_life.short_items(found.ids) if found.ids else None,
+        ),
         filters=filters,
         filter_args=_filter_args(filters),
         fuzzy=found.fuzzy,
@@ -154,6 +159,8 @@ def show_item(item_id):
         item=item,
         stock_rows=stock_rows,
         nearest_expiry=inventory.nearest_expiry(item.id),
+        series_in_stock=shelf_life.in_stock(item.id),
+        short_life=shelf_life.short_items([item.id]).get(item.id),
         delivery_date=delivery.earliest_delivery_date(warehouse) if warehouse else None,
         is_favourite=item.id in context["favourite_ids"],
         certificates=certs.certificates_of(item.id),

@@ -54,6 +54,9 @@ class Batch(db.Model):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("catalog_warehouses.id"))
     series: Mapped[str] = mapped_column(String(40))
     expires_on: Mapped[date] = mapped_column(Date)
+    # When the series was made: with the expiry it gives the share of shelf life left
+    # (portal.inventory.shelf_life); unknown for batches loaded before it was kept.
+    manufactured_on: Mapped[date | None] = mapped_column(Date)
     quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     item = relationship("Item", back_populates="batches")

@@ -18,13 +18,14 @@ from portal.billing import payment_qr, payment_status
 from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
-from portal.inventory import delivery
+from portal.inventory import delivery, shelf_life
 from portal.inventory.warehouses import serving_warehouse
 from portal.orders import bp, cart, checkout, documents, workflow
 from portal.orders.forms import AddToCartForm, CheckoutForm, OrderFileForm, QuickOrderForm
 from portal.orders.models import Order, OrderStatus
 from portal.orders.order_files import parse_quick_order, read_order_file
 from portal.organisations.models import PHARMACY_KINDS, Power
+from portal.pharmacy import series
 from portal.security import (
     access,
     current_organisation,
@@ -44,6 +45,7 @@ def show_cart():
     return render_template(
         "orders/cart.html",
         summary=summary,
+        short_life=shelf_life.short_items(row.line.item_id for row in summary.rows),
         show_prices=has_power(Power.VIEW_PRICES),
         form=ConfirmForm(),
     )
@@ -300,6 +302,7 @@ def show_order(order_id):
     return render_template(
         "orders/order.html",
         order=order,
+        line_series=series.series_by_line(line.id for line in order.lines),
         shipment=billing.shipment_of(order.id),
         payment=payment_status.document_status(order),
         payment_qr=payment_qr.order_payment_qr(order) if show_prices else None,

@@ -16,6 +16,7 @@ from portal.orders import bp, workflow
 from portal.orders.forms import StaffNoteForm, StatusForm
 from portal.orders.models import NEXT_STATUSES, Order, OrderStatus
 from portal.organisations.models import Organisation
+from portal.pharmacy import series
 from portal.request_guard import text_arg
 from portal.security import access, can_manage_organisation, require_manage_organisation
 from portal.validators import NumberError, parse_whole
@@ -62,6 +63,7 @@ def _staff_page(order, status_form=None, note_form=None):
         "orders/staff_order.html",
         form=ConfirmForm(),
         order=order,
+        line_series=series.series_by_line(line.id for line in order.lines),
         shipment=billing.shipment_of(order.id),
         upd=billing.upd_of_order(order.id),
         payment=payment_status.document_status(order),

@@ -14,6 +14,7 @@ from portal.mail import send_mail
 from portal.notifications.services import notify
 from portal.orders.checkout import order_event_data
 from portal.orders.models import NEXT_STATUSES, OPEN_STATUSES, Order, OrderEvent, OrderStatus
+from portal.pharmacy import series
 
 # --- the order's life ---------------------------------------------------------------------
 
@@ -105,6 +106,7 @@ def change_status(order: Order, new_status, staff_user, note=None, shipped_on=No
                 line.shipped_quantity = line.quantity
         _release_unshipped(order, all_lines=False)
         try:
+            series.check_before_shipping(order)  # no recalled series, none over the quantity
             billing.post_shipment(order, staff_user, shipped_on)
         except UserError as error:  # the УПД is refused: nothing ships, the reason is shown
             raise UserError(error.message, "status") from error
