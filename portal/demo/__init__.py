@@ -23,6 +23,7 @@ SEEDERS = [
     "billing:seed",
     "catalog:seed",
     "orders:seed",
+    "pharmacy:seed",  # an order shipped with series, one of them recalled
     "metering:seed",
     "billing:issue_gas_documents",  # the gas months' УПД (also of an older demo)
     "documents:seed",
