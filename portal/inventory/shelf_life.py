@@ -22,6 +22,8 @@ class ShelfLife:
     series: str
     expires_on: date
     share_left: float | None  # 0..1, None when the date of manufacture is unknown
+    warehouse: str = ""
+    packs: int | None = None
 
     @property
     def percent_left(self) -> int | None:
@@ -40,26 +42,23 @@ def threshold() -> float:
 
 
 def in_stock(item_id: int, today: date | None = None) -> list[ShelfLife]:
-    """The item's series in stock and not expired, earliest expiry first (the item card)."""
+    """The item's batches in stock and not expired, earliest expiry first (the item card)."""
     today = today or clock.local_today()
     batches = db.session.scalars(
         select(Batch)
         .where(Batch.item_id == item_id, Batch.quantity > 0, Batch.expires_on >= today)
-        .order_by(Batch.expires_on, Batch.series)
+        .order_by(Batch.expires_on, Batch.series, Batch.warehouse_id)
     ).all()
-    seen, found = set(), []
-    for batch in batches:
-        if batch.series in seen:
-            continue
-        seen.add(batch.series)
-        found.append(
-            ShelfLife(
-                batch.series,
-                batch.expires_on,
-                share_left(batch.expires_on, batch.manufactured_on, today),
-            )
+    return [
+        ShelfLife(
+            batch.series,
+            batch.expires_on,
+            share_left(batch.expires_on, batch.manufactured_on, today),
+            warehouse=batch.warehouse.name,
+            packs=batch.quantity,
         )
-    return found
+        for batch in batches
+    ]
 
 
 def short_items(item_ids, today: date | None = None) -> dict[int, ShelfLife]:

@@ -61,6 +61,7 @@ class LineSeries(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     certificate = relationship("ItemCertificate")
+    recall = None  # set by series.series_by_line: the series' recall, if any (not a column)
 
 
 class RecallKind(enum.StrEnum):

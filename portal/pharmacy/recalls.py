@@ -141,11 +141,11 @@ def _withdraw_stock(item_id: int, series: str) -> int:
         select(Batch).where(Batch.item_id == item_id, Batch.series == series, Batch.quantity > 0)
     ).all()
     for batch in batches:
-        stock = db.session.scalar(
-            select(Stock)
+        stock = db.session.execute(
+            select(Stock.id, Stock.quantity)
             .where(Stock.item_id == item_id, Stock.warehouse_id == batch.warehouse_id)
             .with_for_update()
-        )
+        ).first()
         if stock is not None:
             taken = min(stock.quantity, batch.quantity)
             db.session.execute(

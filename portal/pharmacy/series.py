@@ -52,7 +52,24 @@ def series_by_line(line_ids) -> dict[int, list[LineSeries]]:
     )
     for row in rows:
         found.setdefault(row.order_line_id, []).append(row)
+    _mark_recalls([row for line_rows in found.values() for row in line_rows])
     return found
+
+
+def _mark_recalls(rows: list[LineSeries]) -> None:
+    """Each row's `recall`: the recall or suspension of its series, or None (one query)."""
+    if not rows:
+        return
+    recalls = {
+        (recall.item_id, recall.series): recall
+        for recall in db.session.scalars(
+            select(SeriesRecall).where(
+                SeriesRecall.item_id.in_(sorted({row.item_id for row in rows}))
+            )
+        )
+    }
+    for row in rows:
+        row.recall = recalls.get((row.item_id, row.series))
 
 
 def record_line_series(order: Order, rows: dict[int, list[dict]], staff_user) -> None:

@@ -69,6 +69,8 @@ def test_a_recall_reaches_every_receiver_and_stops_ordering_and_shipping(
     login(client, buyer)
     dashboard = client.get("/").get_data(as_text=True)
     assert 'data-testid="recalls-panel"' in dashboard and "AB123" in dashboard
+    order_page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-testid="series-recalled"' in order_page
     page = client.get(f"/pharmacy/recalls/{recall.id}").get_data(as_text=True)
     assert "Ваша организация получила 2 уп." in page
     letter = client.get(f"/pharmacy/recalls/{recall.id}/letter")
