@@ -24,6 +24,7 @@ SEEDERS = [
     "catalog:seed",
     "orders:seed",
     "metering:seed",
+    "gas_plans:seed",  # the plant's planned volumes (after its readings)
     "billing:issue_gas_documents",  # the gas months' УПД (also of an older demo)
     "documents:seed",
     "tickets:seed",

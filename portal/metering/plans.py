@@ -210,8 +210,8 @@ class Decision:
 
 
 def decide(request: PlanRequest, decision: str, comment, volumes: dict, user) -> PlanVersion | None:
-    """Agree, change ({line id: text}; a line left out keeps its volume) or reject a pending request; a new plan version unless
-    rejected. A change or a rejection needs a comment."""
+    """Agree, change ({line id: text}; a line left out keeps its volume) or reject a pending
+    request; a new plan version unless rejected. A change or a rejection needs a comment."""
     problems = {}
     comment = (comment or "").strip()
     if request.status != PlanRequestStatus.PENDING:
