@@ -9,6 +9,7 @@ from flask_login import current_user
 from portal import clock, errors
 from portal.extensions import db
 from portal.form_fields import choices
+from portal.formatting import plain_number
 from portal.metering import bp, charts, plan_actual, plans, registry, staff_bp
 from portal.metering.models import Contract, PlanRequest
 from portal.metering.plan_forms import AnnualPlanForm, ChangePlanForm, DecisionForm, PlanTermsForm
@@ -34,7 +35,7 @@ def _annual_form(contract, today, formdata=True):
         form.year.data = today.year + 1
         version = plans.current_version(contract.id, today.year + 1)
         for period, volume in (version.volumes() if version else {}).items():
-            form[f"month_{period.month}"].data = str(volume.normalize())
+            form[f"month_{period.month}"].data = plain_number(volume)
     return form
 
 
@@ -165,10 +166,10 @@ def _render_staff_plan(contract, terms=None):
     organisation = db.session.get(Organisation, contract.organisation_id)
     if terms is None:
         terms = PlanTermsForm(formdata=None)
-        terms.tolerance.data = f"{(plan_actual.tolerance(contract) * 100).normalize():f}"
+        terms.tolerance.data = plain_number(plan_actual.tolerance(contract) * 100)
         for name in ("overuse_coefficient", "underuse_coefficient"):
             value = getattr(contract, name)
-            terms[name].data = str(value.normalize()) if value is not None else ""
+            terms[name].data = plain_number(value)
     return errors.form_page(
         "metering/plans.html",
         form=terms,
@@ -248,5 +249,6 @@ def decide_plan_request(request_id):
         can_manage=can_manage_organisation(current_user, organisation),
         current=plans.agreed_plan(plan_request.contract_id, plan_request.year),
         line_errors=line_errors,
+        defaults={line.id: plain_number(line.requested_volume) for line in plan_request.lines},
         values=request.form,
     )

@@ -66,6 +66,10 @@ def test_annual_request_agreed_with_a_change_makes_version_one(
     listing = curator.get("/backoffice/metering/plans").get_data(as_text=True)
     assert f"/backoffice/metering/plan-requests/{request.id}" in listing
     march = next(line for line in request.lines if line.period == date(2027, 3, 1))
+    decide_page = curator.get(f"/backoffice/metering/plan-requests/{request.id}")
+    assert f'name="volume-{march.id}" inputmode="decimal" value="1000"' in decide_page.get_data(
+        as_text=True
+    )  # the asked volume, ready to edit (not «1E+3»)
     response = curator.post(
         f"/backoffice/metering/plan-requests/{request.id}",
         data={"decision": "change", "comment": "в марте ремонт", f"volume-{march.id}": "800"},
