@@ -34,7 +34,7 @@ from portal.metering.models import (
     PlanVersion,
 )
 from portal.metering.window import day_in_month, month_label, previous_month
-from portal.organisations.models import Membership, Power
+from portal.organisations.models import Membership, Organisation, Power
 from portal.validators import NumberError, parse_decimal
 
 PLAN_DIGITS = 10  # up to 9,999,999,999 m³ a month
@@ -132,7 +132,25 @@ def _new_request(contract, kind, year, lines, user, comment) -> PlanRequest:
         year=year,
         volumes={p.isoformat(): str(v) for p, v in sorted(lines.items())},
     )
+    _tell_manager(request, contract)
     return request
+
+
+def _tell_manager(request: PlanRequest, contract: Contract) -> None:
+    """The organisation's curator learns of a new request under the bell."""
+    from portal.accounts.models import User
+    from portal.notifications.services import notify
+
+    organisation = db.session.get(Organisation, contract.organisation_id)
+    manager = db.session.get(User, organisation.manager_id) if organisation.manager_id else None
+    if manager is None or not manager.is_active:
+        return
+    notify(
+        manager,
+        _l("New plan request on contract %(number)s", number=contract.number),
+        body=str(request.kind_enum.label),
+        link=url_for("metering_staff.decide_plan_request", request_id=request.id),
+    )
 
 
 def submit_annual(

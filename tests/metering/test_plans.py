@@ -63,6 +63,8 @@ def test_annual_request_agreed_with_a_change_makes_version_one(
     assert [line.period.month for line in request.lines] == list(range(1, 13))
     assert {line.requested_volume for line in request.lines} == {Decimal(1000)}
 
+    told = db.session.scalar(select(Notification.link).where(Notification.user_id == manager.id))
+    assert told.endswith(f"/backoffice/metering/plan-requests/{request.id}")  # the curator knows
     listing = curator.get("/backoffice/metering/plans").get_data(as_text=True)
     assert f"/backoffice/metering/plan-requests/{request.id}" in listing
     march = next(line for line in request.lines if line.period == date(2027, 3, 1))
