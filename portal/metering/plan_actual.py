@@ -82,7 +82,8 @@ def reading_totals(contract_id, year) -> dict[date, Decimal]:
         )
         .group_by(Reading.period)
     )
-    return {period: Decimal(total or 0) for period, total in rows}
+    # A month whose readings carry no consumption (a meter's first reading) has no actual.
+    return {period: Decimal(total) for period, total in rows if total is not None}
 
 
 def running_telemetry(contract_id, today: date) -> tuple[Decimal | None, int]:
@@ -163,7 +164,9 @@ def plan_against_actual(contract: Contract, year: int, today: date | None = None
 def totals(rows) -> dict:
     plan = sum((r.plan for r in rows if r.plan is not None), Decimal(0))
     actual = sum((r.compared for r in rows if r.compared is not None), Decimal(0))
-    return {"plan": plan, "actual": actual, "difference": actual - plan}
+    # The year's difference counts only the months with both a plan and a volume.
+    difference = sum((r.difference for r in rows if r.difference is not None), Decimal(0))
+    return {"plan": plan, "actual": actual, "difference": difference}
 
 
 # --- the month's warning ----------------------------------------------------------------------

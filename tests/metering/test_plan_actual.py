@@ -71,6 +71,8 @@ def test_each_month_shows_plan_actual_difference_and_its_price(app, plant, today
     assert november.projected == Decimal(1800)  # 1,260 m³ ÷ 21 days × 30 days
     assert november.difference == 800 and november.over_tolerance
     assert rows[12].actual is None and rows[12].difference is None
+    year = plan_actual.totals(list(rows.values()))
+    assert (year["plan"], year["difference"]) == (12000, 200 - 100 + 800)  # months with both
 
 
 def test_the_customer_sees_the_table_and_the_running_months_warning(
