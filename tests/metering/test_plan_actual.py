@@ -143,3 +143,12 @@ def test_the_manager_sets_the_tolerance_and_coefficients(app, plant, manager):
     assert (plant.overuse_coefficient, plant.underuse_coefficient) == (2, None)
     page = client.get(f"/backoffice/metering/contracts/{plant.id}/plan?year=2026")
     assert page.status_code == 200 and 'data-testid="plan-actual"' in page.get_data(as_text=True)
+
+
+def test_the_daily_command_warns_once(app, plant, gas_user):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["send-plan-warnings", "--date", "2026-11-22"])
+    assert first.exit_code == 0 and "Contracts warned: 1" in first.output
+    again = runner.invoke(args=["send-plan-warnings", "--date", "2026-11-22"])
+    assert "Contracts warned: 0" in again.output
+    assert db.session.scalar(select(func.count(PlanWarning.id))) == 1
