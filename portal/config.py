@@ -221,6 +221,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "READING_WINDOW_END": int(_env("READING_WINDOW_END", "25")),
         "READING_DEVIATION_SHARE": float(_env("READING_DEVIATION_SHARE", "0.5")),
         "READING_REMINDER_DAYS": int(_env("READING_REMINDER_DAYS", "2")),
+        # Planned gas volumes: a month's volume may be asked for until this day of the month
+        # before; a month running over the plan by more than this share is warned of.
+        "GAS_PLAN_CHANGE_DEADLINE_DAY": int(_env("GAS_PLAN_CHANGE_DEADLINE_DAY", "20")),
+        "GAS_PLAN_TOLERANCE": float(_env("GAS_PLAN_TOLERANCE", "0.05")),
         # Retention of personal data, in days (`flask privacy retention`, docs/OPERATIONS.md):
         # rejected applications from the decision, sign-in attempts with their IP addresses,
         # meter reading photos from the reading date.

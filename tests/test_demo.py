@@ -111,3 +111,25 @@ def test_the_demo_medicine_list_is_a_catalogue_file_the_staff_import_accepts(app
         )
     assert (report.created, report.updated, report.rejected) == (262, 0, [])
     assert db.session.scalar(select(func.count(Item.id))) == 0  # a dry run writes nothing
+
+
+def test_demo_plant_has_this_years_agreed_plan_and_a_change_awaiting_the_manager(app):
+    from portal import clock
+    from portal.metering import plans
+    from portal.metering.models import Contract, PlanRequest
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    contract = db.session.scalar(select(Contract).where(Contract.number == "ГП-52-0117/23"))
+    year = clock.local_today().year
+    plan = plans.agreed_plan(contract.id, year)
+    assert len(plan) == 12 and all(volume > 0 for volume in plan.values())
+    pending = db.session.scalars(
+        select(PlanRequest).where(
+            PlanRequest.contract_id == contract.id, PlanRequest.status == "pending"
+        )
+    ).all()
+    assert [request.kind for request in pending] == ["change"]
+    client = app.test_client()
+    login(client, "manager", "demo-portal-2026")
+    listing = client.get("/backoffice/metering/plans").get_data(as_text=True)
+    assert f"/backoffice/metering/plan-requests/{pending[0].id}" in listing

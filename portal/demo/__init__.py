@@ -25,6 +25,7 @@ SEEDERS = [
     "orders:seed",
     "pharmacy:seed",  # an order shipped with series, one of them recalled
     "metering:seed",
+    "gas_plans:seed",  # the plant's planned volumes (after its readings)
     "billing:issue_gas_documents",  # the gas months' УПД (also of an older demo)
     "documents:seed",
     "tickets:seed",

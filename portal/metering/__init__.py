@@ -51,6 +51,20 @@ register_menu(
     )
 )
 register_menu(
+    MenuItem(
+        _l("Planned volumes"),
+        "metering.plans_index",
+        power=Power.SUBMIT_READINGS,
+        order=320,
+        group="gas",
+    )
+)
+register_menu(
+    MenuItem(
+        _l("Plan requests"), "metering_staff.plan_requests", staff=True, order=305, group="gas"
+    )
+)
+register_menu(
     MenuItem(_l("Gas readings"), "metering_staff.review", staff=True, order=300, group="gas")
 )
 register_panel(

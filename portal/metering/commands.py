@@ -32,5 +32,21 @@ def send_reading_reminders(on_date, days_before):
     click.echo(f"Reminders sent: {sent}")
 
 
+@click.command("send-plan-warnings")
+@click.option("--date", "on_date", help="Pretend today is YYYY-MM-DD (for testing).")
+def send_plan_warnings(on_date):
+    """Warn customers and their managers of months heading over the agreed plan (daily)."""
+    from portal.metering import plan_actual
+
+    today = datetime.strptime(on_date, "%Y-%m-%d").date() if on_date else None  # noqa: DTZ007
+    with (
+        current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]),
+        transactions.unit_of_work(),
+    ):
+        warned = plan_actual.send_plan_warnings(today)
+    click.echo(f"Contracts warned: {warned}")
+
+
 def register(app):
     app.cli.add_command(send_reading_reminders)
+    app.cli.add_command(send_plan_warnings)

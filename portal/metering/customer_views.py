@@ -214,3 +214,6 @@ def contract_history(contract_id):
     return render_template(
         "metering/contract_history.html", contract=contract, periods=periods, chart=chart
     )
+
+
+from portal.metering import plans_views  # noqa: E402, F401 - attaches the plan pages

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -61,6 +62,12 @@ class Contract(Timestamped, db.Model):
     end_date: Mapped[date | None] = mapped_column(Date)
     # The contract requires an «Акт приёма-передачи газа» beside the monthly УПД.
     gas_act_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Planned volumes (plans.py): the share by which the month's projected consumption may
+    # exceed the agreed plan before a warning (None: GAS_PLAN_TOLERANCE), and the coefficients
+    # over the tariff at which over- and under-consumption would be charged (None: not charged).
+    plan_tolerance: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    overuse_coefficient: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    underuse_coefficient: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
 
     organisation = relationship("Organisation")
     tariffs = relationship(
@@ -237,3 +244,152 @@ class TelemetryPoint(db.Model):
     counter_value: Mapped[Decimal | None] = mapped_column(Volume)
     source: Mapped[str] = mapped_column(String(16), default=TelemetrySource.API)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- planned volumes (plans.py) ---------------------------------------------------------------
+
+
+class PlanRequestKind(enum.StrEnum):
+    ANNUAL = "annual"  # every month of a year
+    CHANGE = "change"  # one month's volume, before that month's deadline
+
+    @property
+    def label(self):
+        return {
+            PlanRequestKind.ANNUAL: _l("Annual request"),
+            PlanRequestKind.CHANGE: _l("Change of a month"),
+        }[self]
+
+
+class PlanRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    AGREED = "agreed"  # as requested
+    CHANGED = "changed"  # agreed with other volumes
+    REJECTED = "rejected"
+
+    @property
+    def label(self):
+        return {
+            PlanRequestStatus.PENDING: _l("Awaiting the manager"),
+            PlanRequestStatus.AGREED: lazy_pgettext("plan request", "Agreed"),
+            PlanRequestStatus.CHANGED: _l("Agreed with changes"),
+            PlanRequestStatus.REJECTED: lazy_pgettext("plan request", "Rejected"),
+        }[self]
+
+
+class PlanRequest(db.Model):
+    """A customer's request for planned volumes of a contract, and the manager's decision."""
+
+    __tablename__ = "gas_plan_requests"
+    __table_args__ = (Index("ix_gas_plan_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("gas_contracts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=PlanRequestStatus.PENDING)
+    comment: Mapped[str | None] = mapped_column(String(500))  # the customer's
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decision_comment: Mapped[str | None] = mapped_column(String(500))  # the manager's
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contract = relationship("Contract")
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    lines = relationship(
+        "PlanRequestLine",
+        back_populates="request",
+        order_by="PlanRequestLine.period",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def kind_enum(self) -> PlanRequestKind:
+        return PlanRequestKind(self.kind)
+
+    @property
+    def status_enum(self) -> PlanRequestStatus:
+        return PlanRequestStatus(self.status)
+
+
+class PlanRequestLine(db.Model):
+    """One month of a request: the volume asked for and the volume agreed (None: not yet)."""
+
+    __tablename__ = "gas_plan_request_lines"
+    __table_args__ = (UniqueConstraint("request_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("gas_plan_requests.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)  # the first day of the month
+    requested_volume: Mapped[Decimal] = mapped_column(Volume)
+    agreed_volume: Mapped[Decimal | None] = mapped_column(Volume)
+
+    request = relationship("PlanRequest", back_populates="lines")
+
+
+class PlanVersion(db.Model):
+    """The agreed plan of a contract for a year as of a decision; the newest version is in force.
+
+    Each version holds all months of the year agreed so far, so the history shows what was in
+    force at every date."""
+
+    __tablename__ = "gas_plan_versions"
+    __table_args__ = (UniqueConstraint("contract_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gas_plan_requests.id", ondelete="SET NULL")
+    )
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request = relationship("PlanRequest")
+    agreed_by = relationship("User", foreign_keys=[agreed_by_id])
+    months = relationship(
+        "PlanMonth",
+        back_populates="version",
+        order_by="PlanMonth.period",
+        cascade="all, delete-orphan",
+    )
+
+    def volumes(self) -> dict[date, Decimal]:
+        return {month.period: month.volume for month in self.months}
+
+
+class PlanMonth(db.Model):
+    __tablename__ = "gas_plan_months"
+    __table_args__ = (UniqueConstraint("version_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("gas_plan_versions.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)
+    volume: Mapped[Decimal] = mapped_column(Volume)
+
+    version = relationship("PlanVersion", back_populates="months")
+
+
+class PlanWarning(db.Model):
+    """An over-consumption warning already sent for a contract and month (one per month)."""
+
+    __tablename__ = "gas_plan_warnings"
+    __table_args__ = (UniqueConstraint("contract_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("gas_contracts.id", ondelete="CASCADE"))
+    period: Mapped[date] = mapped_column(Date)
+    projected: Mapped[Decimal] = mapped_column(Volume)
+    planned: Mapped[Decimal] = mapped_column(Volume)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

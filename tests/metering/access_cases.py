@@ -46,3 +46,35 @@ CASES = {
     "metering_staff.edit_meter": Case(a_meter, staff=True, curated=True, kind="gas"),
     "metering_staff.deactivate_meter": Case(a_meter, staff=True, curated=True, kind="gas"),
 }
+
+
+def a_plan_request(organisation):
+    from portal.metering.models import PlanRequest, PlanRequestLine
+
+    contract = make_contract(organisation)
+    request = PlanRequest(
+        organisation_id=organisation.id,
+        contract_id=contract.id,
+        kind="change",
+        year=2027,
+        status="pending",
+        lines=[PlanRequestLine(period=date(2027, 3, 1), requested_volume=100)],
+    )
+    db.session.add(request)
+    db.session.commit()
+    return {"request_id": request.id}
+
+
+CASES.update(
+    {
+        "metering.plan": Case(a_contract, power=READINGS, kind="gas"),
+        "metering.plan_actual": Case(a_contract, power=READINGS, kind="gas"),
+        "metering.submit_annual_plan": Case(a_contract, power=READINGS, kind="gas"),
+        "metering.submit_plan_change": Case(a_contract, power=READINGS, kind="gas"),
+        "metering_staff.plan": Case(a_contract, staff=True, kind="gas"),
+        "metering_staff.plan_terms": Case(a_contract, staff=True, curated=True, kind="gas"),
+        "metering_staff.decide_plan_request": Case(
+            a_plan_request, staff=True, curated=True, kind="gas"
+        ),
+    }
+)
