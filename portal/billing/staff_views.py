@@ -127,13 +127,14 @@ def staff_payments():
         except UserError as error:
             errors.show(error, form, default_field="file")
         else:
-            if not background.refused(job):
+            refusal = background.refused_at_once(job)
+            if refusal is None:
                 if job.status == "done":
                     flash(_("Payments imported: %(count)s.", count=job.result["count"]), "success")
                 return redirect(url_for("jobs.show_job", job_id=job.id))
             transactions.refuse()
-            report = [SimpleNamespace(**line) for line in job.result.get("lines", [])]
-            form.file.errors = [*form.file.errors, job.error]
+            report = [SimpleNamespace(**line) for line in refusal.report.get("lines", [])]
+            form.file.errors = [*form.file.errors, refusal.message]
     balances = dict(
         db.session.execute(
             select(

@@ -61,21 +61,20 @@ def import_catalog():
             except UserError as error:
                 errors.show(error, form, default_field="file")
             else:
-                if not background.refused(job):
+                refusal = background.refused_at_once(job)  # in the process, or a quick worker
+                if refusal is None:
                     return redirect(url_for("jobs.show_job", job_id=job.id))
-                # Refused at once (the queue runs in the process, or a worker was quick).
                 transactions.refuse()
-                report = _report_of(job)
+                report = _report_of(refusal.report)
                 if not report.rejected:
-                    form.file.errors = [*form.file.errors, job.error]
+                    form.file.errors = [*form.file.errors, refusal.message]
     return errors.form_page("catalog/import.html", form=form, report=report)
 
 
 IMPORT_TASK = "catalog_import"
 
 
-def _report_of(job):
-    result = job.result or {}
+def _report_of(result: dict):
     return SimpleNamespace(
         created=result.get("created", 0),
         updated=result.get("updated", 0),

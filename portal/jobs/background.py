@@ -23,6 +23,7 @@ and the file's bytes (or None) and returns the report (JSON), or raises a UserEr
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from flask import current_app, g
@@ -280,6 +281,30 @@ def start(
 def refused(job) -> bool:
     """The job has finished with a refusal (its report names what to correct)."""
     return job.status == BackgroundState.FAILED and bool((job.result or {}).get(REFUSED))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    report: dict
+
+
+def refused_at_once(job) -> Refusal | None:
+    """Refused before the page answered (the job ran in the process, or a worker was quick):
+    the page shows the refusal as a refused form does, and the job's row is not kept either,
+    so a refused form leaves nothing behind. A refusal known later stays on the job's page."""
+    if not refused(job):
+        return None
+    refusal = Refusal(job.error, dict(job.result or {}))
+    with transactions.unit_of_work():
+        row = _lock(job.id)
+        if row is not None:
+            key = _key(row)
+            if key is not None:
+                with suppress(file_store.StoreUnavailable):
+                    file_store.files().delete(key)
+            db.session.delete(row)
+    return refusal
 
 
 def title_of(job):
