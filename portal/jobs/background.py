@@ -191,6 +191,11 @@ def run(job_id: int) -> None:
             job.result = report or {}
             job.status = BackgroundState.DONE
             job.finished_at = utcnow()
+    except file_store.StoreUnavailable as error:  # not the person's fault: a retry may work
+        log.error("job %s: the file store is unreachable (%s)", job_id, error)
+        with transactions.unit_of_work():
+            _fail(_lock(job_id), f"{type(error).__name__}: {error}")
+        raise
     except UserError as refusal:
         with force_locale(job.locale or "ru"):
             message = str(refusal.message)
@@ -235,6 +240,23 @@ def install(app) -> None:
             return self._task(job_id).call_local(job_id)
 
     app.extensions[TASK_EXTENSION] = Dispatch()
+
+
+STALLED_ATTEMPTS = 3
+
+
+def recover_if_stalled(app, job) -> bool:
+    """A job pending or running for longer than the longest job may (its worker was killed, or
+    its queue entry lost) goes to the queue again, a few times at most; doing it twice is
+    harmless (a job done is not done again). Called when its page asks for its status."""
+    if job.finished or job.attempts >= STALLED_ATTEMPTS:
+        return False
+    since = job.started_at or job.created_at
+    lease = float(app.config.get("QUEUE_LEASE_SECONDS", 900))
+    if since is None or (utcnow() - since).total_seconds() < lease:
+        return False
+    log.warning("job %s stalled since %s; queued again", job.id, since)
+    return enqueue(app, job.id)
 
 
 def act_as(user) -> None:

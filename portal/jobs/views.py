@@ -102,6 +102,9 @@ def show_job(job_id):
 def job_status(job_id):
     """The status block alone (htmx polls it while the job waits or runs)."""
     job = _visible_job_or_404(job_id)
+    if background.recover_if_stalled(current_app, job):  # its worker died: once more
+        db.session.expire_all()
+        job = _visible_job_or_404(job_id)
     if partials.is_htmx():
         return render_template("jobs/_job.html", job=job)
     return jsonify(status=job.status, label=str(job.state.label), error=job.error or None)

@@ -3,7 +3,7 @@ worker does the job, a retried job does nothing twice, a refusal or a crash is s
 the upload stays in the file store until the job has finished."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from huey import SqliteHuey
@@ -204,3 +204,17 @@ def test_in_the_process_a_refused_import_is_a_refused_form_with_no_job_kept(app,
     assert response.status_code == 422 and "<td>2</td>" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(BackgroundJob.id))) == 0
     assert list(file_store.files().entries("jobs/")) == []
+
+
+def test_a_job_whose_worker_died_is_queued_again_when_its_page_asks(app, admin, worker):
+    client = app.test_client()
+    login(client, admin)
+    job = job_of(client.post("/backoffice/catalog/import", data=catalogue(("S1", "Анаферон"))))
+    worker.huey.flush()  # the worker took it and was killed: the queue no longer has it
+    job.status, job.attempts = "running", 1
+    job.started_at = job.created_at - timedelta(hours=1)
+    db.session.commit()
+    assert client.get(f"/backoffice/jobs/{job.id}/status").get_json()["status"] == "running"
+    assert worker() == 1
+    assert db.session.get(BackgroundJob, job.id).status == "done"
+    assert db.session.scalar(select(func.count(Item.id)).where(Item.sku == "S1")) == 1
