@@ -229,8 +229,9 @@ def test_a_catalogue_import_on_a_is_seen_on_b_at_once(cluster, customer, admin):
     job_id = int(answer.location.rstrip("/").rsplit("/", 1)[-1])
     staff_on_b = on_node(cluster, "b", staff)  # the admin's session, through node B
     wait_for(
-        lambda: json.loads(staff_on_b.get(f"/backoffice/jobs/{job_id}/status").text)["status"]
-        == "done",
+        lambda: (
+            json.loads(staff_on_b.get(f"/backoffice/jobs/{job_id}/status").text)["status"] == "done"
+        ),
         "the import job",
         timeout=30,
     )
