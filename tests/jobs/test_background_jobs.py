@@ -5,8 +5,6 @@ the upload stays in the file store until the job has finished."""
 import io
 from datetime import date, timedelta
 
-import pytest
-from huey import SqliteHuey
 from markupsafe import escape
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -20,32 +18,10 @@ from portal.extensions import db
 from portal.files import store as file_store
 from portal.jobs import background
 from portal.jobs.models import BackgroundJob, FailedJob
-from portal.jobs.tasks import install_failure_record, retry_failed_job
+from portal.jobs.tasks import retry_failed_job
 from tests.factories import login, make_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def worker(app, tmp_path, monkeypatch):
-    """The jobs go to a real (SQLite) queue of their own; `worker()` plays a worker."""
-    huey = SqliteHuey("test-background", filename=str(tmp_path / "huey.db"))
-    monkeypatch.setitem(app.extensions, "job_queue", huey)
-    monkeypatch.setitem(app.config, "JOBS_QUEUE", True)
-    monkeypatch.setitem(app.extensions, background.TASK_EXTENSION, None)
-    background.install(app)
-    install_failure_record(app, huey)
-
-    def run_pending():
-        ran = 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            ran += 1
-        db.session.rollback()  # read what the worker committed
-        return ran
-
-    run_pending.huey = huey
-    return run_pending
 
 
 def catalogue(*rows) -> dict:
