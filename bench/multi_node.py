@@ -381,6 +381,7 @@ def main():
                 f"{label:48} {figures['cpu_ms']:>8} {figures['queries']:>8} {figures['bytes']:>9}"
             )
     print(f"== two nodes behind HAProxy, {args.users} users, {args.duration:.0f} s ==")
+    print(f"  load average (1 min) at the start: {os.getloadavg()[0]:.2f}")
     result = drive(args.duration, args.users, args.imports, args.import_rows)
     print(
         f"{result['requests']} requests in {result['seconds']} s: {result['per_second']}/s, "
