@@ -1,7 +1,7 @@
 """Per-request costs of the main pages and jobs, and the two-node setup's throughput at the
 peak mix of docs/SCALING.md, scaled to this machine.
 
-    .venv/bin/python bench/multi_node.py [--duration 30] [--users 6]
+    .venv/bin/python bench/multi_node.py [--duration 30] [--users 6] [--imports 4]
 
 1. Costs, in this process (Flask's test client on the bench database, no network): for each
    page its CPU ms, SQL queries and response bytes (median of --repeat requests); for the jobs
@@ -12,6 +12,8 @@ peak mix of docs/SCALING.md, scaled to this machine.
    each sign in as a pharmacy or gas customer and walk the mix for --duration seconds.
    Reported: requests/s in all and per node (HAProxy's own counters), CPU ms per request of
    each node, p50/p95 latency, errors.
+3. Jobs: --imports catalogue imports (--import-rows rows each) posted on node A as queue jobs,
+   done by either worker, followed on node B until done: jobs per minute, post-to-done time.
 
 The database is `portal_bench_scale_nodes` on the local PostgreSQL (created, migrated and
 filled with the demo data on the first run). Figures go into docs/SCALING.md.
@@ -242,7 +244,59 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def drive(duration: float, users: int) -> dict:
+def catalogue_file(index: int, rows: int) -> bytes:
+    lines = ["sku;trade_name;manufacturer;vat;rx;price"]
+    lines += [
+        f"BENCH-{index}-{row};Бенч {index}-{row};Озон;10;нет;{10 + row}" for row in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def drive_imports(cluster, count: int, rows: int) -> dict:
+    """`count` catalogue imports posted on node A, done by the two workers (the imports kind's
+    limit: one at a time across them), each followed on node B until done."""
+    import json
+
+    from tests.outage_server import Browser
+    from tests.scale.test_multi_node import on_node, post_file
+
+    staff = Browser(cluster.node_urls["a"])
+    assert staff.sign_in("admin", PASSWORD).status == 302
+    on_b = on_node(cluster, "b", staff)
+    started = time.monotonic()
+    posted = []
+    for index in range(count):
+        answer = post_file(
+            staff,
+            "/backoffice/catalog/import",
+            {},
+            "file",
+            f"bench-{index}.csv",
+            catalogue_file(index, rows),
+            "text/csv",
+        )
+        assert answer.status == 302 and "/backoffice/jobs/" in answer.location, answer
+        posted.append((int(answer.location.rstrip("/").rsplit("/", 1)[-1]), time.monotonic()))
+    waits = []
+    for job_id, at in posted:
+        while True:
+            status = json.loads(on_b.get(f"/backoffice/jobs/{job_id}/status").text)["status"]
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert status == "done", (job_id, status)
+        waits.append(time.monotonic() - at)
+    elapsed = time.monotonic() - started
+    return {
+        "jobs": count,
+        "rows": rows,
+        "seconds": round(elapsed, 1),
+        "per_minute": round(count * 60 / elapsed, 1),
+        "median_wait_ms": round(statistics.median(waits) * 1000),
+    }
+
+
+def drive(duration: float, users: int, imports: int = 0, rows: int = 200) -> dict:
     from tests.outage_server import Browser
     from tests.scale.cluster import start
 
@@ -292,7 +346,9 @@ def drive(duration: float, users: int) -> dict:
                 "cpu_ms_per_request": round(cpu * 1000 / served, 1) if served else None,
             }
         latencies.sort()
+        jobs = drive_imports(cluster, imports, rows) if imports else None
         return {
+            "imports": jobs,
             "seconds": round(elapsed, 1),
             "users": users,
             "requests": len(latencies),
@@ -313,6 +369,8 @@ def main():
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--skip-costs", action="store_true")
+    parser.add_argument("--imports", type=int, default=4, help="catalogue import jobs (0: none)")
+    parser.add_argument("--import-rows", type=int, default=200)
     args = parser.parse_args()
     prepare_database()
     if not args.skip_costs:
@@ -323,7 +381,8 @@ def main():
                 f"{label:48} {figures['cpu_ms']:>8} {figures['queries']:>8} {figures['bytes']:>9}"
             )
     print(f"== two nodes behind HAProxy, {args.users} users, {args.duration:.0f} s ==")
-    result = drive(args.duration, args.users)
+    print(f"  load average (1 min) at the start: {os.getloadavg()[0]:.2f}")
+    result = drive(args.duration, args.users, args.imports, args.import_rows)
     print(
         f"{result['requests']} requests in {result['seconds']} s: {result['per_second']}/s, "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, errors {result['errors']}"
@@ -335,6 +394,14 @@ def main():
             f"  node {name}: {figures['requests']} requests, {figures['per_second']}/s, "
             f"{figures['cpu_ms_per_request']} CPU ms per request"
         )
+    if result["imports"]:
+        jobs = result["imports"]
+        print(
+            f"  imports: {jobs['jobs']} jobs of {jobs['rows']} rows posted on A, followed on B: "
+            f"{jobs['seconds']} s, {jobs['per_minute']} per minute, "
+            f"median {jobs['median_wait_ms']} ms from post to done"
+        )
+    print(f"  load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from portal.api import problems as api_problems
 from portal.api.problems import is_api_request
 from portal.config import load_config
 from portal.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
+from portal.jobs import queue as jobs_queue
 from portal.outages import (
     DATABASE_UNREACHABLE,
     database_unavailable_page,
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     cache.init_app(app)
 
     _import_models()
+    jobs_queue.init_queue(app)  # the one job queue, before the domains add their tasks
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)

@@ -289,6 +289,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     # process that committed (as before); on/off force it.
     mail_queue = _env("MAIL_QUEUE", "auto").strip().lower()
     config["MAIL_QUEUE"] = bool(redis_url) if mail_queue == "auto" else mail_queue == "on"
+    # Imports and documents asked for on a page (portal/jobs/background.py): auto = queue jobs
+    # for any worker when the queue is on Redis, else done by the process, after the commit
+    # of the job's row (`make run`); on/off force it.
+    jobs_queue = _env("JOBS_QUEUE", "auto").strip().lower()
+    config["JOBS_QUEUE"] = bool(redis_url) if jobs_queue == "auto" else jobs_queue == "on"
     config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

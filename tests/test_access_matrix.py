@@ -174,8 +174,8 @@ def test_a_bank_statement_with_another_curators_customer_is_refused_whole(app):
     login(allowed, curator)
     text = f"payer_inn;amount;date;document_number\n{theirs.inn};100,00;01.11.2026;2\n"
     csv_file["file"] = (io.BytesIO(text.encode()), "statement.csv")
-    page = allowed.post("/backoffice/billing/payments", data=csv_file).get_data(as_text=True)
-    assert "Загружено оплат: 1" in page
+    answer = allowed.post("/backoffice/billing/payments", data=csv_file, follow_redirects=True)
+    assert "Загружено оплат: 1" in answer.get_data(as_text=True)  # on the import job's page
 
 
 def test_only_the_curator_publishes_a_document_to_an_organisation(app):

@@ -45,6 +45,13 @@ LAYERS = [
             "portal.documents.subjects",  # the registry domains add their document kinds to
             "portal.api.webhooks",  # events to partners' endpoints, sent after commit like mail
             "portal.api.order_models",  # the webhook and idempotency tables
+            # The one job queue and its wiring: every domain (and mail) adds its tasks to it.
+            "portal.jobs.queue",
+            "portal.jobs.kinds",
+            "portal.jobs.limits",
+            "portal.jobs.models",
+            "portal.jobs.tasks",
+            "portal.jobs.background",  # imports and documents as jobs, with their status row
         ],
     ),
     (
@@ -104,9 +111,6 @@ ALLOWED = {
     ("portal.billing.staff_views", "portal.metering.staff_views"): "refused payment form is "
     "shown on the gas customer's staff page",
     ("portal.billing.statements", "portal.metering.models"): "statement per gas contract",
-    # The one job queue still lives in billing (statements were its first jobs).
-    ("portal.api.webhooks", "portal.billing.queue"): "webhook deliveries run on the queue",
-    ("portal.mail", "portal.jobs.tasks"): "mail is queued for any worker after the commit",
     # The file store's orphan check lists every column that names a stored file.
     ("portal.files.references", "portal.documents.models"): "document rows name their files",
     # Withdrawing a consent, or signing out from the consent page, reaches the rights pages.

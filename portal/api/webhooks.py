@@ -235,9 +235,9 @@ def install(app) -> None:
         if not session.in_transaction():
             session.info.pop(PENDING_KEY, None)
 
-    from portal.billing.queue import statement_queue
+    from portal.jobs.queue import job_queue
 
-    huey = statement_queue(app).huey
+    huey = job_queue(app)
 
     @huey.task(retries=0, context=False)
     def deliver_webhook(delivery_id):

@@ -1,20 +1,15 @@
-"""The background queue for statements and payment reminders: Huey on SQLite (instance/) or
-on Redis when configured.
-
-SqliteHuey needs no extra server for development; with REDIS_URL set (production) the same
-task runs through RedisHuey. `flask worker` runs the consumer. Immediate mode (the task runs
-inside the calling process) is for tests only: STATEMENTS_QUEUE_IMMEDIATE.
+"""Billing's queue tasks: statements and payment reminders, on the portal's one job queue
+(portal/jobs/queue.py: Huey on SQLite in instance/, or on Redis when configured).
+`flask worker` runs the consumer. The bank statement import's job is here too.
 """
 
-import os
 from dataclasses import dataclass
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
-from redis import ConnectionPool
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from flask_babel import lazy_gettext as _l
+from huey import Huey, crontab
 
-QUEUE_NAME = "portal-statements"
+from portal.extensions import db
+from portal.jobs import background, kinds
 
 
 @dataclass
@@ -25,28 +20,6 @@ class StatementQueue:
 
     def enqueue(self, job_id: int):
         return self.generate(job_id)
-
-
-def make_huey(app) -> Huey:
-    # Several portals (or test runs) may share one Redis: each uses its own queue name.
-    name = os.environ.get("PORTAL_STATEMENTS_QUEUE_NAME") or QUEUE_NAME
-    if app.config.get("REDIS_URL"):
-        # Give up quickly when Redis is down (a statement request is then refused at once);
-        # reads wait longer than the consumer's 1-second blocking pop.
-        pool = ConnectionPool.from_url(
-            app.config["REDIS_URL"],
-            socket_connect_timeout=float(app.config.get("REDIS_TIMEOUT_SECONDS", 0.5)),
-            socket_timeout=5,
-            retry=Retry(NoBackoff(), 1),
-        )
-        return RedisHuey(name, connection_pool=pool)
-    path = (
-        app.config.get("STATEMENTS_QUEUE_PATH")
-        or os.environ.get("PORTAL_STATEMENTS_QUEUE_PATH")
-        or os.path.join(app.instance_path, "huey.db")
-    )
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteHuey(name, filename=path)
 
 
 def build_queue(app, huey: Huey) -> StatementQueue:
@@ -80,10 +53,49 @@ def build_queue(app, huey: Huey) -> StatementQueue:
 
 
 def init_queue(app) -> None:
-    huey = make_huey(app)
-    huey.immediate = bool(app.config.get("STATEMENTS_QUEUE_IMMEDIATE", False))
-    app.extensions["statements_queue"] = build_queue(app, huey)
+    """Billing's tasks on the portal's one job queue (portal.jobs.queue)."""
+    from portal.jobs.queue import job_queue
+
+    app.extensions["statements_queue"] = build_queue(app, job_queue(app))
 
 
 def statement_queue(app) -> StatementQueue:
     return app.extensions["statements_queue"]
+
+
+# --- the bank statement import as a queue job (portal/jobs/background.py) ----------------------
+
+BANK_IMPORT_TASK = "bank_import"
+
+
+def statement_lines(lines) -> list[dict]:
+    """The import's report, as the job's row keeps it (JSON) and the pages show it."""
+    return [
+        {
+            "number": line.number,
+            "payer_inn": line.payer_inn,
+            "amount": None if line.amount is None else str(line.amount),
+            "organisation_name": line.organisation.legal_name if line.organisation else "",
+            "contract_label": str(line.contract_label or ""),
+            "error": None if line.error is None else str(line.error),
+        }
+        for line in lines
+    ]
+
+
+@background.handler(BANK_IMPORT_TASK, kinds.IMPORTS, title=_l("Bank statement import"))
+def run_bank_import(job, data):
+    """Every payment line or none, as the person who asked (their customers only)."""
+    from portal.accounts.models import User
+    from portal.billing import bank_import
+    from portal.billing.errors import StatementRejected
+
+    user = db.session.get(User, job.requested_by_id)
+    background.act_as(user)
+    try:
+        lines = bank_import.import_bank_statement(data, user)
+    except StatementRejected as rejection:
+        raise background.Refused(
+            rejection.message, {"lines": statement_lines(rejection.report)}
+        ) from None
+    return {"count": len(lines), "lines": statement_lines(lines)}

@@ -7,18 +7,18 @@ view wrote is rolled back (portal/transactions.py). Where a refused page shows f
 refused change touched, the change runs in a savepoint, so the page shows them as they stay."""
 
 import io
+from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal import errors
+from portal import errors, transactions
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import StaffRole
-from portal.billing import allocation, bank_import, bp, payments, primary, receivables, tax, ukd
+from portal.billing import allocation, bp, payments, primary, queue, receivables, tax, ukd
 from portal.billing.document_views import XLSX_TYPE, pdf_response, xml_response
-from portal.billing.errors import StatementRejected
 from portal.billing.forms import (
     AdjustmentForm,
     AllocationForm,
@@ -34,6 +34,7 @@ from portal.billing.settlements import primary_document
 from portal.billing.statements import organisation_contracts
 from portal.errors import UserError
 from portal.extensions import db
+from portal.jobs import background
 from portal.money import format_rub
 from portal.orders.models import Order
 from portal.organisations.models import Organisation, OrganisationKind
@@ -113,16 +114,27 @@ def staff_payments():
     form = BankStatementForm()
     report = None
     if form.validate_on_submit():
+        # A queue job any worker takes; the person is sent to its page (a refusal already
+        # known, when the job ran in the process or a worker was quick, is shown here).
         try:
-            with db.session.begin_nested():  # refused: the balances below stay as they were
-                report = bank_import.import_bank_statement(form.file.data.read(), current_user)
-        except StatementRejected as rejection:
-            report = rejection.report
-            errors.show(rejection, form, default_field="file")
+            job = background.start(
+                queue.BANK_IMPORT_TASK,
+                current_user,
+                data=form.file.data.read(),
+                filename=form.file.data.filename or "",
+                params={"back": url_for("billing.staff_payments")},
+            )
         except UserError as error:
             errors.show(error, form, default_field="file")
         else:
-            flash(_("Payments imported: %(count)s.", count=len(report)), "success")
+            refusal = background.refused_at_once(job)
+            if refusal is None:
+                if job.status == "done":
+                    flash(_("Payments imported: %(count)s.", count=job.result["count"]), "success")
+                return redirect(url_for("jobs.show_job", job_id=job.id))
+            transactions.refuse()
+            report = [SimpleNamespace(**line) for line in refusal.report.get("lines", [])]
+            form.file.errors = [*form.file.errors, refusal.message]
     balances = dict(
         db.session.execute(
             select(

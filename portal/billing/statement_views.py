@@ -133,17 +133,21 @@ def job_status(job_id):
 @access.power(Power.VIEW_FINANCE)
 def retry_job(job_id):
     job = get_scoped_or_404(StatementJob, job_id)
-    if ConfirmForm().validate_on_submit():
+    confirm = ConfirmForm()
+    if confirm.validate_on_submit():
         if not _queue_available():
             flash(_queue_unavailable_message(), "danger")
-            return redirect(url_for("billing.show_job", job_id=job_id))
+            transactions.refuse()
+            page = render_template("billing/statement_job.html", job=job, confirm=confirm)
+            return page, 503
         try:
             with transactions.unit_of_work():  # committed before the worker is told
                 services.retry(job)
         except UserError as error:
             errors.show(error, category="danger")
-        else:
-            _enqueue(job_id)
+            # Refused (the job is not one to retry): its page again, 422, nothing changed.
+            return errors.form_page("billing/statement_job.html", job=job, confirm=confirm)
+        _enqueue(job_id)
     return redirect(url_for("billing.show_job", job_id=job_id))
 
 

@@ -1,13 +1,18 @@
 """The catalogue's staff pages, under /backoffice/catalog/: the catalogue import and the items'
 certificates. Customer pages: views.py."""
 
+from datetime import date
+from types import SimpleNamespace
+
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import caching, errors, transactions
+from portal import caching, clock, errors, transactions
 from portal.accounts.forms import ConfirmForm
+from portal.accounts.models import User
 from portal.catalog import bp, importer, pricing
 from portal.catalog import certificates as certs
 from portal.catalog.forms import CatalogImportForm, CertificateForm
@@ -15,6 +20,7 @@ from portal.catalog.models import Item, ItemCertificate, normalise_search_text
 from portal.collation import ordered
 from portal.errors import UserError
 from portal.extensions import db
+from portal.jobs import background, kinds
 from portal.request_guard import text_arg
 from portal.security import access
 
@@ -22,35 +28,75 @@ from portal.security import access
 @bp.route("/backoffice/catalog/import", methods=["GET", "POST"])
 @access.staff("admin")
 def import_catalog():
+    """Check a file here (dry run: nothing is kept); import it as a queue job any worker takes,
+    the person sent to the job's page (a refusal already known is shown on this form)."""
     form = CatalogImportForm()
     report = None
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
         upload.close()  # large uploads are spooled to a temporary file
-        try:
-            report = importer.import_catalog(upload.filename, data, dry_run=form.dry_run.data)
-        except UserError as error:
-            errors.show(error, form, default_field="file")
-        else:
-            if report.rejected:
-                transactions.refuse()  # all rows or none: the page lists what to correct
-            elif form.dry_run.data:
+        if form.dry_run.data:
+            try:
+                report = importer.import_catalog(upload.filename, data, dry_run=True)
+            except UserError as error:
+                errors.show(error, form, default_field="file")
+            else:
                 # Checked, not saved: the page answers 200 with the report, nothing is kept.
                 transactions.refuse()
-                return render_template("catalog/import.html", form=form, report=report)
-            else:
-                caching.forget_catalogue()
-                flash(
-                    _(
-                        "Catalogue imported: %(created)s created, %(updated)s updated.",
-                        created=report.created,
-                        updated=report.updated,
-                    ),
-                    "success",
+                if not report.rejected:
+                    return render_template("catalog/import.html", form=form, report=report)
+        else:
+            try:
+                job = background.start(
+                    IMPORT_TASK,
+                    current_user,
+                    data=data,
+                    filename=upload.filename,
+                    params={
+                        "on": clock.local_today().isoformat(),
+                        "back": url_for("catalog.import_catalog"),
+                    },
                 )
-                return redirect(url_for("catalog.import_catalog"))
+            except UserError as error:
+                errors.show(error, form, default_field="file")
+            else:
+                refusal = background.refused_at_once(job)  # in the process, or a quick worker
+                if refusal is None:
+                    return redirect(url_for("jobs.show_job", job_id=job.id))
+                transactions.refuse()
+                report = _report_of(refusal.report)
+                if not report.rejected:
+                    form.file.errors = [*form.file.errors, refusal.message]
     return errors.form_page("catalog/import.html", form=form, report=report)
+
+
+IMPORT_TASK = "catalog_import"
+
+
+def _report_of(result: dict):
+    return SimpleNamespace(
+        created=result.get("created", 0),
+        updated=result.get("updated", 0),
+        rejected=[SimpleNamespace(**row) for row in result.get("rejected", [])],
+    )
+
+
+@background.handler(IMPORT_TASK, kinds.IMPORTS, title=_l("Catalogue import"))
+def _run_import(job, data):
+    """The worker's part: the whole file or nothing, the caches of every node forgotten."""
+    background.act_as(db.session.get(User, job.requested_by_id))
+    on = date.fromisoformat(job.params["on"]) if job.params.get("on") else None
+    report = importer.import_catalog(job.filename, data, on=on)
+    summary = {"created": report.created, "updated": report.updated}
+    if report.rejected:
+        rejected = [{"line": row.line, "reason": str(row.reason)} for row in report.rejected]
+        raise background.Refused(
+            _l("Nothing imported: %(count)s rows rejected.", count=len(rejected)),
+            {**summary, "rejected": rejected},
+        )
+    caching.forget_catalogue()
+    return summary
 
 
 @bp.route("/backoffice/catalog/certificates")

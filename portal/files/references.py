@@ -30,6 +30,8 @@ REFERENCES = [
     Reference("uploads", "portal.metering.models:Reading", "photo_name", "metering"),
     Reference("reports", "portal.billing.models:StatementJob", "pdf_name", "statements"),
     Reference("reports", "portal.billing.models:StatementJob", "xlsx_name", "statements"),
+    # An upload waiting for its import job (removed when the job has finished).
+    Reference("uploads", "portal.jobs.models:BackgroundJob", "file_key", "jobs"),
 ]
 
 

@@ -13,15 +13,14 @@ from huey.utils import normalize_time
 
 from portal.jobs import kinds
 from portal.jobs.limits import KindSemaphores
+from portal.jobs.queue import job_queue
 
 log = logging.getLogger(__name__)
 MAIL_SENT_DAYS = 7  # a retried mail job does not send again what was sent this recently
 
 
 def install(app) -> None:
-    from portal.billing.queue import statement_queue
-
-    huey = statement_queue(app).huey
+    huey = job_queue(app)
     limits = kinds.parse_limits(app.config.get("QUEUE_LIMITS"))
     semaphores = None
     if isinstance(huey.storage, RedisStorage):
@@ -123,9 +122,7 @@ def deliver_queued_mail(app, huey, encoded: str) -> None:
 
 def retry_failed_job(app, failed) -> None:
     """Enqueue a failed job again with its arguments (the staff dashboard's button)."""
-    from portal.billing.queue import statement_queue
-
-    huey = statement_queue(app).huey
+    huey = job_queue(app)
     task_class = huey._registry.string_to_task(failed.task_name)
     arguments = failed.arguments or {}
     huey.enqueue(
@@ -135,9 +132,7 @@ def retry_failed_job(app, failed) -> None:
 
 def depth_by_kind(app, limit: int = 10000) -> dict[str, dict[str, int]]:
     """Jobs waiting, deferred (scheduled: retries, delays, a full kind) and running, per kind."""
-    from portal.billing.queue import statement_queue
-
-    huey = statement_queue(app).huey
+    huey = job_queue(app)
     semaphores = app.extensions.get("job_semaphores")
     depth = {kind: {"waiting": 0, "scheduled": 0, "running": 0} for kind in kinds.LABELS}
     for task in huey.pending(limit=limit):

@@ -1,17 +1,18 @@
-"""Staff: the background queue, its depth per kind and the failed jobs (retry button)."""
+"""Staff: the background queue, its depth per kind and the failed jobs (retry button); the
+page of one import or document job."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit, errors
+from portal import audit, errors, partials
 from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.errors import UserError
 from portal.extensions import db
-from portal.jobs import bp, kinds
-from portal.jobs.models import FailedJob
+from portal.jobs import background, bp, kinds
+from portal.jobs.models import BackgroundJob, FailedJob
 from portal.jobs.tasks import depth_by_kind, retry_failed_job
 from portal.security import access
 
@@ -77,3 +78,33 @@ def retry(job_id):
     )
     flash(_("The job is in the queue again."), "success")
     return redirect(url_for("jobs.dashboard"))
+
+
+# --- an import's or a document's own page: pending, done with its report, failed -------------
+
+
+def _visible_job_or_404(job_id):
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or not background.visible_to(job, current_user):
+        abort(404)  # another person's job: as if it did not exist
+    return job
+
+
+@bp.route("/backoffice/jobs/<int:job_id>")
+@access.staff()
+def show_job(job_id):
+    job = _visible_job_or_404(job_id)
+    return render_template("jobs/job.html", job=job)
+
+
+@bp.route("/backoffice/jobs/<int:job_id>/status")
+@access.staff()
+def job_status(job_id):
+    """The status block alone (htmx polls it while the job waits or runs)."""
+    job = _visible_job_or_404(job_id)
+    if background.recover_if_stalled(current_app, job):  # its worker died: once more
+        db.session.expire_all()
+        job = _visible_job_or_404(job_id)
+    if partials.is_htmx():
+        return render_template("jobs/_job.html", job=job)
+    return jsonify(status=job.status, label=str(job.state.label), error=job.error or None)

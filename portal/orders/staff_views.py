@@ -3,15 +3,18 @@ shipped quantities, the УПД of an old shipment, the staff note."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from portal import billing, errors
 from portal.accounts.forms import ConfirmForm
+from portal.accounts.models import User
 from portal.billing import payment_qr, payment_status
 from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
+from portal.jobs import background, kinds
 from portal.orders import bp, workflow
 from portal.orders.forms import StaffNoteForm, StatusForm
 from portal.orders.models import NEXT_STATUSES, Order, OrderStatus
@@ -124,18 +127,54 @@ def staff_shipped_quantities(order_id):
 @bp.route("/backoffice/orders/<int:order_id>/upd", methods=["POST"])
 @access.curator(Order, "order_id")
 def staff_issue_upd(order_id):
-    """Issue the УПД of a shipment recorded before documents were numbered on their own."""
+    """Issue the УПД of a shipment recorded before documents were numbered on their own: a
+    queue job of the documents kind (numbered once, however often it is retried)."""
     order = db.get_or_404(Order, order_id)
     require_manage_organisation(order.organisation)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        document = billing.issue_upd(order, current_user)
+        job = background.start(
+            ISSUE_UPD_TASK,
+            current_user,
+            organisation_id=order.organisation_id,
+            params={
+                "order_id": order.id,
+                "back": url_for("orders.staff_order", order_id=order.id),
+            },
+        )
     except UserError as error:
         errors.show(error)
-    else:
-        flash(_("УПД № %(number)s is issued.", number=document.printed_number), "success")
-    return redirect(url_for("orders.staff_order", order_id=order_id))
+        return _staff_page(order)  # refused: 422, nothing saved
+    refusal = background.refused_at_once(job)  # in the process, or a quick worker
+    if refusal is not None:
+        errors.show(UserError(refusal.message))
+        return _staff_page(db.get_or_404(Order, order_id))
+    if job.status == "done":
+        flash(_("УПД № %(number)s is issued.", number=job.result["number"]), "success")
+        return redirect(url_for("orders.staff_order", order_id=order_id))
+    return redirect(url_for("jobs.show_job", job_id=job.id))
+
+
+ISSUE_UPD_TASK = "issue_upd"
+
+
+@background.handler(ISSUE_UPD_TASK, kinds.DOCUMENTS, title=_l("УПД of a shipment"))
+def _run_issue_upd(job, _data):
+    """The worker's part: the УПД numbered and kept with its snapshot, or the refusal."""
+    user = db.session.get(User, job.requested_by_id)
+    background.act_as(user)
+    order = db.session.get(Order, job.params["order_id"])
+    if order is None or order.organisation_id != job.organisation_id:
+        raise UserError(_l("The order no longer exists."))
+    if not can_manage_organisation(user, order.organisation):
+        raise UserError(_l("This customer is curated by another manager."))
+    document = billing.issue_upd(order, user)
+    return {
+        "number": document.printed_number,
+        "document_id": document.id,
+        "order_id": order.id,
+    }
 
 
 @bp.route("/backoffice/orders/<int:order_id>/note", methods=["POST"])

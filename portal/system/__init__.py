@@ -23,10 +23,10 @@ def healthz():
         checks["database"] = "ok"
     except SQLAlchemyError:  # the session is closed at the end of the request
         checks["database"] = "unavailable"
-    queue = current_app.extensions.get("statements_queue")
-    if queue is not None:
+    huey = current_app.extensions.get("job_queue")
+    if huey is not None:
         try:
-            checks["queue_pending"] = queue.huey.pending_count()  # reaches SQLite or Redis
+            checks["queue_pending"] = huey.pending_count()  # reaches SQLite or Redis
             checks["queue"] = "ok"
         except Exception:  # noqa: BLE001 - any storage failure means the queue is unavailable
             current_app.logger.exception("health check: queue unavailable")

@@ -157,7 +157,9 @@ def test_bank_import_reads_the_contract_and_lists_unreadable_lines(app, gas_org,
     assert ledger.balance(gas_org.id) == Decimal("1700.00")  # nothing half-posted
 
     good = header + f"{gas_org.inn};300;20.11.2026;601;Оплата по договору ГП-52-0200/24\n"
-    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post(
+        "/backoffice/billing/payments", data=statement(good), follow_redirects=True
+    ).get_data(as_text=True)
     assert "Загружено оплат: 1" in page and "договор ГП-52-0200/24" in page
     [payment] = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "payment"))
     assert payment.contract_id == second.id and shares(payment) == {"A-01": Decimal("300.00")}

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from portal.billing.ledger import post_charge, post_payment
 from portal.billing.models import JobStatus, StatementJob
-from portal.billing.queue import QUEUE_NAME, build_queue
+from portal.billing.queue import build_queue
 from portal.database import utcnow
 from portal.extensions import db
+from portal.jobs.queue import QUEUE_NAME
 from tests.billing.test_statements import request
 
 ROOT = Path(__file__).resolve().parents[2]

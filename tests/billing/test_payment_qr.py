@@ -199,7 +199,8 @@ def test_open_documents_add_up_to_the_ledger_to_the_kopeck(app, pharmacy, manage
 def import_file(app, manager, text):
     staff = app.test_client()
     login(staff, manager)
-    return staff.post("/backoffice/billing/payments", data=statement(text)).get_data(as_text=True)
+    answer = staff.post("/backoffice/billing/payments", data=statement(text), follow_redirects=True)
+    return answer.get_data(as_text=True)
 
 
 def test_a_bank_payment_with_the_qr_purpose_pays_that_invoice(app, pharmacy, manager, tax_day):

@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 from huey import RedisHuey, SqliteHuey
 
-from portal.billing.queue import make_huey
+from portal.jobs.queue import make_huey
 
 
 def fake_app(tmp_path, **config):

@@ -119,10 +119,14 @@ def test_bank_statement_import_is_all_or_nothing(app, gas_org, manager, today):
     assert "Нет клиента с ИНН 0000000000" in page and "Сумма не является числом" in page
     assert ledger.balance(gas_org.id) == 0
     good = f"payer_inn;amount;date;document_number\n{gas_org.inn};1000,50;20.11.2026;501\n"
-    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post(
+        "/backoffice/billing/payments", data=statement(good), follow_redirects=True
+    ).get_data(as_text=True)
     assert "Загружено оплат: 1" in page
     assert ledger.balance(gas_org.id) == Decimal("-1000.50")
-    page = staff.post("/backoffice/billing/payments", data=statement(good)).get_data(as_text=True)
+    page = staff.post(
+        "/backoffice/billing/payments", data=statement(good), follow_redirects=True
+    ).get_data(as_text=True)
     assert "Эта оплата уже учтена" in page
     assert ledger.balance(gas_org.id) == Decimal("-1000.50")
 

@@ -31,6 +31,7 @@ from portal.orders.models import Order, OrderStatus
 from tests.billing.test_vat import ship
 from tests.catalog.builders import make_item
 from tests.factories import login, make_user
+from tests.jobs.conftest import worker  # noqa: F401 - the jobs queue played by the test
 from tests.orders.test_orders import place
 
 needs_pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
@@ -480,3 +481,31 @@ def test_staff_issue_the_upd_of_a_shipment_recorded_before_numbering(app, mixed_
     assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 1
     with staff.get(f"/backoffice/billing/documents/{document.id}/upd.pdf") as response:
         assert response.status_code == 200 and response.mimetype == "application/pdf"
+
+
+def test_the_upd_issued_by_a_worker_takes_one_number_however_often_retried(
+    app,
+    mixed_order,
+    manager,
+    worker,  # noqa: F811 - the fixture imported above
+):
+    from portal.jobs.models import BackgroundJob
+
+    order, *_ = mixed_order
+    db.session.delete(the_upd(order))
+    db.session.commit()
+    staff = app.test_client()
+    login(staff, manager)
+    answer = staff.post(f"/backoffice/orders/{order.id}/upd")
+    assert answer.status_code == 302 and "/backoffice/jobs/" in answer.headers["Location"]
+    assert the_upd(order) is None  # the worker has not run yet
+    [job] = db.session.scalars(select(BackgroundJob)).all()
+    assert job.kind == "documents" and job.status == "pending"
+    worker()
+    app.extensions["background_task"](job.id)  # the same job again: a retry
+    worker()
+    document = the_upd(order)
+    assert document is not None and document.number == 2  # number 1 stays used
+    assert db.session.scalar(select(func.count(PrimaryDocument.id))) == 1
+    page = staff.get(f"/backoffice/jobs/{job.id}").get_data(as_text=True)
+    assert f"УПД № {document.printed_number} выписан" in page

@@ -122,14 +122,11 @@ def test_a_failed_job_is_recorded_and_retried_by_staff(app, client, redis_huey):
     assert answer.status_code == 400
     assert FailedJob.query.one().retried_at is None
 
-    app.extensions["statements_queue"].huey, real = (
-        redis_huey,
-        app.extensions["statements_queue"].huey,
-    )
+    app.extensions["job_queue"], real = redis_huey, app.extensions["job_queue"]
     try:
         answer = client.post(f"/backoffice/queue/failed/{failed.id}/retry")
     finally:
-        app.extensions["statements_queue"].huey = real
+        app.extensions["job_queue"] = real
     assert answer.status_code == 302
     assert FailedJob.query.one().retried_at is not None
     event = db_event("queue.job_retried")

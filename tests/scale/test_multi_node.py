@@ -9,6 +9,7 @@ missing HAProxy, PgBouncer, Redis or S3 endpoint fails it.
 
 import http.client
 import io
+import json
 import signal
 import threading
 import time
@@ -25,6 +26,7 @@ from portal.billing.models import JobStatus, StatementJob
 from portal.catalog.models import Item
 from portal.documents.models import CustomerUpload
 from portal.extensions import db
+from portal.jobs.models import BackgroundJob
 from tests.documents.files import make_pdf
 from tests.factories import PASSWORD, make_organisation, make_user
 from tests.outage_server import CSRF_RE, Answer, Browser
@@ -222,7 +224,21 @@ def test_a_catalogue_import_on_a_is_seen_on_b_at_once(cluster, customer, admin):
         catalogue_file(f"N{uuid.uuid4().hex[:6]}", word),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    assert answer.status == 302, answer
+    # The import is a queue job: node A sends the admin to its page; either worker does it.
+    assert answer.status == 302 and "/backoffice/jobs/" in answer.location, answer
+    job_id = int(answer.location.rstrip("/").rsplit("/", 1)[-1])
+    staff_on_b = on_node(cluster, "b", staff)  # the admin's session, through node B
+    wait_for(
+        lambda: (
+            json.loads(staff_on_b.get(f"/backoffice/jobs/{job_id}/status").text)["status"] == "done"
+        ),
+        "the import job",
+        timeout=30,
+    )
+    job = committed(select(BackgroundJob).where(BackgroundJob.id == job_id))
+    assert job.file_key is None  # the upload left the store once the job was done
+    page = staff_on_b.get(f"/backoffice/jobs/{job_id}")
+    assert page.status == 200 and 'data-status="done"' in page.text
     assert committed(select(func.count(Item.id)).where(Item.trade_name == word)) == 1
     after = b.get(f"/catalog/?q={urllib.parse.quote(word)}")
     assert after.status == 200 and rows(after) == 1 and word in after.text
