@@ -57,7 +57,7 @@ class AccessRule:
             if current_user.staff_role not in self.roles:
                 abort(403)
             if self.kind == CURATOR and request.method not in SAFE_METHODS:
-                row = db.get_or_404(self.model, (view_args or {})[self.argument])
+                row = db.get_or_404(self.model_class(), (view_args or {})[self.argument])
                 if self.delegate is not None and self.delegate(row, current_user):
                     return None
                 organisation = self.organisation_of(row)
@@ -72,6 +72,15 @@ class AccessRule:
         if self.kind == POWER and not membership.has(self.power):
             abort(403)
         return None
+
+    def model_class(self):
+        """The mapped class; a lower room may name an upper room's model by its class name."""
+        if not isinstance(self.model, str):
+            return self.model
+        for mapper in db.Model.registry.mappers:
+            if mapper.class_.__name__ == self.model:
+                return mapper.class_
+        raise LookupError(f"no model named {self.model}")
 
     @staticmethod
     def organisation_of(row) -> Organisation | None:

@@ -96,21 +96,6 @@ LAYERS = [
 # (importing module, imported module or package). Remove an entry when its import is gone: the
 # test fails on entries that no longer match anything, so the list only shrinks.
 ALLOWED = {
-    # The ledger still reads orders and gas contracts by their models (charges, allocation,
-    # reminders, statements per contract); billing should know them by id and subject kind.
-    ("portal.billing.bank_import", "portal.metering.models"): "bank lines matched to contracts",
-    ("portal.billing.bank_import", "portal.orders.models"): "bank lines matched to orders",
-    ("portal.billing.corrections", "portal.orders.models"): "УКД of a re-taxed shipment",
-    ("portal.billing.gas", "portal.metering.models"): "gas charges from accepted readings",
-    ("portal.billing.payment_status", "portal.orders.models"): "order payment status",
-    ("portal.billing.payments", "portal.metering.models"): "a payment names its contract",
-    ("portal.billing.purpose", "portal.metering.models"): "a payment purpose names a contract",
-    ("portal.billing.purpose", "portal.orders.models"): "a payment purpose names an order",
-    ("portal.billing.reminders", "portal.orders.models"): "reminders list overdue orders",
-    ("portal.billing.staff_views", "portal.orders.models"): "staff money pages name orders",
-    ("portal.billing.staff_views", "portal.metering.staff_views"): "refused payment form is "
-    "shown on the gas customer's staff page",
-    ("portal.billing.statements", "portal.metering.models"): "statement per gas contract",
     # The file store's orphan check lists every column that names a stored file.
     ("portal.files.references", "portal.documents.models"): "document rows name their files",
     # Withdrawing a consent, or signing out from the consent page, reaches the rights pages.

@@ -327,7 +327,7 @@ def reallocate(payment: LedgerEntry, shares: dict[int, object], user) -> list[Pa
                 _l(
                     "%(amount)s is more than is open on %(document)s (%(open)s).",
                     amount=f"{amount:.2f}",
-                    document=charge.document_number or charge.description,
+                    document=charge.document_number or charge.text,
                     open=f"{open_now.get(charge_id, ZERO):.2f}",
                 )
             )

@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
+from portal.billing import lookups
 from portal.billing.errors import StatementRejected
 from portal.billing.payments import enter_payment, payment_exists
 from portal.billing.purpose import read_purpose
 from portal.errors import UserError
 from portal.extensions import db
 from portal.files import tables
-from portal.metering.models import Contract
 from portal.money import MoneyError, to_money
 from portal.organisations.models import Organisation
 from portal.security import can_manage_organisation
@@ -153,11 +153,9 @@ def _describe(named) -> str:
     if named.charge is not None:
         return _("document %(number)s", number=named.charge.document_number)
     if named.order_id is not None:
-        from portal.orders.models import Order
-
-        order = db.session.get(Order, named.order_id)
+        order = lookups.orders().get(named.order_id)
         return _("prepayment of order %(number)s, kept until it is charged", number=order.number)
     if named.contract_id is not None:
-        contract = db.session.get(Contract, named.contract_id)
+        contract = lookups.contracts().get(named.contract_id)
         return _("contract %(number)s", number=contract.number)
     return _("the oldest open charges")

@@ -15,8 +15,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.billing import ledger, tax
+from portal.billing import ledger, lookups, tax
 from portal.billing.models import GasCharge, LedgerEntry, Shipment, VatCategory
+from portal.billing.texts import LedgerText
 from portal.errors import UserError
 from portal.extensions import db
 from portal.money import rate_key, taxed_line_from_gross, to_money, vat_on_top
@@ -101,11 +102,14 @@ def _correct_gas(since, until, report, dry_run):
         old_rate = charge.vat_rate
         if old_rate is None and charge.net_amount:
             old_rate = (charge.vat_amount * 100 / charge.net_amount).quantize(Decimal("0.01"))
-        description = (
-            f"Корректировка НДС за газ за {charge.period:%m.%Y}, договор {contract.number}: "
-            f"на {tax_date:%d.%m.%Y} действует ставка НДС {rate_key(new_rate)} %, "
-            f"было начислено по ставке {rate_key(old_rate)} %. "
-            f"{'Доначислено' if difference > 0 else 'Уменьшено'} НДС {abs(difference)} руб."
+        description = LedgerText(
+            "gas_vat_added" if difference > 0 else "gas_vat_reduced",
+            month=f"{charge.period:%m.%Y}",
+            number=contract.number,
+            date=f"{tax_date:%d.%m.%Y}",
+            new_rate=rate_key(new_rate),
+            old_rate=rate_key(old_rate),
+            amount=abs(difference),
         )
         line.amount = difference
         report.posted.append(line)
@@ -141,8 +145,6 @@ def _correct_gas(since, until, report, dry_run):
 
 def _shipment_lines(entry):
     """(category, gross, rate charged, net) per shipped line of an order's ledger charge."""
-    from portal.orders.models import Order
-
     shipment = db.session.scalar(select(Shipment).where(Shipment.order_id == entry.source_id))
     if shipment is not None:
         return shipment.number, [
@@ -150,7 +152,7 @@ def _shipment_lines(entry):
             for line in shipment.lines
         ]
     # Shipped before shipments were documents: the order's lines at the shipped quantities.
-    order = db.session.get(Order, entry.source_id)
+    order = lookups.orders().get(entry.source_id)
     lines = []
     for line in order.lines if order else []:
         gross = line.shipped_amount
@@ -200,10 +202,13 @@ def _correct_shipments(since, until, report, dry_run):
             line.reason = "НДС начислен по действующей ставке"
             report.skipped.append(line)
             continue
-        description = (
-            f"Корректировка НДС по {document}: на дату отгрузки действует ставка НДС "
-            f"{_rates_text(new_rates)}, было начислено по ставке {_rates_text(old_rates)}. "
-            f"{'Доначислено' if difference > 0 else 'Уменьшено'} НДС {abs(difference)} руб."
+        description = LedgerText(
+            "shipment_vat_added" if difference > 0 else "shipment_vat_reduced",
+            number=number,
+            date=f"{entry.entry_date:%d.%m.%Y}",
+            new_rates=_rates_text(new_rates),
+            old_rates=_rates_text(old_rates),
+            amount=abs(difference),
         )
         line.amount = difference
         report.posted.append(line)

@@ -7,15 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import gas_upd, ledger, tax, ukd
+from portal.billing import gas_upd, ledger, lookups, tax, ukd
 from portal.billing.models import GasCharge
+from portal.billing.texts import LedgerText
 from portal.errors import UserError
 from portal.extensions import db
 from portal.formatting import format_volume
-from portal.metering.models import Contract, MeteringPoint, Reading
 from portal.money import TaxedLine, taxed_line_from_net, to_money
 
 THOUSAND = Decimal(1000)
@@ -50,19 +49,14 @@ class ChargeCalculation:
         return self.net + self.vat
 
 
-def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | None:
+def calculate_charge(contract, period: date) -> ChargeCalculation | None:
     """A month's charge of a contract: one line per tariff in force (usually one), VAT per line.
 
     Volume in тыс. м³ rounded to three decimals × the tariff per 1,000 m³, rounded to the
     kopeck; VAT on top at the tariff category's rate on the last day of the month (the tax
     date). None when the month has no readings.
     """
-    readings = db.session.scalars(
-        select(Reading)
-        .join(MeteringPoint, MeteringPoint.id == Reading.metering_point_id)
-        .where(MeteringPoint.contract_id == contract.id, Reading.period == period)
-        .order_by(Reading.reading_date, Reading.id)
-    ).all()
+    readings = lookups.contracts().readings(contract.id, period)
     if not readings:
         return None
     tax_date = clock.month_end(period)
@@ -102,7 +96,7 @@ def calculate_charge(contract: Contract, period: date) -> ChargeCalculation | No
 
 @dataclass
 class ChargeOutcome:
-    contract: Contract
+    contract: object  # the gas contract (portal.billing.lookups)
     status: str  # "posted", "unchanged", "recalculated", "no readings"
     amount: Decimal = Decimal("0.00")
 
@@ -114,19 +108,17 @@ def _month_label(period: date) -> str:
 def post_gas_charges(period: date) -> list[ChargeOutcome]:
     """Charge every contract for a month; running it again posts only recalculations."""
     period = clock.month_start(period)
-    contracts = db.session.scalars(
-        select(Contract).options(selectinload(Contract.tariffs)).order_by(Contract.id)
-    ).all()
+    contracts = lookups.contracts().all_with_tariffs()
     outcomes = [post_gas_month(contract, period) for contract in contracts]
     db.session.flush()
     return outcomes
 
 
-def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
+def post_gas_month(contract, period: date) -> ChargeOutcome:
     """Charge one contract for one month, or post the difference when its readings changed."""
     period = clock.month_start(period)
     # Serialises with add_tariff: a new tariff never slips under a charge being posted.
-    db.session.scalar(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+    lookups.contracts().lock(contract.id)
     calculation = calculate_charge(contract, period)
     if calculation is None:
         return ChargeOutcome(contract, "no readings")
@@ -149,13 +141,11 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
         )
         db.session.add(charge)
         db.session.flush()
-        with force_locale("ru"):
-            description = _(
-                "Gas supply for %(month)s, contract %(number)s: %(volume)s m³",
-                month=_month_label(period),
-                number=contract.number,
-                volume=format_volume(calculation.volume),
-            )
+        with force_locale("ru"):  # the figure as the Russian documents print it
+            volume = format_volume(calculation.volume)
+        description = LedgerText(
+            "gas_charge", month=_month_label(period), number=contract.number, volume=volume
+        )
         entry = ledger.post_charge(
             contract.organisation_id,
             calculation.total,
@@ -174,12 +164,7 @@ def post_gas_month(contract: Contract, period: date) -> ChargeOutcome:
     difference = calculation.total - charge.total
     if difference == 0:
         return ChargeOutcome(contract, "unchanged")
-    with force_locale("ru"):
-        reason = _(
-            "Recalculation for %(month)s, contract %(number)s after corrected readings",
-            month=_month_label(period),
-            number=contract.number,
-        )
+    reason = LedgerText("gas_recalculation", month=_month_label(period), number=contract.number)
     # The adjustment carries its own VAT: the VAT the month should bear minus what it bore.
     ledger.post_adjustment(
         contract.organisation_id,

@@ -14,6 +14,7 @@ from portal import audit
 from portal.billing import allocation
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.billing.purpose import read_purpose
+from portal.billing.texts import LedgerText
 from portal.errors import UserError
 from portal.extensions import db
 from portal.money import to_money
@@ -22,6 +23,11 @@ __all__ = ["EntryKind", "LedgerEntry", "UserError", "balance", "entries"]
 
 
 def _post(organisation_id, kind, *, entry_date, description, debit=0, credit=0, **fields):
+    """`description`: a LedgerText the portal composed (stored as its code and parameters, and
+    in Russian), or a text a person typed (stored as typed)."""
+    if isinstance(description, LedgerText):
+        fields.update(text_code=description.code, text_params=description.params)
+        description = description.russian()
     entry = LedgerEntry(
         organisation_id=organisation_id,
         kind=kind,
@@ -92,7 +98,7 @@ def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) ->
     amount = to_money(amount)
     if amount == 0:
         raise UserError("an adjustment of zero changes nothing")
-    if not reason or not reason.strip():
+    if not isinstance(reason, LedgerText) and (not reason or not reason.strip()):
         raise UserError("an adjustment needs a reason")
     entry = _post(
         organisation_id,
@@ -103,7 +109,7 @@ def post_adjustment(organisation_id, amount, *, entry_date, reason, **fields) ->
         credit=max(-amount, 0),
         **fields,
     )
-    audit.record("ledger.adjustment", target=entry, amount=str(amount), reason=reason)
+    audit.record("ledger.adjustment", target=entry, amount=str(amount), reason=entry.description)
     if entry.debit > 0:
         allocation.allocate_open(organisation_id)
     return entry

@@ -86,7 +86,12 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     entry_date: Mapped[date] = mapped_column(Date)
     document_number: Mapped[str | None] = mapped_column(String(64))
+    # The Russian text (legal documents, exports; the only text of rows without a code).
     description: Mapped[str] = mapped_column(String(500))
+    # What the portal posted, as a code and its parameters shown in the reader's language
+    # (portal.billing.texts); None for a staff adjustment's reason as typed.
+    text_code: Mapped[str | None] = mapped_column(String(40))
+    text_params: Mapped[dict | None] = mapped_column(JSON)
     # A payment's purpose as the payer wrote it («Оплата по договору ГП-52-0118/23 …»).
     purpose: Mapped[str | None] = mapped_column(String(500))
     debit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -103,6 +108,13 @@ class LedgerEntry(db.Model):
     @property
     def amount(self) -> Decimal:
         return self.debit - self.credit
+
+    @property
+    def text(self) -> str:
+        """The entry's text in the current language (portal.billing.texts)."""
+        from portal.billing.texts import text_of
+
+        return text_of(self)
 
 
 class PaymentAllocation(db.Model):

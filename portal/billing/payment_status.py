@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import clock
-from portal.billing import allocation, terms
+from portal.billing import allocation, lookups, terms
 from portal.billing.models import EntryKind, GasCharge, LedgerEntry, Shipment
 from portal.billing.settlements import primary_document
 from portal.extensions import db
@@ -114,9 +114,7 @@ def invoice_due_date(order) -> date | None:
 def due_date_of(entry: LedgerEntry, order=None) -> date:
     """The due date of a ledger charge (portal.billing.terms); `order`: its order, if known."""
     if order is None and entry.source_type == "order":
-        from portal.orders.models import Order
-
-        order = db.session.get(Order, entry.source_id)
+        order = lookups.orders().get(entry.source_id)
     if order is not None:  # a shipment, or a correction of one
         return terms.order_due(order, shipped_on=entry.entry_date)
     if entry.source_type == "gas_charge" or entry.contract_id is not None:
@@ -170,12 +168,9 @@ def _vat_of_entries(entries) -> dict[int, dict]:
 
 
 def _orders(entries) -> dict:
-    from portal.orders.models import Order
-
-    ids = {entry.source_id for entry in entries if entry.source_type == "order"}
-    if not ids:
-        return {}
-    return {order.id: order for order in db.session.scalars(select(Order).where(Order.id.in_(ids)))}
+    return lookups.orders().get_many(
+        {entry.source_id for entry in entries if entry.source_type == "order"}
+    )
 
 
 def _entry_status(entry, open_amount, on, order, vat) -> DocumentStatus:
@@ -196,7 +191,7 @@ def _entry_status(entry, open_amount, on, order, vat) -> DocumentStatus:
         entry_id=entry.id,
         order_id=order.id if order is not None else None,
         contract_id=entry.contract_id,
-        description=entry.description,
+        description=entry.text,
         title=primary_document(entry),
         vat_by_rate=vat,
     )
@@ -241,10 +236,8 @@ def document_status(document, on: date | None = None) -> DocumentStatus | None:
     ledger charge (LedgerEntry with a debit), as of the end of `on` (default: today).
 
     None for a cancelled order that never shipped, a payment, or a document dated after `on`."""
-    from portal.orders.models import Order
-
     on = on or clock.local_today()
-    if isinstance(document, Order):
+    if lookups.orders().is_order(document):
         from portal.billing.shipments import shipment_of
 
         shipment = shipment_of(document.id)
@@ -303,19 +296,8 @@ def organisation_open_documents(
 
 
 def _unshipped_invoices(organisation_id, on) -> list[DocumentStatus]:
-    from portal.orders.models import Order, OrderStatus
-
     shipped = select(Shipment.order_id).where(Shipment.organisation_id == organisation_id)
-    orders = db.session.scalars(
-        select(Order)
-        .where(
-            Order.organisation_id == organisation_id,
-            Order.status != OrderStatus.CANCELLED,
-            Order.id.not_in(shipped),
-        )
-        .options(selectinload(Order.lines))
-        .order_by(Order.created_at, Order.id)
-    ).all()
+    orders = lookups.orders().open_without(organisation_id, shipped)
     return [_invoice_status(order, on) for order in orders if invoice_date(order) <= on]
 
 

@@ -4,25 +4,23 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import ledger
+from portal.billing import ledger, lookups
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.billing.purpose import read_purpose
+from portal.billing.texts import LedgerText
 from portal.errors import UserError
 from portal.extensions import db
-from portal.metering.models import Contract
 from portal.money import MoneyError, to_money
 
 
 def _organisation_contract(organisation, contract_id):
     if contract_id in (None, "", 0):
         return None
-    contract = db.session.get(Contract, int(contract_id))
+    contract = lookups.contracts().get(int(contract_id))
     if contract is None or contract.organisation_id != organisation.id:
         raise UserError(_l("Choose one of this organisation's contracts."), "contract_id")
     return contract.id
@@ -55,13 +53,11 @@ def enter_payment(
         named = read_purpose(organisation.id, purpose)
         if named.error:
             raise UserError(named.error, "purpose")
-    with force_locale("ru"):
-        description = _("Payment, document %(number)s", number=document_number)
     return ledger.post_payment(
         organisation.id,
         amount,
         entry_date=entry_date,
-        description=description,
+        description=LedgerText("payment", number=document_number),
         document_number=document_number,
         contract_id=contract,
         purpose=purpose or None,

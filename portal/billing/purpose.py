@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from portal.billing import lookups
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.extensions import db
-from portal.metering.models import Contract
 
 REFERENCE_WORDS = re.compile(
     r"договор|дог\.|счет|счёт|сч\.|заказ|упд|накладн|с/ф|счет-фактур|счёт-фактур", re.IGNORECASE
@@ -61,9 +61,7 @@ def read_purpose(organisation_id: int, text: str | None) -> Purpose:
     if not text.strip():
         return Purpose()
     tokens = _tokens(text)
-    contracts = db.session.execute(
-        select(Contract.id, Contract.organisation_id, Contract.number)
-    ).all()
+    contracts = lookups.contracts().numbers()
     named = [row for row in contracts if row.number.casefold() in tokens]
     own = [row for row in named if row.organisation_id == organisation_id]
     charges = db.session.scalars(
@@ -114,14 +112,7 @@ def read_purpose(organisation_id: int, text: str | None) -> Purpose:
 
 
 def _named_order(organisation_id, explicit, tokens):
-    from portal.orders.models import Order  # orders import billing, not the other way round
-
-    candidates = db.session.execute(
-        select(Order.id, Order.number, Order.status).where(
-            Order.organisation_id == organisation_id,
-            func.lower(Order.number).in_(sorted(set(explicit) | tokens)),
-        )
-    ).all()
+    candidates = lookups.orders().by_numbers(organisation_id, set(explicit) | tokens)
     by_number = {row.number.casefold(): row for row in candidates}
     for number in [*explicit, *sorted(tokens)]:
         if number in by_number:

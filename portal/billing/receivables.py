@@ -78,7 +78,7 @@ class OpenDocument:
 
     @property
     def number(self) -> str:
-        return self.entry.document_number or self.entry.description
+        return self.entry.document_number or self.entry.text
 
     @property
     def bucket(self) -> Bucket:

@@ -185,15 +185,14 @@ def document_qrs(digest: Digest, today: date) -> dict[int, object]:
     bank requisites are incomplete (the mail then only links to the pages)."""
     from flask import current_app
 
-    from portal.billing import payment_qr, payment_status
-    from portal.orders.models import Order
+    from portal.billing import lookups, payment_qr, payment_status
 
     supplier = current_app.config["SUPPLIER"]
     if payment_qr.supplier_qr_problem(supplier):
         return {}
     qrs = {}
     for document in digest.documents:
-        order = db.session.get(Order, document.order_id) if document.order_id else None
+        order = lookups.orders().get(document.order_id) if document.order_id else None
         if order is not None:
             purpose = payment_qr.invoice_purpose(order, document.open_amount)
         else:

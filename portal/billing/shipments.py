@@ -15,11 +15,11 @@ from sqlalchemy import select
 from portal import clock
 from portal.billing import ledger, primary, tax
 from portal.billing.models import Shipment, ShipmentLine, VatCategory
+from portal.billing.texts import LedgerText
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money
 
 # How the ledger (and the «Акт сверки») names a shipment's charge.
-UPD_LINE = "Отгрузка (УПД)"
 
 
 def shipment_number(order) -> str:
@@ -81,9 +81,11 @@ def post_shipment(order, staff_user, shipped_on: date | None = None) -> Shipment
         order.organisation_id,
         total,
         entry_date=shipped_on,
-        description=(
-            f"{UPD_LINE} № {document.printed_number} от {shipped_on:%d.%m.%Y}, "
-            f"заказ № {order.number}"
+        description=LedgerText(
+            "shipment",
+            document=document.printed_number,
+            date=f"{shipped_on:%d.%m.%Y}",
+            order=order.number,
         ),
         document_number=shipment.number,
         vat_amount=vat,

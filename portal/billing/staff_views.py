@@ -17,7 +17,17 @@ from sqlalchemy import func, select
 from portal import errors, transactions
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import StaffRole
-from portal.billing import allocation, bp, payments, primary, queue, receivables, tax, ukd
+from portal.billing import (
+    allocation,
+    bp,
+    lookups,
+    payments,
+    primary,
+    queue,
+    receivables,
+    tax,
+    ukd,
+)
 from portal.billing.document_views import XLSX_TYPE, pdf_response, xml_response
 from portal.billing.forms import (
     AdjustmentForm,
@@ -36,7 +46,6 @@ from portal.errors import UserError
 from portal.extensions import db
 from portal.jobs import background
 from portal.money import format_rub
-from portal.orders.models import Order
 from portal.organisations.models import Organisation, OrganisationKind
 from portal.reports import xlsx
 from portal.security import access, can_manage_organisation, require_manage_organisation
@@ -45,10 +54,8 @@ from portal.validators import NumberError, parse_whole
 
 def _staff_organisation_page():
     # The staff page of a gas customer is metering's; a refused money form is shown on it.
-    from portal.metering.staff_views import contract_choices, gas_organisation_or_404
-    from portal.metering.staff_views import render_organisation as render_staff_organisation
-
-    return contract_choices, gas_organisation_or_404, render_staff_organisation
+    page = lookups.gas_staff_page()
+    return page.contract_choices, page.organisation_or_404, page.render
 
 
 @bp.route("/backoffice/billing/organisations/<int:organisation_id>/payments", methods=["POST"])
@@ -211,10 +218,12 @@ def staff_ukd_pdf(document_id):
 
 
 @bp.route("/backoffice/orders/<int:order_id>/correct-shipment", methods=["POST"])
-@access.curator(Order, "order_id")
+@access.curator("Order", "order_id")  # the orders model by name: billing sits below
 def staff_correct_shipment(order_id):
     """A manager corrects shipped quantities after the УПД: a УКД and a ledger correction."""
-    order = db.get_or_404(Order, order_id)
+    order = lookups.orders().get(order_id)
+    if order is None:
+        abort(404)
     require_manage_organisation(order.organisation)
     if not ConfirmForm().validate_on_submit():
         abort(400)

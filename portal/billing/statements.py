@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import transactions
+from portal.billing import lookups
 from portal.billing.ledger import LedgerEntry
 from portal.billing.models import JobStatus, StatementJob
 from portal.billing.settlements import settlement
@@ -26,7 +27,6 @@ from portal.documents.subjects import SubjectError, is_registered, resolve_subje
 from portal.errors import UserError
 from portal.extensions import db
 from portal.files import store as file_store
-from portal.metering.models import Contract
 from portal.money import to_money
 from portal.organisations.models import Organisation
 
@@ -185,7 +185,7 @@ def build_statement(organisation_id, start, end, contract_id=None) -> Statement:
 def _contract_number(contract_id) -> str | None:
     if contract_id is None:
         return None
-    contract = db.session.get(Contract, contract_id)
+    contract = lookups.contracts().get(contract_id)
     return contract.number if contract is not None else str(contract_id)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from portal import audit, clock
 from portal.billing import gas_upd, ledger, primary, tax
 from portal.billing.models import DocumentKind, PrimaryDocument, Shipment
+from portal.billing.texts import LedgerText
 from portal.errors import UserError
 from portal.extensions import db
 from portal.money import taxed_line_from_gross, to_money, vat_on_top
@@ -298,10 +299,13 @@ def correct_shipment(order, quantities: dict[int, int], user, day: date | None =
             order.organisation_id,
             Decimal(difference["total"]),
             entry_date=day,
-            reason=(
-                f"Корректировка отгрузки: УКД № {document.printed_number} от {day:%d.%m.%Y} "
-                f"к УПД № {original.printed_number} от {original.document_date:%d.%m.%Y}, "
-                f"заказ № {order.number}"
+            reason=LedgerText(
+                "shipment_correction",
+                document=document.printed_number,
+                date=f"{day:%d.%m.%Y}",
+                original=original.printed_number,
+                original_date=f"{original.document_date:%d.%m.%Y}",
+                order=order.number,
             ),
             document_number=document.printed_number,
             vat_amount=Decimal(difference["vat"]),

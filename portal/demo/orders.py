@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.billing.ledger import LedgerEntry
 from portal.billing.models import Shipment
+from portal.billing.texts import LedgerText, set_text
 from portal.catalog.models import Item
 from portal.extensions import db
 from portal.inventory.models import Stock
@@ -116,7 +117,12 @@ def _date_back(order: Order, days_ago: int) -> None:
         ):
             entry.entry_date = shipped_on
             entry.document_number = number
-            entry.description = f"Отгрузка по УПД № {number} от {shipped_on:%d.%m.%Y}"
+            set_text(
+                entry,
+                LedgerText(
+                    "shipment", document=number, date=f"{shipped_on:%d.%m.%Y}", order=number
+                ),
+            )
     if order.number != number:
         # The notices sent while the order moved name it by the number it had then.
         for notice in db.session.scalars(

@@ -109,3 +109,6 @@ def _contract_by_number(organisation_id, number):
 
 
 register_subject("contract", _contract_label, _l("Contract"), find_by_number=_contract_by_number)
+
+# Billing knows contracts by id; this registers how it reads one (portal.billing.lookups).
+from portal.metering import billing_lookups  # noqa: E402, F401

@@ -103,3 +103,6 @@ def _order_by_number(organisation_id, number):
 
 
 register_subject("order", _order_label, _l("Order"), find_by_number=_order_by_number)
+
+# Billing knows orders by id; this registers how it reads one (portal.billing.lookups).
+from portal.orders import billing_lookups  # noqa: E402, F401
