@@ -152,8 +152,16 @@ def _cart_fragment(organisation, changed, error):
     row = next((r for r in summary.rows if r.line.id == line_id), None)
     parts = []
     if row is not None:
+        short_life = shelf_life.short_items([row.line.item_id])
         parts.append(
-            render_template("orders/_cart_line.html", row=row, error=error, typed=typed, **context)
+            render_template(
+                "orders/_cart_line.html",
+                row=row,
+                error=error,
+                typed=typed,
+                short_life=short_life,
+                **context,
+            )
         )
     if error is None or row is None:
         parts.append(render_template("orders/_cart_totals.html", oob=True, **context))

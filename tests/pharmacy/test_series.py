@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from portal.audit import AuditEvent
 from portal.billing import primary
 from portal.extensions import db
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import CartLine, Order, OrderStatus
 from portal.pharmacy.models import LineSeries
 from tests.catalog.builders import make_item, make_order
 from tests.factories import login
+from tests.orders.test_partial_updates import htmx_post
 
 IN_A_YEAR = (date.today() + timedelta(days=365)).strftime("%d.%m.%Y")
 IN_TWO_YEARS = (date.today() + timedelta(days=730)).strftime("%d.%m.%Y")
@@ -155,3 +156,8 @@ def test_the_item_card_lists_series_in_stock_and_short_shelf_life_is_flagged(
     client.post("/cart/add", data={"item_id": short.id, "quantity": 1})
     cart = client.get("/cart").get_data(as_text=True)
     assert cart.count('data-testid="short-shelf-life"') == 1
+    # A quantity changed in place (htmx) answers with the row, still flagged.
+    line_id = db.session.scalar(select(CartLine.id))
+    fragment = htmx_post(client, "/cart/update", {f"quantity-{line_id}": "2"})
+    assert fragment.status_code == 200
+    assert 'data-testid="short-shelf-life"' in fragment.get_data(as_text=True)
