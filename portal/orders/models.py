@@ -132,10 +132,6 @@ class Order(Timestamped, db.Model):
     def payment_label(self):
         return PaymentTerms(self.payment_terms).label
 
-    @property
-    def shipped_total(self) -> Decimal:
-        return sum((line.shipped_amount for line in self.lines), Decimal("0.00"))
-
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
