@@ -196,11 +196,10 @@ NAME_ATTRIBUTES = ("full_name", "legal_name", "number", "title", "name", "login"
 
 
 def _power_label(code):
-    from portal.organisations.forms import POWER_LABELS
     from portal.organisations.models import Power
 
     try:
-        return str(POWER_LABELS[Power(code)])
+        return str(Power(code).label)
     except ValueError:
         return str(code)
 
@@ -221,11 +220,10 @@ def _order_status_label(code):
 
 
 def _kind_label(code):
-    from portal.organisations.forms import KIND_LABELS
     from portal.organisations.models import OrganisationKind
 
     try:
-        return str(KIND_LABELS[OrganisationKind(code)])
+        return str(OrganisationKind(code).label)
     except (ValueError, KeyError):
         return str(code)
 

@@ -119,6 +119,7 @@ def login_second_factor():
     pending = session.get(PENDING_2FA)
     user = db.session.get(User, pending["user"]) if pending else None
     if user is None or not user.totp_enabled or not user.is_active:
+        transactions.refuse()  # no sign-in waits for a code: back to the password
         return redirect(url_for("accounts.login"))
     # The wrong-code counter lives in the database: an old copy of this session's cookie
     # does not reset it.
@@ -298,6 +299,7 @@ def change_password():
 def accept_offer():
     offer = services.current_offer()
     if offer is None or not services.needs_offer_acceptance(current_user):
+        transactions.refuse()  # nothing to accept
         return redirect(url_for("dashboard.index"))
     form = AcceptOfferForm()
     if form.validate_on_submit():

@@ -22,7 +22,6 @@ from portal.api.models import ApiKey
 from portal.api.problems import TITLES
 from portal.database import utcnow
 from portal.errors import UserError
-from portal.organisations.forms import POWER_LABELS
 from portal.organisations.models import Power
 from portal.security import access, current_membership, get_scoped_or_404
 
@@ -44,7 +43,6 @@ def _key_list_page(form, status=200):
             form=form,
             confirm=ConfirmForm(),
             now=utcnow(),
-            power_labels=POWER_LABELS,
         ),
         status,
     )
@@ -78,9 +76,7 @@ def create_key():
         errors.show(error, form, default_field="name")
         return _key_list_page(form, 422)
     # The full key is shown on this answer only: never stored, never in a redirect or flash.
-    response = make_response(
-        render_template("api/key_created.html", key=key, token=token, power_labels=POWER_LABELS)
-    )
+    response = make_response(render_template("api/key_created.html", key=key, token=token))
     response.headers["Cache-Control"] = "no-store"
     return response
 

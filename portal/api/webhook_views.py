@@ -29,7 +29,7 @@ class WebhookForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = choices(webhooks.EVENT_LABELS.items())
+        self.events.choices = choices((e.value, e.label) for e in webhooks.WebhookEvent)
 
 
 def _page(form, status=200):
@@ -41,7 +41,7 @@ def _page(form, status=200):
             deliveries=webhooks.deliveries_of(membership.organisation_id),
             form=form,
             confirm=ConfirmForm(),
-            event_labels=webhooks.EVENT_LABELS,
+            event_label=webhooks.event_label,
         ),
         status,
     )
@@ -51,7 +51,7 @@ def _page(form, status=200):
 @access.power(Power.MANAGE_USERS)
 def list_webhooks():
     form = WebhookForm()
-    form.events.data = list(webhooks.EVENT_LABELS)
+    form.events.data = [e.value for e in webhooks.WebhookEvent]
     return _page(form)
 
 

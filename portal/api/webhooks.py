@@ -13,6 +13,7 @@ WEBHOOK_MAX_ATTEMPTS attempts. In production a URL must be https and may not lea
 private, loopback or link-local address (checked when registered and again before each POST).
 """
 
+import enum
 import hashlib
 import hmac
 import ipaddress
@@ -37,10 +38,30 @@ from portal.errors import UserError
 from portal.extensions import db
 
 SIGNATURE_HEADER = "X-Portal-Signature"
-EVENT_LABELS = {
-    "order.status_changed": _l("Order status changed"),
-    "document.issued": _l("New document issued"),
-}
+
+
+class WebhookEvent(enum.StrEnum):
+    """What a webhook may be told about."""
+
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    DOCUMENT_ISSUED = "document.issued"
+
+    @property
+    def label(self):
+        return {
+            WebhookEvent.ORDER_STATUS_CHANGED: _l("Order status changed"),
+            WebhookEvent.DOCUMENT_ISSUED: _l("New document issued"),
+        }[self]
+
+
+def event_label(event: str):
+    """The label of a stored event name; a name no longer known is shown as it is."""
+    try:
+        return WebhookEvent(event).label
+    except ValueError:
+        return event
+
+
 PENDING_KEY = "webhook_deliveries_to_queue"
 
 
@@ -119,7 +140,7 @@ def check_target(hostname: str) -> None:
 
 def register_endpoint(membership, url, events) -> WebhookEndpoint:
     url = check_url(url)
-    events = [e for e in events if e in EVENT_LABELS]
+    events = [e for e in events if e in WebhookEvent.__members__.values()]
     if not events:
         raise UserError(_l("Choose at least one event."), field="events")
     endpoint = WebhookEndpoint(

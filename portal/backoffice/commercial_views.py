@@ -198,8 +198,8 @@ def remove_address(organisation_id, address_id):
             commercial.remove_address(organisation, row)
         except UserError as error:
             errors.show(error, category="danger")
-        else:
-            flash(_("The address is removed."), "success")
+            return _render_terms(organisation, _terms_form(organisation), status=422)
+        flash(_("The address is removed."), "success")
     return redirect(url_for("backoffice.show_terms", organisation_id=organisation.id))
 
 

@@ -23,8 +23,6 @@ from portal.form_fields import choices
 from portal.organisations import contracts
 from portal.organisations import services as organisations
 from portal.organisations.forms import (
-    KIND_LABELS,
-    POWER_LABELS,
     EdoIdForm,
     SupplyContractForm,
 )
@@ -45,9 +43,7 @@ def list_organisations():
     if request.args.get("mine"):
         query = query.where(Organisation.manager_id == current_user.id)
     page = db.paginate(query, per_page=30, error_out=False)
-    return render_template(
-        "backoffice/organisations.html", page=page, search=search, kind_labels=KIND_LABELS
-    )
+    return render_template("backoffice/organisations.html", page=page, search=search)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -103,9 +99,11 @@ def _manager_choices():
 
 @bp.route("/organisations/<int:organisation_id>")
 @access.staff()
-def show_organisation(organisation_id, contract_form=None, status=200, edo_form=None):
+def show_organisation(
+    organisation_id, contract_form=None, status=200, edo_form=None, assign_form=None
+):
     organisation = db.get_or_404(Organisation, organisation_id)
-    assign = AssignManagerForm(manager_id=organisation.manager_id or 0)
+    assign = assign_form or AssignManagerForm(manager_id=organisation.manager_id or 0)
     assign.manager_id.choices = _manager_choices()
     if contract_form is None:
         contract_form = SupplyContractForm(
@@ -120,8 +118,6 @@ def show_organisation(organisation_id, contract_form=None, status=200, edo_form=
         "backoffice/organisation.html",
         organisation=organisation,
         members=organisations.members(organisation.id),
-        power_labels=POWER_LABELS,
-        kind_labels=KIND_LABELS,
         confirm=ConfirmForm(),
         assign=assign,
         can_manage=can_manage_organisation(current_user, organisation),
@@ -188,21 +184,22 @@ def assign_manager(organisation_id):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = AssignManagerForm()
     form.manager_id.choices = _manager_choices()
-    if form.validate_on_submit():
-        before = organisation.manager.full_name if organisation.manager else "—"
-        organisation.manager_id = form.manager_id.data or None
-        db.session.flush()
-        db.session.refresh(organisation, ["manager"])
-        after = organisation.manager.full_name if organisation.manager else "—"
-        if before != after:
-            audit.record(
-                "organisation.manager_assigned",
-                target=organisation,
-                organisation=organisation,
-                before={"manager": before},
-                after={"manager": after},
-            )
-        flash(_("Account manager assigned."), "success")
+    if not form.validate_on_submit():
+        return show_organisation.__wrapped__(organisation.id, status=422, assign_form=form)
+    before = organisation.manager.full_name if organisation.manager else "—"
+    organisation.manager_id = form.manager_id.data or None
+    db.session.flush()
+    db.session.refresh(organisation, ["manager"])
+    after = organisation.manager.full_name if organisation.manager else "—"
+    if before != after:
+        audit.record(
+            "organisation.manager_assigned",
+            target=organisation,
+            organisation=organisation,
+            before={"manager": before},
+            after={"manager": after},
+        )
+    flash(_("Account manager assigned."), "success")
     return redirect(url_for("backoffice.show_organisation", organisation_id=organisation.id))
 
 
@@ -291,9 +288,13 @@ def toggle_staff(user_id):
 def reset_two_factor(user_id):
     """For an employee who lost the phone: sign-in falls back to the password alone."""
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit() and user.staff_role and user.totp_enabled:
-        two_factor.disable(user, current_user)
-        flash(_("Two-factor sign-in turned off for %(name)s.", name=user.full_name), "success")
+    if not (ConfirmForm().validate_on_submit() and user.staff_role and user.totp_enabled):
+        # A button on the staff list: the refusal is flashed there, nothing is changed.
+        message = _("Two-factor sign-in is not turned on for %(name)s.", name=user.full_name)
+        errors.show(UserError(message))
+        return redirect(url_for("backoffice.list_staff"))
+    two_factor.disable(user, current_user)
+    flash(_("Two-factor sign-in turned off for %(name)s.", name=user.full_name), "success")
     return redirect(url_for("backoffice.list_staff"))
 
 

@@ -12,23 +12,9 @@ from portal.billing import okei, primary, tax
 from portal.billing.models import DocumentKind, PrimaryDocument
 from portal.extensions import db
 from portal.money import rate_key
+from portal.reports.words import MONTHS_NOMINATIVE
 
 THOUSAND = Decimal(1000)
-
-MONTHS_NOMINATIVE = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 
 
 def period_text(period: date) -> str:
@@ -98,25 +84,6 @@ def month_end(period: date) -> date:
     return clock.month_end(period)
 
 
-def signatures_of(supplier: dict, receiver: str) -> dict:
-    return {
-        "director": {"position": supplier["director_position"], "name": supplier["director_name"]},
-        "accountant": {
-            "position": supplier["accountant_position"],
-            "name": supplier["accountant_name"],
-        },
-        "handed_over": {
-            "position": supplier.get("shipper_position") or supplier["director_position"],
-            "name": supplier.get("shipper_name") or supplier["director_name"],
-        },
-        "responsible": {
-            "position": supplier["accountant_position"],
-            "name": supplier["accountant_name"],
-        },
-        "received": {"position": "", "name": receiver},
-    }
-
-
 def seller_of(supplier: dict) -> dict:
     return {
         "name": supplier["name"],
@@ -163,7 +130,7 @@ def gas_snapshot(charge, number: str, supplier: dict) -> dict:
             "total": line["total"],
             "vat_by_rate": {str(rate_key(Decimal(line["vat_rate"]))): line["vat"]},
         },
-        "signatures": signatures_of(supplier, ""),
+        "signatures": primary.signatures_of(supplier, ""),
         "shipped_on": day.isoformat(),
     }
 

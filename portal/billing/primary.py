@@ -290,26 +290,28 @@ def shipment_snapshot(shipment: Shipment, number: str, supplier: dict) -> dict:
             "total": money_text(shipment.total),
             "vat_by_rate": {str(rate): money_text(amount) for rate, amount in vat_by_rate.items()},
         },
-        "signatures": {
-            "director": {
-                "position": supplier["director_position"],
-                "name": supplier["director_name"],
-            },
-            "accountant": {
-                "position": supplier["accountant_position"],
-                "name": supplier["accountant_name"],
-            },
-            "handed_over": {
-                "position": supplier.get("shipper_position") or supplier["director_position"],
-                "name": supplier.get("shipper_name") or supplier["director_name"],
-            },
-            "responsible": {
-                "position": supplier["accountant_position"],
-                "name": supplier["accountant_name"],
-            },
-            "received": {"position": "", "name": receiver},
-        },
+        "signatures": signatures_of(supplier, receiver),
         "shipped_on": shipment.shipment_date.isoformat(),
+    }
+
+
+def signatures_of(supplier: dict, receiver: str) -> dict:
+    """Who signs a УПД (the supplier's settings) and who receives it."""
+    return {
+        "director": {"position": supplier["director_position"], "name": supplier["director_name"]},
+        "accountant": {
+            "position": supplier["accountant_position"],
+            "name": supplier["accountant_name"],
+        },
+        "handed_over": {
+            "position": supplier.get("shipper_position") or supplier["director_position"],
+            "name": supplier.get("shipper_name") or supplier["director_name"],
+        },
+        "responsible": {
+            "position": supplier["accountant_position"],
+            "name": supplier["accountant_name"],
+        },
+        "received": {"position": "", "name": receiver},
     }
 
 

@@ -19,22 +19,9 @@ from portal.billing import allocation
 from portal.billing.models import EntryKind, LedgerEntry
 from portal.extensions import db
 from portal.money import to_money
+from portal.reports.words import MONTHS_NOMINATIVE as MONTHS
 
 ZERO = Decimal("0.00")
-MONTHS = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 
 
 def primary_document(entry: LedgerEntry, day: date | None = None) -> str:

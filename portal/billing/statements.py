@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -213,13 +212,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- jobs -----------------------------------------------------------------------------------
-
-
-def report_root() -> Path:
-    """The statements' folder of the local-disk file store (portal/files/store.py)."""
-    root = Path(current_app.config["REPORT_DIR"]) / "statements"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def report_key(name: str) -> str:

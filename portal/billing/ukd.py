@@ -178,7 +178,7 @@ def issue_ukd(
                 for key in MONEY_KEYS
             },
         },
-        "signatures": gas_upd.signatures_of(supplier, first["signatures"]["received"]["name"]),
+        "signatures": primary.signatures_of(supplier, first["signatures"]["received"]["name"]),
     }
     return primary.store_document(
         snapshot,

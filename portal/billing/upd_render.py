@@ -17,21 +17,8 @@ from portal.billing.models import DocumentKind
 from portal.billing.primary import snapshot_of
 from portal.errors import UserError
 from portal.reports import xlsx
+from portal.reports.words import MONTHS_GENITIVE
 
-MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 NBSP = "\u00a0"
 
 

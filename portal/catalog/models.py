@@ -301,9 +301,6 @@ class Promotion(db.Model):
     item = relationship("Item")
     category = relationship("Category")
 
-    def applies_on(self, day: date) -> bool:
-        return self.ended_at is None and self.starts_on <= day <= self.ends_on
-
     def status(self, today: date) -> PromotionStatus:
         if self.ended_at is not None or self.ends_on < today:
             return PromotionStatus.ENDED

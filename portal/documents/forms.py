@@ -4,13 +4,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.documents.models import DocumentKind, UploadCategory, UploadStatus
+from portal.documents.models import DocumentKind, UploadCategory
 from portal.documents.subjects import subject_kinds
 from portal.form_fields import choices
 
-CATEGORY_LABELS = {member: member.label for member in UploadCategory}  # for templates
-STATUS_LABELS = {member: member.label for member in UploadStatus}  # for templates
-KIND_LABELS = {member: member.label for member in DocumentKind}  # for templates
 FILE_HINT = _l("PDF, JPEG, PNG or TIFF.")
 
 

@@ -70,11 +70,21 @@ class CustomerUpload(StoredFileColumns, Timestamped, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     category: Mapped[str] = mapped_column(String(32))
+
+    @property
+    def category_label(self):
+        return UploadCategory(self.category).label
+
     comment: Mapped[str | None] = mapped_column(Text)
     subject_kind: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column()
     subject_label: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=UploadStatus.PENDING)
+
+    @property
+    def status_label(self):
+        return UploadStatus(self.status).label
+
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -115,6 +125,11 @@ class SupplierDocument(StoredFileColumns, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     kind: Mapped[str] = mapped_column(String(32))
+
+    @property
+    def kind_label(self):
+        return DocumentKind(self.kind).label
+
     title: Mapped[str] = mapped_column(String(200))
     number: Mapped[str | None] = mapped_column(String(64))
     document_date: Mapped[date | None] = mapped_column(Date)

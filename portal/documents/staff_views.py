@@ -11,7 +11,6 @@ from portal.accounts.forms import ConfirmForm
 from portal.documents import bp, services, storage
 from portal.documents.forms import PublishForm, ReviewForm
 from portal.documents.models import CustomerUpload, SupplierDocument, UploadStatus
-from portal.documents.views import LABELS
 from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
@@ -30,7 +29,7 @@ def review_queue():
     page = db.paginate(
         services.review_queue(None if status == "all" else status), per_page=50, error_out=False
     )
-    return render_template("documents/review_queue.html", page=page, status=status, **LABELS)
+    return render_template("documents/review_queue.html", page=page, status=status)
 
 
 def _staff_upload_or_404(upload_id):
@@ -55,7 +54,7 @@ def review_upload(upload_id):
         else:
             flash(_("The decision has been saved and the customer notified."), "success")
             return redirect(url_for("documents.review_queue"))
-    return errors.form_page("documents/review.html", upload=upload, form=form, **LABELS)
+    return errors.form_page("documents/review.html", upload=upload, form=form)
 
 
 @bp.route("/backoffice/documents/scans/<int:upload_id>/download")
@@ -80,9 +79,7 @@ def staff_documents():
         SupplierDocument.created_at.desc(), SupplierDocument.id.desc()
     )
     page = db.paginate(query, per_page=50, error_out=False)
-    return render_template(
-        "documents/staff_documents.html", page=page, confirm=ConfirmForm(), **LABELS
-    )
+    return render_template("documents/staff_documents.html", page=page, confirm=ConfirmForm())
 
 
 @bp.route("/backoffice/documents/new", methods=["GET", "POST"])

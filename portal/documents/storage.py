@@ -15,7 +15,6 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -95,14 +94,6 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
-
-
-def upload_root() -> Path:
-    """The uploads folder of the local-disk store (files are read and written through
-    portal.files.store, which may be a bucket instead)."""
-    root = Path(current_app.config["UPLOAD_DIR"])
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def clean_original_name(name: str | None, content_type: str | None = None) -> str:

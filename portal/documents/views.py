@@ -6,21 +6,15 @@ from portal import errors
 from portal.accounts.forms import ConfirmForm
 from portal.documents import bp, services, storage
 from portal.documents.forms import (
-    CATEGORY_LABELS,
-    KIND_LABELS,
-    STATUS_LABELS,
     DocumentFilterForm,
     UploadForm,
 )
-from portal.documents.models import CustomerUpload
+from portal.documents.models import CustomerUpload, DocumentKind
 from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
 from portal.organisations.models import Power
 from portal.security import access, current_membership, current_organisation, get_scoped_or_404
-
-LABELS = {"categories": CATEGORY_LABELS, "statuses": STATUS_LABELS, "kinds": KIND_LABELS}
-
 
 # --- supplier documents, customer side --------------------------------------------------------
 
@@ -32,7 +26,7 @@ def list_documents():
     form = DocumentFilterForm(request.args)
     form.kind.choices = choices(
         [("", _("All kinds"))]
-        + [(kind, KIND_LABELS[kind]) for kind in services.visible_kinds(membership)]
+        + [(kind, DocumentKind(kind).label) for kind in services.visible_kinds(membership)]
     )
     filters = {}
     if form.validate():
@@ -44,7 +38,7 @@ def list_documents():
         }
     page = db.paginate(services.documents_for(membership, **filters), per_page=25, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("documents/list.html", page=page, form=form, filter_args=args, **LABELS)
+    return render_template("documents/list.html", page=page, form=form, filter_args=args)
 
 
 @bp.route("/documents/<int:document_id>/download")
@@ -68,7 +62,7 @@ def list_uploads():
     page = db.paginate(
         services.organisation_uploads(current_organisation().id), per_page=25, error_out=False
     )
-    return render_template("documents/uploads.html", page=page, confirm=ConfirmForm(), **LABELS)
+    return render_template("documents/uploads.html", page=page, confirm=ConfirmForm())
 
 
 @bp.route("/documents/scans/new", methods=["GET", "POST"])

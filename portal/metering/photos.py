@@ -4,7 +4,6 @@ import contextlib
 import uuid
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.documents import storage
@@ -34,11 +33,6 @@ def check_photo(upload) -> tuple[bytes, str] | None:
             message = _l("The photo must be a JPEG or PNG image.")
         raise UserError(message) from refusal
     return content, PHOTO_TYPES[content_type]
-
-
-def photo_directory() -> Path:
-    """The photos' folder of the local-disk file store (portal/files/store.py)."""
-    return Path(current_app.config["UPLOAD_DIR"]) / "metering"
 
 
 def photo_key(photo_name: str | None) -> str | None:

@@ -26,8 +26,6 @@ from portal.privacy.forms import APPLICATION_CONSENT_LABEL
 KIND_PAIRS = [(kind.value, kind.label) for kind in OrganisationKind]
 KIND_CHOICES = choices(KIND_PAIRS)
 
-STATUS_LABELS = {member: member.label for member in ApplicationStatus}  # for templates
-
 
 class ApplicationForm(FlaskForm):
     representative_name = StringField(

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import Timestamped, UTCDateTime, utcnow
 from portal.extensions import db
+from portal.organisations.models import OrganisationKind
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -53,12 +54,22 @@ class Application(Timestamped, db.Model):
     phone: Mapped[str] = mapped_column(String(32))
     region: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(16))
+
+    @property
+    def kind_label(self):
+        return OrganisationKind(self.kind).label
+
     inn: Mapped[str] = mapped_column(String(12))
     ogrn: Mapped[str | None] = mapped_column(String(15))
     licence_number: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(5), default="ru")
     status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.NEW)
+
+    @property
+    def status_label(self):
+        return ApplicationStatus(self.status).label
+
     submitted_ip: Mapped[str | None] = mapped_column(String(64))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

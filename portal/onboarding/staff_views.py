@@ -9,14 +9,12 @@ from portal.errors import UserError
 from portal.extensions import db
 from portal.onboarding import bp, services
 from portal.onboarding.forms import (
-    STATUS_LABELS,
     ApproveForm,
     InfoRequestForm,
     QueueFilterForm,
     RejectForm,
 )
 from portal.onboarding.models import Application
-from portal.organisations.forms import KIND_LABELS
 from portal.security import access
 
 # --- staff ---------------------------------------------------------------------------------
@@ -32,8 +30,6 @@ def list_applications():
         "onboarding/queue.html",
         page=page,
         filters=filters,
-        status_labels=STATUS_LABELS,
-        kind_labels=KIND_LABELS,
     )
 
 
@@ -62,8 +58,6 @@ def _application_page(application, status=200, **forms):
         "onboarding/application.html",
         application=application,
         today=clock.local_today(),
-        status_labels=STATUS_LABELS,
-        kind_labels=KIND_LABELS,
         **{**blank, **forms},
     ), status
 

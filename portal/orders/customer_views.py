@@ -41,14 +41,19 @@ from portal.security import (
 @bp.route("/cart")
 @access.power(Power.ORDER, kinds=PHARMACY_KINDS)
 def show_cart():
+    return _cart_page()
+
+
+def _cart_page(status=200):
     summary = cart.summarise_cart(current_user.id, current_organisation())
-    return render_template(
+    page = render_template(
         "orders/cart.html",
         summary=summary,
         short_life=shelf_life.short_items(row.line.item_id for row in summary.rows),
         show_prices=has_power(Power.VIEW_PRICES),
         form=ConfirmForm(),
     )
+    return page, status
 
 
 @bp.route("/cart/add", methods=["POST"])
@@ -127,7 +132,7 @@ def update_cart():
             transactions.refuse()
             return _cart_fragment(organisation, failed, str(error.message))
         errors.show(error)
-        return redirect(url_for("orders.show_cart"))
+        return _cart_page(status=422)  # the cart as it stays, with the message
     if partials.is_htmx():
         changed = remove or next(
             (int(key.split("-", 1)[1]) for key in request.form if key.startswith("quantity-")),

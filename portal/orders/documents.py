@@ -22,7 +22,7 @@ from portal.money import TaxedLine, document_vat, rate_key, taxed_line_from_gros
 from portal.orders.models import PaymentTerms
 from portal.organisations import contracts
 from portal.reports import xlsx
-from portal.reports.words import rubles_in_words
+from portal.reports.words import MONTHS_GENITIVE, rubles_in_words
 
 log = logging.getLogger(__name__)
 
@@ -82,22 +82,6 @@ def check_supplier(supplier: dict) -> None:
             ),
             key,
         )
-
-
-MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 
 
 def long_date_ru(day: date) -> str:

@@ -33,17 +33,14 @@ class OrderStatus(enum.StrEnum):
     @property
     def label(self):
         """The status as the reader's language names it."""
-        return _STATUS_LABELS[self]
-
-
-_STATUS_LABELS = {
-    OrderStatus.NEW: _l("New"),
-    OrderStatus.CONFIRMED: _l("Confirmed"),
-    OrderStatus.ASSEMBLING: _l("Assembling"),
-    OrderStatus.SHIPPED: _l("Shipped"),
-    OrderStatus.DELIVERED: _l("Delivered"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-}
+        return {
+            OrderStatus.NEW: _l("New"),
+            OrderStatus.CONFIRMED: _l("Confirmed"),
+            OrderStatus.ASSEMBLING: _l("Assembling"),
+            OrderStatus.SHIPPED: _l("Shipped"),
+            OrderStatus.DELIVERED: _l("Delivered"),
+            OrderStatus.CANCELLED: _l("Cancelled"),
+        }[self]
 
 
 # Which status may follow which: staff move orders forward; cancelling is possible until shipped.
@@ -64,13 +61,10 @@ class PaymentTerms(enum.StrEnum):
 
     @property
     def label(self):
-        return _PAYMENT_LABELS[self]
-
-
-_PAYMENT_LABELS = {
-    PaymentTerms.PREPAYMENT: _l("Prepayment by invoice"),
-    PaymentTerms.DEFERRED: _l("Deferred payment"),
-}
+        return {
+            PaymentTerms.PREPAYMENT: _l("Prepayment by invoice"),
+            PaymentTerms.DEFERRED: _l("Deferred payment"),
+        }[self]
 
 
 class CartLine(db.Model):
@@ -137,10 +131,6 @@ class Order(Timestamped, db.Model):
     @property
     def payment_label(self):
         return PaymentTerms(self.payment_terms).label
-
-    @property
-    def shipped_total(self) -> Decimal:
-        return sum((line.shipped_amount for line in self.lines), Decimal("0.00"))
 
 
 class OrderLine(db.Model):

@@ -119,8 +119,8 @@ def staff_shipped_quantities(order_id):
         workflow.set_shipped_quantities(order, quantities, current_user)
     except UserError as error:
         errors.show(error)
-    else:
-        flash(_("Shipped quantities are saved."), "success")
+        return _staff_page(order)  # refused: the order's page again, 422
+    flash(_("Shipped quantities are saved."), "success")
     return redirect(url_for("orders.staff_order", order_id=order_id))
 
 

@@ -6,11 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from portal import validators
 from portal.form_fields import MultiCheckboxField, choices
 from portal.organisations import contracts
-from portal.organisations.models import OrganisationKind, Power
-
-POWER_LABELS = {member: member.label for member in Power}  # for templates
-
-KIND_LABELS = {member: member.label for member in OrganisationKind}  # for templates
+from portal.organisations.models import Power
 
 
 def power_field():

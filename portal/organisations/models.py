@@ -68,6 +68,11 @@ class Organisation(Timestamped, db.Model):
     kpp: Mapped[str | None] = mapped_column(String(9))
     ogrn: Mapped[str | None] = mapped_column(String(15))
     kind: Mapped[str] = mapped_column(String(16), default=OrganisationKind.PHARMACY)
+
+    @property
+    def kind_label(self):
+        return OrganisationKind(self.kind).label
+
     legal_address: Mapped[str | None] = mapped_column(Text)
     region: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(32))

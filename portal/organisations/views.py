@@ -7,7 +7,7 @@ from portal.accounts.forms import ConfirmForm
 from portal.database import utcnow
 from portal.errors import UserError
 from portal.organisations import bp, services
-from portal.organisations.forms import KIND_LABELS, POWER_LABELS, MemberForm, PowersForm
+from portal.organisations.forms import MemberForm, PowersForm
 from portal.organisations.models import Membership, Power
 from portal.security import access, current_organisation, get_scoped_or_404, safe_next_url
 
@@ -15,9 +15,7 @@ from portal.security import access, current_organisation, get_scoped_or_404, saf
 @bp.route("/")
 @access.customer
 def details():
-    return render_template(
-        "organisations/details.html", organisation=current_organisation(), kind_labels=KIND_LABELS
-    )
+    return render_template("organisations/details.html", organisation=current_organisation())
 
 
 @bp.route("/switch", methods=["POST"])
@@ -25,6 +23,8 @@ def details():
 def switch():
     form = ConfirmForm()
     wanted = request.form.get("organisation_id", type=int)
+    if wanted is None:
+        raise UserError(_("Choose the organisation to work for."))
     if form.validate_on_submit():
         if not any(m.organisation_id == wanted for m in current_user.active_memberships):
             abort(404)
@@ -41,7 +41,6 @@ def list_members():
         members=services.members(organisation.id),
         invitations=services.pending_invitations(organisation.id),
         now=utcnow(),
-        power_labels=POWER_LABELS,
         confirm=ConfirmForm(),
     )
 
@@ -112,7 +111,6 @@ def show_invitation(token):
     return errors.form_page(
         "organisations/invitation.html",
         invitation=invitation,
-        power_labels=POWER_LABELS,
         form=form,
         expired=invitation.expires_at <= utcnow(),
     )

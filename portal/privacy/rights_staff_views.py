@@ -146,8 +146,7 @@ def staff_export_users():
 def staff_export_applications():
     """The application queue as filtered on its page, with the representatives' contacts."""
     from portal.onboarding import services as onboarding
-    from portal.onboarding.forms import STATUS_LABELS, QueueFilterForm
-    from portal.organisations.forms import KIND_LABELS
+    from portal.onboarding.forms import QueueFilterForm
 
     filters = QueueFilterForm(request.args)
     query = onboarding.application_queue(
@@ -183,8 +182,8 @@ def staff_export_applications():
                 application.email,
                 application.phone,
                 application.region,
-                str(KIND_LABELS.get(application.kind, application.kind)),
-                str(STATUS_LABELS.get(application.status, application.status)),
+                str(application.kind_label),
+                str(application.status_label),
             ]
         )
     _record_staff_export(

@@ -9,8 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.organisations.forms import KIND_LABELS, POWER_LABELS
-from portal.organisations.models import Power
+from portal.organisations.models import OrganisationKind, Power
 from portal.privacy.rights import personal_data
 from portal.reports import xlsx
 
@@ -168,19 +167,19 @@ UPLOAD_SOURCES = {
 
 def _label(section, key, value):
     """The words for a stored code in the person's language, or None when it is not a code."""
-    from portal.onboarding.forms import STATUS_LABELS
+    from portal.onboarding.models import ApplicationStatus
     from portal.privacy.requests import RequestKind, RequestStatus
 
     if key == "powers":
-        return "; ".join(str(POWER_LABELS[Power(p)]) for p in value)
+        return "; ".join(str(Power(p).label) for p in value)
     if section == "privacy_requests" and key == "kind" and value in set(RequestKind):
         return str(RequestKind(value).label)
     if section == "privacy_requests" and key == "status" and value in set(RequestStatus):
         return str(RequestStatus(value).label)
-    if section == "applications" and key == "status" and value in STATUS_LABELS:
-        return str(STATUS_LABELS[value])
-    if key == "kind" and value in KIND_LABELS:
-        return str(KIND_LABELS[value])
+    if section == "applications" and key == "status" and value in set(ApplicationStatus):
+        return str(ApplicationStatus(value).label)
+    if key == "kind" and value in set(OrganisationKind):
+        return str(OrganisationKind(value).label)
     if key == "source" and value in UPLOAD_SOURCES:
         return str(UPLOAD_SOURCES[value])
     return None

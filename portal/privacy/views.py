@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import errors
+from portal import errors, transactions
 from portal.errors import UserError
 from portal.extensions import db
 from portal.privacy import bp, consents
@@ -74,6 +74,8 @@ def accept_portal_consent():
     """Asked after the offer on first sign-in and again for each new version."""
     target = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
     if not consents.needs_portal_consent(current_user):
+        if request.method == "POST":
+            transactions.refuse()  # nothing to accept
         return redirect(target)
     version = consents.current_version(ConsentPurpose.PORTAL)
     promotions = None
@@ -139,7 +141,8 @@ def give_promotions_consent():
     form = PromotionsConsentForm()
     back = safe_next_url(request.args.get("next"), url_for("privacy.my_consents"))
     if not form.validate_on_submit():
-        flash(_("Tick the box to give the consent."), "warning")
+        # The opt-in sits on the profile and on my consents: refused on the page it came from.
+        errors.show(UserError(_("Tick the box to give the consent.")), category="warning")
         return redirect(back)
     if consents.has_consent(current_user, ConsentPurpose.PROMOTIONS):
         return redirect(back)

@@ -1,8 +1,39 @@
-"""Amounts in Russian words for invoices and statements ("Сумма прописью")."""
+"""Amounts and dates in Russian words for invoices, documents and statements ("Сумма
+прописью", «30 апреля 2026 г.»): documents are Russian by law, whatever the UI language."""
 
 from num2words import num2words
 
 from portal.money import to_money
+
+# Month names as documents write them: «30 апреля» (genitive), «апрель 2026 г.» (nominative).
+MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+MONTHS_NOMINATIVE = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
 
 
 def _plural(n: int, one: str, few: str, many: str) -> str:

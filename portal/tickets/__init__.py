@@ -24,13 +24,9 @@ def _ticket_label(organisation_id, ticket_id):
 
 
 def _open_tickets_panel(membership):
-    from portal.tickets.forms import STATUS_LABELS
     from portal.tickets.services import open_tickets_for
 
-    return {
-        "tickets": open_tickets_for(membership.organisation_id),
-        "status_labels": STATUS_LABELS,
-    }
+    return {"tickets": open_tickets_for(membership.organisation_id)}
 
 
 def _staff_tickets_panel(_membership):

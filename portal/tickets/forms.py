@@ -5,9 +5,8 @@ from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.form_fields import choices
-from portal.tickets.models import TicketStatus, TicketType
+from portal.tickets.models import TicketType
 
-TYPE_LABELS = {member: member.label for member in TicketType}  # for templates
 TYPE_HINTS = {
     TicketType.QUESTION: _l("Any question about supplies, prices or settlements."),
     TicketType.CONTRACT_CHANGE: _l("Change of terms, requisites or delivery points."),
@@ -16,7 +15,6 @@ TYPE_HINTS = {
     TicketType.COMPLAINT: _l("Quality of goods or service."),
     TicketType.RETURN: _l("Return goods from a delivered order."),
 }
-STATUS_LABELS = {member: member.label for member in TicketStatus}  # for templates
 RETURN_REASONS = {
     "defect": _l("Defect or damage"),
     "wrong_item": _l("Wrong item delivered"),

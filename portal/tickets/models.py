@@ -74,6 +74,11 @@ class Ticket(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     type: Mapped[str] = mapped_column(String(32))
+
+    @property
+    def type_label(self):
+        return TicketType(self.type).label
+
     title: Mapped[str] = mapped_column(String(200))
     # The type's own fields (meter number, order lines to return, ...), as entered.
     details: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -81,6 +86,11 @@ class Ticket(Timestamped, db.Model):
     subject_id: Mapped[int | None] = mapped_column()
     subject_label: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32), default=TicketStatus.NEW)
+
+    @property
+    def status_label(self):
+        return TicketStatus(self.status).label
+
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -111,6 +121,15 @@ class TicketEvent(Timestamped, db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
+
+    @property
+    def from_status_label(self):
+        return TicketStatus(self.from_status).label if self.from_status else None
+
+    @property
+    def to_status_label(self):
+        return TicketStatus(self.to_status).label if self.to_status else None
+
     body: Mapped[str | None] = mapped_column(Text)
     by_staff: Mapped[bool] = mapped_column(default=False)
 

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import audit, errors
+from portal import audit, errors, transactions
 from portal.errors import UserError
 from portal.extensions import db
 from portal.form_fields import choices
@@ -41,16 +41,8 @@ def _assigned_to(ticket, user) -> bool:
 @access.curator(Ticket, "ticket_id", delegate=_assigned_to)
 def staff_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
-    form = StaffCommentForm()
-    form.status.choices = choices(
-        [("", _("keep the status"))]
-        + [(s.value, s.label) for s in TicketStatus if s != TicketStatus.NEW]
-    )
-    assign_form = AssignForm()
-    assign_form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
-    if request.method == "GET":
-        assign_form.assignee.data = str(ticket.assigned_to_id or current_user.id)
-    if form.submit.data and form.validate_on_submit():
+    form = _comment_form()
+    if form.validate_on_submit():
         try:
             services.add_comment(
                 ticket,
@@ -64,7 +56,33 @@ def staff_ticket(ticket_id):
         else:
             flash(_("The answer has been sent to the customer."), "success")
             return redirect(url_for("tickets.staff_ticket", ticket_id=ticket.id))
-    return errors.form_page(
+    return _staff_page(ticket, form, _assign_form(ticket))
+
+
+def _comment_form(**kwargs):
+    form = StaffCommentForm(**kwargs)
+    form.status.choices = choices(
+        [("", _("keep the status"))]
+        + [(s.value, s.label) for s in TicketStatus if s != TicketStatus.NEW]
+    )
+    return form
+
+
+def _assign_form(ticket, submitted=False):
+    """The hand-over form: as posted to assign_ticket, else showing the responsible one."""
+    form = AssignForm() if submitted else AssignForm(formdata=None)
+    form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
+    if not submitted:
+        form.assignee.data = str(ticket.assigned_to_id or current_user.id)
+    return form
+
+
+def _staff_page(ticket, form, assign_form):
+    """The request's staff page; a refused answer or hand-over answers 422."""
+    refused = request.method == "POST" and (
+        bool(form.errors or assign_form.errors) or transactions.is_refused()
+    )
+    page = render_template(
         "tickets/show.html",
         ticket=ticket,
         form=form,
@@ -72,22 +90,23 @@ def staff_ticket(ticket_id):
         staff_view=True,
         **LABELS,
     )
+    return page, 422 if refused else 200
 
 
 @bp.route("/backoffice/tickets/<int:ticket_id>/assign", methods=["POST"])
 @access.curator(Ticket, "ticket_id")
 def assign_ticket(ticket_id):
     ticket = db.get_or_404(Ticket, ticket_id)
-    form = AssignForm()
-    form.assignee.choices = choices([(u.id, u.full_name) for u in services.staff_users()])
+    form = _assign_form(ticket, submitted=True)
     if form.validate_on_submit():
         try:
             services.assign(ticket, current_user, form.assignee.data)
         except UserError as error:
-            errors.show(error, category="danger")
+            errors.show(error, form, default_field="assignee")
         else:
             flash(_("The responsible manager has been changed."), "success")
-    return redirect(url_for("tickets.staff_ticket", ticket_id=ticket.id))
+            return redirect(url_for("tickets.staff_ticket", ticket_id=ticket.id))
+    return _staff_page(ticket, _comment_form(formdata=None), form)
 
 
 @bp.route("/backoffice/tickets/<int:ticket_id>/files/<int:attachment_id>")

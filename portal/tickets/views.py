@@ -14,18 +14,15 @@ from portal.tickets.forms import (
     ATTACHMENT_HINT,
     DETAIL_LABELS,
     RETURN_REASONS,
-    STATUS_LABELS,
     TYPE_FIELDS,
     TYPE_HINTS,
-    TYPE_LABELS,
     CommentForm,
     TicketForm,
 )
 from portal.tickets.models import Ticket, TicketAttachment, TicketType
 
 LABELS = {
-    "type_labels": TYPE_LABELS,
-    "status_labels": STATUS_LABELS,
+    "ticket_types": list(TicketType),
     "return_reasons": RETURN_REASONS,
     "attachment_hint": ATTACHMENT_HINT,
     "form_labels": DETAIL_LABELS,
@@ -52,7 +49,9 @@ def list_tickets():
 def new_ticket():
     ticket_type = request.values.get("type")
     if ticket_type not in TicketType.__members__.values():
-        return render_template("tickets/choose_type.html", type_hints=TYPE_HINTS, **LABELS)
+        # A POST without a known type is refused: the choice of types again.
+        page = render_template("tickets/choose_type.html", type_hints=TYPE_HINTS, **LABELS)
+        return page, 422 if request.method == "POST" else 200
     ticket_type = TicketType(ticket_type)
     form = TicketForm()
     subject_label = None

@@ -65,7 +65,7 @@ def _admin():
     return organisation, make_user(organisation, ALL_POWERS)
 
 
-def _register(client, url, events=tuple(webhooks.EVENT_LABELS)):
+def _register(client, url, events=tuple(webhooks.WebhookEvent)):
     return client.post("/organisation/webhooks", data={"url": url, "events": list(events)})
 
 

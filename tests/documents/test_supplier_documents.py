@@ -7,6 +7,7 @@ from portal.notifications.models import Notification
 from portal.organisations.models import Power
 from tests.documents.files import PDF_BYTES, download, file, image_bytes
 from tests.factories import login, make_user
+from tests.html import shown
 
 
 def publish(client, organisation_id, title, kind="certificate", data=PDF_BYTES, name="doc.pdf"):
@@ -53,7 +54,7 @@ def test_staff_publishes_to_one_organisation_and_members_are_notified(
 
     outsider = client.application.test_client()
     login(outsider, stranger)
-    assert "Сертификат на партию" not in outsider.get("/documents/").get_data(as_text=True)
+    assert "Сертификат на партию" not in shown(outsider.get("/documents/"))
     assert download(outsider, f"/documents/{document.id}/download").status_code == 404
 
 
@@ -98,10 +99,11 @@ def test_withdrawn_document_disappears(client, manager, buyer, pharmacy):
     login(client, manager)
     publish(client, pharmacy.id, "Устаревший прайс", kind="price_list")
     document = db.session.scalars(select(SupplierDocument)).one()
-    client.post(f"/backoffice/documents/{document.id}/withdraw")
     customer = client.application.test_client()
     login(customer, buyer)
-    assert "Устаревший прайс" not in customer.get("/documents/").get_data(as_text=True)
+    assert "Устаревший прайс" in shown(customer.get("/documents/"))  # published: listed
+    client.post(f"/backoffice/documents/{document.id}/withdraw")
+    assert "Устаревший прайс" not in shown(customer.get("/documents/"))
     assert download(customer, f"/documents/{document.id}/download").status_code == 404
 
 

@@ -16,6 +16,7 @@ from tests.documents.files import (
     image_bytes,
 )
 from tests.factories import login, make_user
+from tests.html import shown
 
 
 def upload(client, data, name, **fields):
@@ -223,11 +224,12 @@ def test_soft_delete_is_audited_and_hides_the_scan(app, login_as, buyer):
     client = login_as(buyer)
     upload(client, PDF_BYTES, "a.pdf")
     [saved] = stored_uploads()
+    assert "a.pdf" in shown(client.get("/documents/scans"))  # listed until deleted
     client.post(f"/documents/scans/{saved.id}/delete")
     kept = db.session.get(CustomerUpload, saved.id)
     assert kept.deleted_at is not None
     assert stored.exists(kept.stored_name)
-    assert "a.pdf" not in client.get("/documents/scans").get_data(as_text=True)
+    assert "a.pdf" not in shown(client.get("/documents/scans"))
     assert download(client, f"/documents/scans/{saved.id}/download").status_code == 404
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "documents.upload_deleted")

@@ -7,6 +7,7 @@ from portal.organisations.models import ALL_POWERS, Power
 from portal.tickets.models import Ticket, TicketAttachment
 from tests.documents.files import EXECUTABLE_BYTES, PDF_BYTES, download, file
 from tests.factories import login, make_user
+from tests.html import shown, table_rows
 
 
 def new_ticket(client, ticket_type="question", **fields):
@@ -161,6 +162,25 @@ def test_answer_without_mail_when_the_customer_opted_out(client, outbox, buyer, 
     assert db.session.scalars(select(Notification).where(Notification.user_id == buyer.id)).all()
 
 
+def test_refused_hand_over_shows_the_ticket_again_and_changes_nothing(client, buyer, manager):
+    login(client, buyer)
+    new_ticket(client)
+    [ticket] = tickets()
+    responsible = ticket.assigned_to_id
+    staff = client.application.test_client()
+    login(staff, manager)
+    response = staff.post(f"/backoffice/tickets/{ticket.id}/assign", data={"assignee": "999999"})
+    assert response.status_code == 422  # the request's page again, with the field refused
+    assert 'data-testid="ticket-status"' in response.get_data(as_text=True)
+    assert 'class="form-select is-invalid"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).assigned_to_id == responsible
+    assert (
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == "tickets.assigned")).all()
+        == []
+    )
+
+
 def test_customer_cannot_change_status(client, buyer):
     login(client, buyer)
     new_ticket(client)
@@ -198,7 +218,9 @@ def test_tickets_need_the_power_and_stay_in_the_organisation(client, pharmacy, o
     stranger = client.application.test_client()
     login(stranger, make_user(other_pharmacy))
     assert stranger.get(f"/tickets/{ticket.id}").status_code == 404
-    assert "Когда поставка?" not in stranger.get("/tickets/").get_data(as_text=True)
+    titles = [row[2] for row in table_rows(shown(client.get("/tickets/"))) if len(row) > 2]
+    assert any("Когда поставка?" in title for title in titles)  # the author's list shows it
+    assert [row for row in table_rows(shown(stranger.get("/tickets/"))) if len(row) > 2] == []
 
 
 def test_ticket_is_a_subject_for_uploads(login_as, buyer, other_pharmacy):
