@@ -158,23 +158,16 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gas_plan_months")),
         sa.UniqueConstraint("version_id", "period", name=op.f("uq_gas_plan_months_version_id")),
     )
-    with op.batch_alter_table("gas_contracts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("plan_tolerance", sa.Numeric(precision=5, scale=4), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("overuse_coefficient", sa.Numeric(precision=6, scale=3), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("underuse_coefficient", sa.Numeric(precision=6, scale=3), nullable=True)
-        )
+    # Plain ADD COLUMN (SQLite has it): a batch copy of the table would reflect the users
+    # table's expression index, which SQLite cannot.
+    op.add_column("gas_contracts", sa.Column("plan_tolerance", sa.Numeric(5, 4), nullable=True))
+    for column in ("overuse_coefficient", "underuse_coefficient"):
+        op.add_column("gas_contracts", sa.Column(column, sa.Numeric(6, 3), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("gas_contracts", schema=None) as batch_op:
-        batch_op.drop_column("underuse_coefficient")
-        batch_op.drop_column("overuse_coefficient")
-        batch_op.drop_column("plan_tolerance")
+    for column in ("underuse_coefficient", "overuse_coefficient", "plan_tolerance"):
+        op.drop_column("gas_contracts", column)
 
     op.drop_table("gas_plan_months")
     with op.batch_alter_table("gas_plan_versions", schema=None) as batch_op:
