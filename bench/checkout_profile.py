@@ -49,7 +49,10 @@ def main():
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--login", default="bench.checkout1")
-    parser.add_argument("--sql", action="store_true", help="print the SQL of one checkout POST")
+    parser.add_argument("--sql", action="store_true", help="print the SQL of one request")
+    parser.add_argument(
+        "--kind", default="POST /checkout", help="the request profiled and shown with --sql"
+    )
     arguments = parser.parse_args()
     database_url()
     _logins, initial, warehouse_id = prepare(1, 50, 100000)
@@ -78,7 +81,7 @@ def main():
     checkout_stats: list[pstats.Stats] = []
     one_checkout_sql: list[str] = []
 
-    def measured(kind, call, profile=None):
+    def measured(kind, call):
         before = len(statements)
         own = cProfile.Profile()
         began = time.process_time()
@@ -92,11 +95,12 @@ def main():
         figure["statements"] += len(statements) - before
         figure["calls"] += stats.total_calls
         figure["cpu"] += cpu
-        if profile is not None:
-            profile.append(stats)
+        if kind == arguments.kind and figure["n"] > 3:  # the first few warm the caches
+            checkout_stats.append(stats)
+            one_checkout_sql[:] = statements[before:]
         return response, statements[before:]
 
-    for number in range(arguments.orders):
+    for _number in range(arguments.orders):
         for item_id in generator.sample(items, 3):
             data = {"csrf_token": token, "item_id": item_id, "quantity": generator.randint(1, 3)}
             response, _ = measured(
@@ -112,14 +116,8 @@ def main():
             "comment": "",
             "idempotency_key": IDEMPOTENCY.search(page).group(1),
         }
-        response, sql = measured(
-            "POST /checkout",
-            lambda f=fields: client.post("/checkout", data=f),
-            checkout_stats if number >= 3 else None,
-        )
+        response, _ = measured("POST /checkout", lambda f=fields: client.post("/checkout", data=f))
         assert response.status_code == 302, (response.status_code, response.get_data()[:2000])
-        if number == 3:
-            one_checkout_sql = sql
         with app.app_context():  # put the stock back so that every attempt is placed
             db.session.execute(
                 text("UPDATE catalog_stock SET quantity = 100000 WHERE warehouse_id = :w"),
@@ -136,7 +134,7 @@ def main():
             f"{figure['cpu'] / n * 1000:>8.2f}"
         )
     if arguments.sql:
-        print("\nSQL of one checkout POST:")
+        print(f"\nSQL of one {arguments.kind}:")
         for statement in one_checkout_sql:
             print("  " + " ".join(statement.split())[:220])
     out = io.StringIO()
@@ -144,7 +142,7 @@ def main():
     total.stream = out
     total.add(*checkout_stats[1:])
     total.sort_stats(arguments.sort).print_stats(arguments.top)
-    print("\nProfile of the checkout POSTs:")
+    print(f"\nProfile of {arguments.kind}:")
     print(out.getvalue())
 
 
