@@ -150,12 +150,11 @@ def main():
     )
     print(f"tracemalloc peak of the download: {traced_peak / 1048576:.1f} MB")
     portal_median, bare_median = statistics.median(portal_seconds), statistics.median(bare_seconds)
+    filled = sum(1 for row in cells for value in row if value is not None)
+    pairs = zip(portal_seconds, bare_seconds, strict=True)
     print(
-        "portal download / bare openpyxl write-only of the same "
-        f"{sum(len(r) for r in cells):,} cells: "
-        + ", ".join(
-            f"{p:.2f}/{b:.2f} s" for p, b in zip(portal_seconds, bare_seconds, strict=False)
-        )
+        f"portal download / bare openpyxl write-only of the same {filled:,} cells: "
+        + ", ".join(f"{p:.2f}/{b:.2f} s" for p, b in pairs)
         + f"; medians {portal_median:.2f} / {bare_median:.2f} s = "
         f"{portal_median / bare_median:.2f}x"
     )
