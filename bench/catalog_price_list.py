@@ -90,6 +90,10 @@ def bare_write(rows) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="portal / bare alternations")
+    parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc download")
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the check and the bare openpyxl yardstick"
+    )
     arguments = parser.parse_args()
     database_url()
     app = create_app()
@@ -124,10 +128,20 @@ def main():
     sampler.running = False
     sampler.join()
 
-    tracemalloc.start()
-    download(client)
-    _current, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    print(
+        f"{size / 1048576:.1f} MB XLSX built and sent in {seconds:.1f} s; process RSS before "
+        f"the download {baseline_rss:.0f} MB, peak during it {sampler.peak:.0f} MB "
+        f"(+{sampler.peak - baseline_rss:.0f} MB)",
+        flush=True,
+    )
+    if not arguments.no_trace:
+        tracemalloc.start()
+        download(client)
+        _current, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"tracemalloc peak of the download: {traced_peak / 1048576:.1f} MB", flush=True)
+    if arguments.no_bare:
+        return
 
     # Check the file is the whole catalogue (outside the measurements).
     response = client.get("/catalog/price-list.xlsx")
@@ -148,7 +162,6 @@ def main():
         f"{sampler.peak:.0f} MB (+{sampler.peak - baseline_rss:.0f} MB); "
         f"ru_maxrss before {baseline_peak:.0f} MB, after {peak_rss_mb():.0f} MB"
     )
-    print(f"tracemalloc peak of the download: {traced_peak / 1048576:.1f} MB")
     portal_median, bare_median = statistics.median(portal_seconds), statistics.median(bare_seconds)
     filled = sum(1 for row in cells for value in row if value is not None)
     pairs = zip(portal_seconds, bare_seconds, strict=True)
