@@ -63,9 +63,20 @@ def main():
         engine = db.engine
     statements: list[str] = []
 
+    held = {"since": None, "ms": [], "statements": []}  # the stock rows' lock: FOR UPDATE..COMMIT
+
     @event.listens_for(engine, "before_cursor_execute")
     def count(_conn, _cursor, statement, *_args):
         statements.append(statement)
+        if held["since"] is None and "FOR UPDATE" in statement and "catalog_stock" in statement:
+            held["since"], held["from"] = time.perf_counter(), len(statements)
+
+    @event.listens_for(engine, "commit")
+    def committed(_conn):
+        if held["since"] is not None:
+            held["ms"].append((time.perf_counter() - held["since"]) * 1000)
+            held["statements"].append(len(statements) - held["from"] + 1)  # + the COMMIT
+            held["since"] = None
 
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -132,6 +143,12 @@ def main():
         print(
             f"{kind:<16} {figure['statements'] / n:>10.1f} {figure['calls'] / n:>10.0f} "
             f"{figure['cpu'] / n * 1000:>8.2f}"
+        )
+    if held["ms"]:
+        ms = sorted(held["ms"])
+        print(
+            f"stock rows locked per checkout: {sum(held['statements']) / len(ms):.1f} statements "
+            f"(FOR UPDATE to COMMIT), median {ms[len(ms) // 2]:.2f} ms (in process, no contention)"
         )
     if arguments.sql:
         print(f"\nSQL of one {arguments.kind}:")
