@@ -11,6 +11,13 @@ refused with "not enough stock" (or their items can no longer be added). gunicor
 `-w 2 -k gthread --threads 8` so that 16 requests really are in PostgreSQL at the same time.
 Afterwards: ordered packs per item must not exceed its initial stock, no stock is negative,
 and stock left + ordered = initial stock.
+
+Each client keeps its session's CSRF token (fetched once, as a browser keeps the page it adds
+from) and submits the checkout page it opened: 5 requests per attempt (3 adds, the checkout
+page, its POST). `--browse` adds what the first version of this bench also did: the cart page
+before every add and the checkout page twice (9 requests per attempt). While the attempts run,
+pg_stat_activity is sampled every 20 ms: how many of the database's sessions wait for a lock
+(the stock rows of the contended items) — the lock waits, independent of the machine's load.
 """
 
 import argparse
@@ -23,7 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog_common import Client, connect, database_url, gunicorn, summary_ms  # noqa: E402
+from catalog_common import (  # noqa: E402
+    CSRF_RE,
+    Client,
+    connect,
+    database_url,
+    gunicorn,
+    summary_ms,
+)
 from sqlalchemy import select  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -84,6 +98,40 @@ def prepare(clients: int, items: int, stock: int):
         return logins, {item.id: stock for item in contended}, warehouse.id
 
 
+class LockWaits(threading.Thread):
+    """Samples pg_stat_activity every 20 ms: the database's sessions waiting for a lock."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[int] = []
+        self.running = True
+
+    def run(self):
+        with connect() as conn:
+            conn.autocommit = True
+            while self.running:
+                self.samples.append(
+                    conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock'"
+                    ).fetchone()[0]
+                )
+                time.sleep(0.02)
+
+    def stop(self):
+        self.running = False
+        self.join()
+
+    def summary(self) -> str:
+        n = len(self.samples) or 1
+        waiting = sum(1 for s in self.samples if s)
+        return (
+            f"lock waits: {waiting / n:.0%} of {len(self.samples)} samples had a session waiting "
+            f"for a lock; mean {sum(self.samples) / n:.2f}, max {max(self.samples, default=0)} "
+            "sessions waiting"
+        )
+
+
 def verify(initial: dict[int, int], warehouse_id: int, since_order_id: int):
     with connect() as conn:
         ordered = dict(
@@ -114,6 +162,9 @@ def main():
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--stock", type=int, default=20)
+    parser.add_argument(
+        "--browse", action="store_true", help="the cart page before each add, checkout page twice"
+    )
     args = parser.parse_args()
     database_url()
     logins, initial, warehouse_id = prepare(args.clients, args.items, args.stock)
@@ -127,6 +178,8 @@ def main():
 
     with gunicorn(workers=2, threads=8) as port:
         sessions = [Client(port).login(login, PASSWORD) for login in logins]
+        tokens = [client.csrf_token("/cart") for client in sessions]
+        requests = [0]
 
         def work(index):
             client = sessions[index]
@@ -135,8 +188,10 @@ def main():
                 with lock:
                     if next(counter, None) is None:
                         return
+                sent = 0
                 for item_id in generator.sample(item_ids, 3):
-                    token = client.csrf_token("/cart")
+                    token = client.csrf_token("/cart") if args.browse else tokens[index]
+                    sent += 2 if args.browse else 1
                     client.post_form(
                         "/cart/add",
                         {
@@ -146,12 +201,19 @@ def main():
                         },
                     )
                 status, body = client.get("/checkout")
+                sent += 1
                 if status == 302:  # nothing could be added: the items are sold out
                     with lock:
                         results["empty"] += 1
+                        requests[0] += sent
                     continue
                 page = body.decode()
-                token = client.csrf_token("/checkout")
+                if args.browse:
+                    token = client.csrf_token("/checkout")
+                    sent += 1
+                else:
+                    match = CSRF_RE.search(page)
+                    token = match.group(1) or match.group(2)
                 fields = {
                     "csrf_token": token,
                     "address_id": ADDRESS.search(page).group(1),
@@ -162,7 +224,9 @@ def main():
                 began = time.perf_counter()
                 status, body = client.post_form("/checkout", fields)
                 elapsed = (time.perf_counter() - began) * 1000
+                sent += 1
                 with lock:
+                    requests[0] += sent
                     checkout_ms.append(elapsed)
                     if status == 302 and "/orders/" in (client.last_location or ""):
                         results["placed"] += 1
@@ -172,18 +236,27 @@ def main():
                         results["errors"] += 1
                 if status in (200, 422):
                     # Refused: the buyer empties the cart and tries again with other items.
-                    token = client.csrf_token("/cart")
+                    if args.browse:
+                        client.csrf_token("/cart")
                     status, cart = client.get("/cart")
-                    for line_id in set(re.findall(r'name="remove" value="(\d+)"', cart.decode())):
-                        client.post_form("/cart/update", {"csrf_token": token, "remove": line_id})
+                    removed = set(re.findall(r'name="remove" value="(\d+)"', cart.decode()))
+                    for line_id in removed:
+                        client.post_form(
+                            "/cart/update", {"csrf_token": tokens[index], "remove": line_id}
+                        )
+                    with lock:
+                        requests[0] += 1 + len(removed) + (1 if args.browse else 0)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(args.clients)]
+        waits = LockWaits()
+        waits.start()
         began = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - began
+        waits.stop()
 
     ordered, left, oversold, negative, unbalanced = verify(initial, warehouse_id, since)
     total_initial = sum(initial.values())
@@ -200,6 +273,11 @@ def main():
         f"{args.orders / wall:.1f} attempts/s"
     )
     print(f"checkout POST: {summary_ms(checkout_ms)}")
+    print(
+        f"requests {requests[0]} ({requests[0] / args.orders:.1f} per attempt, "
+        f"{'--browse' if args.browse else 'no extra pages'}), {requests[0] / wall:.0f} req/s"
+    )
+    print(waits.summary())
     print(
         f"packs ordered {sum(ordered.values())} of {total_initial}; items oversold: "
         f"{len(oversold)}, negative stock: {len(negative)}, stock+ordered != initial: "

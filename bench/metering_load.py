@@ -90,9 +90,25 @@ def sign_in(browser, login):
     form = {"login": login, "password": DEMO_PASSWORD, "csrf_token": token}
     status, _location, _page = browser.request("POST", "/login", form)
     assert status == 302, f"login of {login} failed: {status}"
-    status, _location, page = browser.request("GET", "/metering/readings")
+    status, location, page = browser.request("GET", "/metering/readings")
+    for _ in range(2):  # the offer and the consent to processing, asked once after sign-in
+        if status != 302:
+            break
+        accept_gate(browser, urlsplit(location).path or location)
+        status, location, page = browser.request("GET", "/metering/readings")
     assert status == 200, f"readings form of {login}: {status}"
     return CSRF.search(page).group(1)
+
+
+def accept_gate(browser, path):
+    """Accept the offer (/offer) or the consent (/privacy/consent) the portal sent us to."""
+    _status, _location, page = browser.request("GET", path)
+    form = {"csrf_token": CSRF.search(page).group(1), "accept": "y"}
+    version = re.search(r'name="version"[^>]*value="([^"]+)"', page)
+    if version:
+        form["version"] = version.group(1)
+    status, _location, _page = browser.request("POST", path, form)
+    assert status == 302, f"{path} not accepted: {status}"
 
 
 def load_customers(app, limit):

@@ -13,6 +13,7 @@ import argparse
 import cProfile
 import gc
 import pstats
+import re
 import time
 
 from metering_load import CSRF, clean_up, load_customers
@@ -32,8 +33,19 @@ def signed_in(app, login):
         "/login", data={"login": login, "password": DEMO_PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302, "login failed"
-    page = client.get("/metering/readings").get_data(as_text=True)
-    return client, CSRF.search(page).group(1)
+    response = client.get("/metering/readings")
+    for _ in range(2):  # the offer and the consent to processing, asked once after sign-in
+        if response.status_code != 302:
+            break
+        path = response.headers["Location"]
+        gate = client.get(path).get_data(as_text=True)
+        form = {"csrf_token": CSRF.search(gate).group(1), "accept": "y"}
+        version = re.search(r'name="version"[^>]*value="([^"]+)"', gate)
+        if version:
+            form["version"] = version.group(1)
+        assert client.post(path, data=form).status_code == 302, f"{path} not accepted"
+        response = client.get("/metering/readings")
+    return client, CSRF.search(response.get_data(as_text=True)).group(1)
 
 
 def main():

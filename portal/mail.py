@@ -61,7 +61,12 @@ def send_mail(to: str | None, subject, template: str, language: str = "ru", imag
     """Queue a message for delivery when the current transaction commits."""
     if not to:
         return None
-    message = build_message(to, subject, template, language, images, **context)
+    return queue_message(build_message(to, subject, template, language, images, **context))
+
+
+def queue_message(message: EmailMessage) -> EmailMessage:
+    """Queue a built message (build_message) for delivery when the current transaction
+    commits."""
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, even of an untouched session, discards it

@@ -168,12 +168,18 @@ def _period_text(row: VatRate) -> str:
 
 def rates_on(day: date) -> dict[str, Decimal]:
     """Every category's rate on a day (categories without a rate then are left out)."""
-    rates = {}
-    for category in VatCategory:
-        row = rate_row_on(category, day)
-        if row is not None:
-            rates[str(category)] = row.rate
-    return rates
+    # One query for all categories; per category the row rate_row_on would pick (the latest
+    # valid_from in force on the day).
+    rows = db.session.execute(
+        select(VatRate.category, VatRate.rate)
+        .where(
+            VatRate.category.in_([str(category) for category in VatCategory]),
+            VatRate.valid_from <= day,
+            or_(VatRate.valid_to.is_(None), VatRate.valid_to >= day),
+        )
+        .order_by(VatRate.valid_from, VatRate.id)
+    )
+    return {str(category): rate for category, rate in rows}
 
 
 def rate_text(category, rate) -> str:

@@ -99,6 +99,10 @@ def price_list_workbook(organisation, on: date | None = None):
         title += f"; остатки: {warehouse.name}"
     sheet.append([xlsx.cell(sheet, title, bold=True)])
     sheet.append([xlsx.cell(sheet, h, bold=True) for h in HEADERS])
+    money = xlsx.NumberCells(sheet)
+    count = xlsx.NumberCells(sheet, xlsx.COUNT_FORMAT)
+    day = xlsx.NumberCells(sheet, xlsx.DATE_FORMAT)
+    vat_texts = {vat: tax.rate_text(vat, rate) for vat, rate in rates.items()}
     for row in db.session.execute(query):
         (
             item_id,
@@ -132,33 +136,26 @@ def price_list_workbook(organisation, on: date | None = None):
             final, price, promotion = priced
             promo = final if promotion else None
         name = ", ".join(p for p in (trade, form, strength) if p) + (f", №{pack}" if pack else "")
+        # Empty cells are None (not ""): openpyxl writes nothing for them.
         sheet.append(
             [
                 sku,
                 name,
-                generic or "",
-                maker or "",
-                country or "",
-                barcode or "",
-                category or "",
+                generic or None,
+                maker or None,
+                country or None,
+                barcode or None,
+                category or None,
                 "да" if rx else "нет",
                 "да" if vital else "нет",
-                tax.rate_text(vat, rates[vat]) if vat in rates else "",
+                vat_texts.get(vat),
                 minimum,
                 multiple,
-                xlsx.cell(sheet, price) if price is not None else "",
-                xlsx.cell(sheet, promo) if promo is not None else "",
-                (
-                    xlsx.cell(sheet, in_stock, number_format=xlsx.COUNT_FORMAT)
-                    if in_stock
-                    else OUT_OF_STOCK
-                ),
-                (
-                    xlsx.cell(sheet, expires_on, number_format=xlsx.DATE_FORMAT)
-                    if expires_on is not None
-                    else ""
-                ),
-                "",
+                money(price) if price is not None else None,
+                money(promo) if promo is not None else None,
+                count(in_stock) if in_stock else OUT_OF_STOCK,
+                day(expires_on) if expires_on is not None else None,
+                None,
             ]
         )
     xlsx.filter_from(sheet, HEADER_ROW, len(HEADERS))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import billing
 from portal.api import webhooks
@@ -214,20 +215,7 @@ def create_order(
             raise
         return existing, False
     order.number = f"{date.today():%y%m}-{order.id:06d}"
-    # All lines' stock at once, the rows locked in item order (concurrent checkouts wait for
-    # each other instead of deadlocking), then the lines in one multi-row INSERT.
     rows = sorted(summary.rows, key=lambda r: r.line.item_id)
-    short = inventory.reserve_stock_many(
-        warehouse.id, {r.line.item_id: r.line.quantity for r in rows}
-    )
-    if short:
-        item = next(r.line.item for r in rows if r.line.item_id == short[0])
-        raise UserError(
-            _l(
-                "«%(name)s»: not enough stock any more; the cart has been kept.",
-                name=item.full_name,
-            )
-        )
     db.session.execute(
         insert(OrderLine),
         [
@@ -246,10 +234,28 @@ def create_order(
         ],
     )
     db.session.expire(order, ["lines"])
+    set_committed_value(order, "events", [])  # a new order has none: no SELECT to learn it
     order.events.append(OrderEvent(status=OrderStatus.NEW, user_id=user.id))
     db.session.flush()
+    # The confirmation is rendered now, queued only once the stock is taken.
+    message = confirmation.order_confirmation(order, summary.vat_by_rate)
+    # The stock last: its rows stay locked from here to the commit, so everything that can be
+    # done before (the order, its lines and event, the e-mail) is. All lines' stock at once,
+    # the rows locked in item order (concurrent checkouts wait for each other instead of
+    # deadlocking); a refusal rolls the savepoint back, order and lines with it.
+    short = inventory.reserve_stock_many(
+        warehouse.id, {r.line.item_id: r.line.quantity for r in rows}
+    )
+    if short:
+        item = next(r.line.item for r in rows if r.line.item_id == short[0])
+        raise UserError(
+            _l(
+                "«%(name)s»: not enough stock any more; the cart has been kept.",
+                name=item.full_name,
+            )
+        )
     webhooks.emit("order.status_changed", order.organisation_id, order_event_data(order))
-    confirmation.send_order_confirmation(order, summary.vat_by_rate)
+    confirmation.queue(message)
     return order, True
 
 
