@@ -130,6 +130,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Entries one process keeps without Redis (a search answer is ~0.2 KB).
         "CACHE_THRESHOLD": int(_env("CACHE_THRESHOLD", "2000")),
         "CATALOG_CACHE_SECONDS": int(_env("CATALOG_CACHE_SECONDS", "60")),
+        # The signed-in user, memberships and menu counts kept between requests
+        # (portal/accounts/session_cache.py): only with a shared cache, which every worker
+        # hears a change through; the lifetime bounds writes made around the portal.
+        "USER_CACHE_SECONDS": int(_env("USER_CACHE_SECONDS", "60" if redis_url else "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
