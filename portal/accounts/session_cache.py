@@ -40,7 +40,7 @@ import secrets
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import visitors
@@ -210,6 +210,7 @@ def _rebuild(data, unread):
     from portal.extensions import db
     from portal.organisations.models import Membership, Organisation
 
+    configure_mappers()  # a fresh worker may serve a snapshot before its first query
     user_values, membership_values, token_digest = data
     user = _detached(User, user_values)
     user._portal_token_digest = token_digest  # not a column: token_matches reads it
