@@ -92,7 +92,9 @@ def _snapshot_key(user_id) -> str:
 def load(user_id: int, read_from_database):
     """The user `user_id` (with memberships, organisations and the unread count), from the
     snapshot when it is current, else `read_from_database()` kept for the next requests."""
-    if not enabled():
+    if not enabled() or _in_session(user_id):
+        # Without the cache; or asked again in this request (the session cookie failed, the
+        # remember-me cookie is tried): the row this request already holds is the one to use.
         return read_from_database()
     generation, version, kept = caching.read_with_generations(
         [GENERATION, _version_key(user_id), _snapshot_key(user_id)]
@@ -110,6 +112,14 @@ def load(user_id: int, read_from_database):
         snapshot = _snapshot_of(user)
         setattr(g, _LOADED, [user_id, stamp, snapshot, user.unread_notifications, {}, True])
     return user
+
+
+def _in_session(user_id) -> bool:
+    from portal.accounts.models import User
+    from portal.extensions import db
+
+    session = db.session()
+    return session.identity_map.get(session.identity_key(User, user_id)) is not None
 
 
 def _start_stamp(user_id, generation, version):
