@@ -86,6 +86,8 @@ def post_worker_init(worker):
     here, not by the first person downloading a document from this worker."""
     if os.environ.get("PORTAL_WEB_WARM_PDF", "1") == "0":
         return
+    if getattr(worker.wsgi, "import_name", None) != "portal":
+        return  # not the portal (bench/bare_app.py's yardsticks): no PDF templates, no PDFs
     try:
         from portal.reports.pdf import warm_up
 

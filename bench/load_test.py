@@ -3,6 +3,7 @@
     make bench-load            # or: .venv/bin/python bench/load_test.py --duration 60 --users 30
     make bench-load-people     # 50 users for 5 minutes (buyers, gas customers, managers)
     make bench-load-short      # the bounded CI version (< 60 s): fails only on errors
+    .venv/bin/python bench/load_test.py --template portal_people ...   # copy a prepared database
 
 Creates a throwaway PostgreSQL database (PORTAL_BENCH_POSTGRES, default the local server),
 migrates it, loads the demo data, starts gunicorn (4 workers, Redis for rate limits, cache
@@ -207,6 +208,11 @@ def main():
     parser.add_argument("--think", default="1,5", help="think time between actions: min,max s")
     parser.add_argument("--spawn-rate", type=float, default=0, help="users started per second")
     parser.add_argument("--fail-on-errors", action="store_true", help="exit 1 on any error")
+    parser.add_argument(
+        "--template",
+        help="copy this database (migrated, demo data loaded) instead of migrating and seeding"
+        " a new one: the run then starts in seconds",
+    )
     options = parser.parse_args()
     load_before = os.getloadavg()
 
@@ -218,7 +224,8 @@ def main():
     name = f"portal_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        template = f' TEMPLATE "{options.template}"' if options.template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     port = _free_port()
     env = {
@@ -235,8 +242,9 @@ def main():
     bin_dir = Path(sys.executable).parent
     gunicorn = None
     try:
-        _run(sys.executable, "-m", "flask", "db", "upgrade", env=env)
-        _run(sys.executable, "-m", "flask", "seed-demo", env=env)
+        if not options.template:
+            _run(sys.executable, "-m", "flask", "db", "upgrade", env=env)
+            _run(sys.executable, "-m", "flask", "seed-demo", env=env)
         with open(workdir / "server.log", "w") as log:
             gunicorn = subprocess.Popen(
                 [

@@ -186,6 +186,9 @@ def _register_request_hooks(app):
     app.before_request(refuse_malformed_requests)
     app.before_request(enforce_access_declarations_and_setup)
     app.after_request(apply_security_headers)
+    from portal.accounts import session_cache
+
+    app.after_request(session_cache.store_if_changed)  # the user's snapshot, when read anew
     from portal import partials
 
     partials.init_app(app)  # htmx: a redirect to an htmx request becomes HX-Redirect

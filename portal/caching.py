@@ -14,8 +14,14 @@ forgotten by one is forgotten for all at once.
 |                   |                       | forget_warehouses()          | warehouses loaded     |
 | CURRENT_OFFER     | OFFER_CACHE_SECONDS   | forget_current_offer()       | offer published       |
 | CONSENT_VERSION   | CONSENT_CACHE_SECONDS | forget_consent_versions()    | consent published     |
+| user snapshot     | USER_CACHE_SECONDS    | any flush or bulk statement  | the ORM session's     |
+| (accounts/        | (0 without Redis)     | on users, memberships, cart  | events: every writer  |
+|  session_cache.py)|                       | lines, notifications, orgs   |                       |
 
-Lifetimes by default: 60 s for the catalogue's, 30 s for the offer's and consents'. A lifetime
+Lifetimes by default: 60 s for the catalogue's and the user snapshots', 30 s for the offer's
+and consents'. The user snapshot (the signed-in user's columns without secrets or contact
+details, memberships, organisations, the unread and cart counts) is the one entry per user;
+its versions and forgetting are described in portal/accounts/session_cache.py. A lifetime
 of 0 keeps nothing (the tests' default: they change data and read it at once).
 
 How forgetting reaches every worker: each fact's keys carry a generation stored in the shared
@@ -71,6 +77,7 @@ CONSENT_VERSION = Fact(
 FACTS = (SEARCH_ANSWERS, FILTER_CHOICES, SERVING_WAREHOUSE, CURRENT_OFFER, CONSENT_VERSION)
 
 _GENERATIONS = "portal_cache_generations"  # g: the generations read by this request
+_PREFETCHED = "portal_cache_prefetched"  # g: entries read ahead in one round trip (prefetch)
 _AFTER_COMMIT = "portal_cache_forget_after_commit"  # session.info: forgetting to repeat
 
 
@@ -84,13 +91,41 @@ def remember(fact: Fact, key, compute):
     seconds = lifetime(fact)
     if not seconds:
         return compute()
+    if (fact, key) in EVERY_PAGE:
+        return _remember_current(fact, key, seconds, compute)
     full_key = _key(fact, key)
-    kept = cache.get(full_key)
+    prefetched = g.get(_PREFETCHED) if has_request_context() else None
+    if prefetched is not None and full_key in prefetched:
+        kept = prefetched.pop(full_key)
+    else:
+        kept = cache.get(full_key)
     if kept is not None:
         return kept[0]
     value = compute()
     cache.set(full_key, (value,), timeout=seconds)
     return value
+
+
+def _remember_current(fact: Fact, key, seconds: int, compute):
+    """An EVERY_PAGE fact: kept under a key without the generation, the generation inside the
+    value, so that it can be read in the generations' own round trip (read_with_generations).
+    An entry written under an older generation is not used: forgetting works as for the rest."""
+    generation = _generation(fact)
+    stable_key = _current_key(fact, key)
+    prefetched = g.get(_PREFETCHED) if has_request_context() else None
+    if prefetched is not None and stable_key in prefetched:
+        kept = prefetched.pop(stable_key)
+    else:
+        kept = cache.get(stable_key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    value = compute()
+    cache.set(stable_key, (generation, value), timeout=seconds)
+    return value
+
+
+def _current_key(fact: Fact, key) -> str:
+    return f"{fact.name}:current:{key!r}"
 
 
 # --- the named invalidations: called by the code that changes the data ------------------------
@@ -150,6 +185,37 @@ def _generation(fact: Fact) -> str:
     return known[fact.name]
 
 
+def read_with_generations(keys: list[str]) -> list:
+    """The given keys of the shared cache, read in the same round trip as every fact's
+    generation (which this request then keeps): the signed-in user's snapshot
+    (portal/accounts/session_cache.py) costs no round trip of its own."""
+    known = g.setdefault(_GENERATIONS, {})
+    every_page = [_current_key(fact, key) for fact, key in EVERY_PAGE if lifetime(fact)]
+    values = cache.get_many(*[_generation_key(f) for f in FACTS], *every_page, *keys)
+    for fact, value in zip(FACTS, values, strict=False):
+        known.setdefault(fact.name, value)
+    prefetched = g.setdefault(_PREFETCHED, {})
+    for stable_key, value in zip(every_page, values[len(FACTS) :], strict=False):
+        prefetched.setdefault(stable_key, value)
+    return values[len(FACTS) + len(every_page) :]
+
+
+# (fact, key) of the facts nearly every page asks for (the gate's offer and consent versions),
+# registered by their owners: kept so that read_with_generations reads them too.
+EVERY_PAGE: list[tuple[Fact, object]] = []
+
+
+def prefetch(*pairs: tuple[Fact, object]) -> None:
+    """Read the (fact, key) entries a page is about to ask remember() for in one round trip."""
+    pairs = [(fact, key) for fact, key in pairs if lifetime(fact)]
+    if not pairs or not has_request_context():
+        return
+    keys = [_key(fact, key) for fact, key in pairs]
+    prefetched = g.setdefault(_PREFETCHED, {})
+    for full_key, value in zip(keys, cache.get_many(*keys), strict=True):
+        prefetched.setdefault(full_key, value)
+
+
 def _forget_all(*facts: Fact) -> None:
     def forget():
         known = g.setdefault(_GENERATIONS, {}) if has_request_context() else {}
@@ -172,6 +238,11 @@ def _forget_key(fact: Fact, key) -> None:
 
 def _again_after_commit(forget) -> None:
     db.session().info.setdefault(_AFTER_COMMIT, []).append(forget)
+
+
+def again_after_commit(forget) -> None:
+    """Call `forget` again once the session's transaction commits (see the module's text)."""
+    _again_after_commit(forget)
 
 
 @event.listens_for(Session, "after_commit")

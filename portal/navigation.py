@@ -183,7 +183,13 @@ def badges_for(items, membership) -> dict[str, int]:
     """The counts beside the entries (e.g. the lines in the cart), each asked once per page."""
     if membership is None:
         return {}
-    return {item.endpoint: item.badge(membership) for item in items if item.badge is not None}
+    from portal.accounts import session_cache
+
+    return {
+        item.endpoint: session_cache.badge(item.endpoint, membership, item.badge)
+        for item in items
+        if item.badge is not None
+    }
 
 
 def panels_for(user, membership):

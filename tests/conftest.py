@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import cache, db, limiter
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -153,6 +153,7 @@ def _clean_state(app):
     for message in Path(app.config["MAIL_OUTBOX"]).glob("*.eml"):
         message.unlink()
     limiter.reset()
+    cache.clear()  # kept user snapshots (portal/accounts/session_cache.py) name deleted rows
     ctx.pop()
 
 

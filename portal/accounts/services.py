@@ -248,6 +248,9 @@ def current_offer_id() -> int | None:
     return caching.remember(caching.CURRENT_OFFER, "id", look_up)
 
 
+caching.EVERY_PAGE.append((caching.CURRENT_OFFER, "id"))  # the gate asks on every page
+
+
 def needs_offer_acceptance(user: User) -> bool:
     if user.is_staff:
         return False

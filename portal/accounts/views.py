@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from portal import audit, errors, transactions
-from portal.accounts import bp, services, two_factor
+from portal.accounts import bp, services, session_cache, two_factor
 from portal.accounts.forms import (
     AcceptOfferForm,
     ChangePasswordForm,
@@ -39,18 +39,25 @@ def load_user(user_id: str):
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    try:
-        user = (
+
+    def read_from_database():
+        return (
             db.session.execute(_user_statement(), {"user_id": int(ident)})
             .unique()
             .scalar_one_or_none()
         )
+
+    try:
+        # The shared cache's copy while nothing of it changed (session_cache), else one query.
+        user = session_cache.load(int(ident), read_from_database)
     except DATABASE_UNREACHABLE as error:
         # Fail softly: anonymous for this request (so nothing asks again), and the gate before
         # every view answers the 503 page (portal/security.py).
         note_database_unavailable(error)
         return None
-    if user is None or not token or user.session_token != token or not user.is_active:
+    if user is None or not token or not session_cache.token_matches(user, token):
+        return None
+    if not user.is_active:
         return None
     return user
 

@@ -117,6 +117,13 @@ def find(filters: SearchFilters, page: int, terms=None, warehouse_id=None, today
     )
 
 
+def answer_key(filters: SearchFilters, page: int, terms=None, warehouse_id=None, today=None):
+    """(fact, key) of find()'s cached answer, for caching.prefetch: a page reads it from the
+    shared cache together with the other facts it needs."""
+    key = _cache_key(filters, page, terms, warehouse_id, today or date.today())
+    return (caching.SEARCH_ANSWERS, key)
+
+
 def _cache_key(filters, page, terms, warehouse_id, today) -> tuple:
     """Everything that changes the answer, and nothing else (one entry serves every buyer)."""
     parts = [*astuple(filters), page]

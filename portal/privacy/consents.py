@@ -48,6 +48,10 @@ def current_version_id(purpose) -> int | None:
     return caching.remember(caching.CONSENT_VERSION, str(purpose), look_up)
 
 
+# The gate asks for the portal consent on every page (needs_portal_consent).
+caching.EVERY_PAGE.append((caching.CONSENT_VERSION, str(ConsentPurpose.PORTAL)))
+
+
 def versions_of(purpose) -> list[ConsentVersion]:
     return db.session.scalars(
         select(ConsentVersion)

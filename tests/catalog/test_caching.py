@@ -1,5 +1,6 @@
 """portal/caching.py: two app instances (two workers) sharing one Redis see each other's
-invalidations at once; nothing per user is kept."""
+invalidations at once; nothing per user is kept but the signed-in user's snapshot (no secrets,
+no contact details: portal/accounts/session_cache.py)."""
 
 import os
 import secrets
@@ -8,6 +9,7 @@ import pytest
 import redis
 
 from portal import caching, create_app
+from portal.accounts import session_cache
 from portal.backoffice import commercial
 from portal.catalog.search import SearchFilters, find
 from portal.extensions import cache, db
@@ -113,11 +115,13 @@ def test_nothing_kept_holds_a_user_a_session_or_a_price(workers, buyer, pharmacy
     token = CSRF_RE.search(page.get_data(as_text=True)).group(1)
     prefix = first.config["CACHE_KEY_PREFIX"]
     keys = [k.decode()[len(prefix) :] for k in redis.Redis.from_url(REDIS_URL).keys(f"{prefix}*")]
-    names = {fact.name for fact in caching.FACTS}
+    names = {fact.name for fact in caching.FACTS} | session_cache.KEY_PREFIXES
     assert {key.split(":")[0] for key in keys} >= {"catalogue-search", "serving-warehouse"}
     assert all(key.split(":")[0] in names for key in keys), keys
     with first.app_context():
         kept = repr([(key, cache.get(key)) for key in keys])
     assert "catalogue-search" in kept and "Склад Москва" in kept  # what a worker may share
-    for personal in (buyer.login, buyer.email, token, "123.45", "123,45", "Нурофен"):
+    assert "user-snapshot" in kept  # the signed-in user's, without secrets or contacts:
+    secrets_ = (buyer.password_hash, buyer.session_token, buyer.phone or buyer.login)
+    for personal in (buyer.login, buyer.email, token, "123.45", "123,45", "Нурофен", *secrets_):
         assert personal not in kept
