@@ -404,7 +404,7 @@ def main():
             # item page on both sides; not counted.
             def warm(side, prefix, index):
                 client = side.clients[index]
-                for q in warm_queries[index * 2 : index * 2 + 2]:
+                for q in warm_queries[index : index + 1]:
                     client.get(prefix + urllib.parse.urlencode({"q": q}))
                 for kind in ("listing", "product"):
                     client.get(side.paths[kind][index][-1])
