@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
 # `make worker`: only the background worker (e.g. next to gunicorn).
-.PHONY: bench-load bench-load-people bench-load-short fuzz worker run test install install-dev lock translations migrate lint format e2e messages clean
+.PHONY: bench-peer bench-load bench-load-people bench-load-short fuzz worker run test install install-dev lock translations migrate lint format e2e messages clean
 
 # Exact versions of every runtime and dev dependency (and of pip and setuptools themselves):
 # installs follow requirements/lock.txt; pyproject.toml keeps the lower bounds. `make lock`
@@ -83,6 +83,16 @@ bench-load-short: install-dev
 	PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-$(BENCH_REDIS)} \
 		$(BIN)/python bench/load_test.py --duration 40 --users 8 --spawn-rate 4 \
 		--workers 2 --think 0.5,2 --fail-on-errors
+
+## The portal beside django-oscar 4 on the same 50,000 items (bench/peer/: its own virtual
+## environment and databases peer_portal, a copy of `perf`, and peer_oscar), in one alternating
+## run: search, listing, product page, add to basket. PEER_SECONDS per kind and side.
+PEER_SECONDS ?= 20
+PEER_ROUNDS ?= 4
+bench-peer: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(MAKE) -C bench/peer setup
+	$(BIN)/python bench/peer/compare.py --seconds $(PEER_SECONDS) --rounds $(PEER_ROUNDS)
 
 ## A short coverage-guided run of the parsers users reach (atheris, the `fuzz` extra).
 FUZZ_SECONDS ?= 120
