@@ -5,7 +5,7 @@ takes; its row says pending, done with the report, or failed with the message, a
 uploaded file kept in the file store until the job has finished.
 
 Revision ID: 0037_job_kinds
-Revises: 0035_job_queue
+Revises: 0036_ledger_text_codes
 Create Date: 2026-12-04 19:45:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 from portal.database import UTCDateTime
 
 revision = "0037_job_kinds"
-down_revision = "0035_job_queue"
+down_revision = "0036_ledger_text_codes"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 their date of manufacture (the share of shelf life left)
 
 Revision ID: 0039_series_recalls
-Revises: 0035_job_queue
+Revises: 0037_job_kinds
 Create Date: 2026-12-04 19:40:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from portal.database import UTCDateTime
 
 revision = "0039_series_recalls"
-down_revision = "0035_job_queue"
+down_revision = "0037_job_kinds"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ versions (each a full year of months), the over-consumption warnings already sen
 contract's plan settings (tolerance, over/under-consumption coefficients over the tariff).
 
 Revision ID: 0040_gas_plans
-Revises: 0035_job_queue
+Revises: 0039_series_recalls
 Create Date: 2026-12-04 19:34:03
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 import portal.database
 
 revision = "0040_gas_plans"
-down_revision = "0035_job_queue"
+down_revision = "0039_series_recalls"
 branch_labels = None
 depends_on = None
 
