@@ -135,8 +135,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SHORT_SHELF_LIFE_SHARE": float(_env("SHORT_SHELF_LIFE_SHARE", "0.5")),
         # The signed-in user, memberships and menu counts kept between requests
         # (portal/accounts/session_cache.py): only with a shared cache, which every worker
-        # hears a change through; the lifetime bounds writes made around the portal.
-        "USER_CACHE_SECONDS": int(_env("USER_CACHE_SECONDS", "60" if redis_url else "0")),
+        # hears a change through; the lifetime bounds writes made around the portal. Off by
+        # default: one quiet A/B run showed no throughput gain (docs/PERFORMANCE.md).
+        "USER_CACHE_SECONDS": int(_env("USER_CACHE_SECONDS", "0")),  # opt-in: see OPERATIONS.md
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_APPLICATION_FORM": _env("RATELIMIT_APPLICATION_FORM", "5 per hour"),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
