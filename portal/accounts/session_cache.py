@@ -20,9 +20,9 @@ very next request:
   the tables. The new version is written at once and again after the commit, so another
   worker that read the old rows in between cannot keep them: it stored them under the old
   version, which nobody asks for any more.
-- A snapshot lives at most USER_CACHE_SECONDS (0 by default: off; e.g. 60): the bound for writes that
-  bypass the portal (psql) or that happen while this process cannot reach Redis (the failed
-  write is logged as an error).
+- A snapshot lives at most USER_CACHE_SECONDS (0 by default: off; e.g. 60): the bound for
+  writes that bypass the portal (psql) or that happen while this process cannot reach Redis
+  (the failed write is logged as an error).
 - It is on only when USER_CACHE_SECONDS is set, and belongs with a shared cache
   (PORTAL_REDIS_URL): a per-process cache could not hear another worker's change. While the
   database is away, a kept user still signs a page in; pages that need no query then answer.

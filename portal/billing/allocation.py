@@ -33,33 +33,27 @@ PREPAYMENT_SOURCE = "order_prepayment"
 # --- sums ---------------------------------------------------------------------------------
 
 
-def _allocated_by_payment(organisation_id, *, on: date | None = None):
+def _allocated_sums(entry_column, organisation_id, on: date | None):
+    """Allocated amount per ledger entry named by entry_column (the payment or the charge side)."""
     query = (
         select(
-            PaymentAllocation.payment_entry_id.label("entry_id"),
-            func.sum(PaymentAllocation.amount).label("allocated"),
+            entry_column.label("entry_id"), func.sum(PaymentAllocation.amount).label("allocated")
         )
-        .join(LedgerEntry, LedgerEntry.id == PaymentAllocation.payment_entry_id)
+        .join(LedgerEntry, LedgerEntry.id == entry_column)
         .where(LedgerEntry.organisation_id == organisation_id)
-        .group_by(PaymentAllocation.payment_entry_id)
+        .group_by(entry_column)
     )
     if on is not None:
         query = query.where(PaymentAllocation.allocation_date <= on)
-    return query.subquery()
+    return query
+
+
+def _allocated_by_payment(organisation_id, *, on: date | None = None):
+    return _allocated_sums(PaymentAllocation.payment_entry_id, organisation_id, on).subquery()
 
 
 def _allocated_to_charge(organisation_id, *, on: date | None = None, exclude_payment=None):
-    query = (
-        select(
-            PaymentAllocation.charge_entry_id.label("entry_id"),
-            func.sum(PaymentAllocation.amount).label("allocated"),
-        )
-        .join(LedgerEntry, LedgerEntry.id == PaymentAllocation.charge_entry_id)
-        .where(LedgerEntry.organisation_id == organisation_id)
-        .group_by(PaymentAllocation.charge_entry_id)
-    )
-    if on is not None:
-        query = query.where(PaymentAllocation.allocation_date <= on)
+    query = _allocated_sums(PaymentAllocation.charge_entry_id, organisation_id, on)
     if exclude_payment is not None:
         query = query.where(PaymentAllocation.payment_entry_id != exclude_payment)
     return query.subquery()

@@ -163,18 +163,7 @@ def record_line_series(order: Order, rows: dict[int, list[dict]], staff_user) ->
                     recorded_by_id=getattr(staff_user, "id", None),
                 )
             )
-        total = sum(row.quantity for row in found)
-        if total > shipped_quantity(line):
-            raise UserError(
-                _l(
-                    "«%(name)s»: the series add up to %(total)s packs, more than the "
-                    "%(shipped)s shipped.",
-                    name=line.name,
-                    total=total,
-                    shipped=shipped_quantity(line),
-                ),
-                f"series-{line_id}-0",
-            )
+        _refuse_over_shipped(line, found, field=f"series-{line_id}-0")
         parsed[line_id] = found
     if not parsed:
         return
@@ -215,23 +204,28 @@ def _certificate(line: OrderLine, raw, field) -> int | None:
     return certificate.id
 
 
+def _refuse_over_shipped(line, rows, field=None) -> None:
+    total = sum(row.quantity for row in rows)
+    if total > shipped_quantity(line):
+        raise UserError(
+            _l(
+                "«%(name)s»: the series add up to %(total)s packs, more than the "
+                "%(shipped)s shipped.",
+                name=line.name,
+                total=total,
+                shipped=shipped_quantity(line),
+            ),
+            field,
+        )
+
+
 def check_before_shipping(order: Order) -> None:
     """Called as the order ships: series over the shipped quantity (it may have been lowered
     after the series were recorded) or a series recalled meanwhile refuse the shipment."""
     by_line = series_by_line(line.id for line in order.lines)
     for line in order.lines:
         rows = by_line.get(line.id, [])
-        total = sum(row.quantity for row in rows)
-        if total > shipped_quantity(line):
-            raise UserError(
-                _l(
-                    "«%(name)s»: the series add up to %(total)s packs, more than the "
-                    "%(shipped)s shipped.",
-                    name=line.name,
-                    total=total,
-                    shipped=shipped_quantity(line),
-                )
-            )
+        _refuse_over_shipped(line, rows)
         for row in rows:
             recall = recalled(line.item_id, row.series)
             if recall is not None:

@@ -33,6 +33,15 @@ FIELD_LABELS = {
     "reading_reminders": _l("Meter reading reminders"),
     "news_and_promotions": _l("News and promotions by e-mail"),
 }
+# Security events and the person's own actions are both audit entries.
+_EVENT_COLUMNS = [
+    ("at", _l("When")),
+    ("action", _l("Action")),
+    ("object", _l("Object")),
+    ("organisation", _l("Organisation")),
+    ("ip", _l("IP address")),
+    ("details", _l("Details")),
+]
 SHEETS = [
     (
         "memberships",
@@ -82,14 +91,7 @@ SHEETS = [
     (
         "security_events",
         _l("Security events"),
-        [
-            ("at", _l("When")),
-            ("action", _l("Action")),
-            ("object", _l("Object")),
-            ("organisation", _l("Organisation")),
-            ("ip", _l("IP address")),
-            ("details", _l("Details")),
-        ],
+        _EVENT_COLUMNS,
     ),
     (
         "uploads",
@@ -107,14 +109,7 @@ SHEETS = [
     (
         "audit_entries",
         _l("Your actions"),
-        [
-            ("at", _l("When")),
-            ("action", _l("Action")),
-            ("object", _l("Object")),
-            ("organisation", _l("Organisation")),
-            ("ip", _l("IP address")),
-            ("details", _l("Details")),
-        ],
+        _EVENT_COLUMNS,
     ),
     (
         "applications",
