@@ -3,12 +3,14 @@ services a buyer and a manager use (stock reserved, shipments charged to the led
 dated back so the timeline reads like a real month."""
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal import calendar_ru, clock
 from portal.accounts.models import User
+from portal.billing import terms as payment_terms
 from portal.billing.ledger import LedgerEntry
 from portal.billing.models import Shipment
 from portal.billing.texts import LedgerText, set_text
@@ -22,7 +24,7 @@ from portal.orders.models import Order, OrderStatus, PaymentTerms
 
 # (days ago, status reached, payment terms, packs per line, comment)
 ORDERS = [
-    # Shipped 37 days ago on deferred payment: a week overdue (30 days of deferral), so the
+    # Shipped ~37 days ago on deferred payment: a week overdue (see _days_ago_to_be_overdue), so the
     # receivables report and a payment reminder have something to show.
     (40, OrderStatus.DELIVERED, PaymentTerms.DEFERRED, [6, 12], ""),
     (24, OrderStatus.DELIVERED, PaymentTerms.DEFERRED, [20, 10, 30], ""),
@@ -63,7 +65,9 @@ def _seed():
         ).all()[::3]
     )
     first_notification = db.session.scalar(select(func.max(Notification.id))) or 0
-    for days_ago, status, terms, lines, comment in ORDERS:
+    for index, (days_ago, status, terms, lines, comment) in enumerate(ORDERS):
+        if index == 0:
+            days_ago = _days_ago_to_be_overdue(pharmacy)
         cart.clear_cart(buyer.id, pharmacy.id)
         for packs, item in zip(lines, items, strict=False):
             cart.add_to_cart(buyer.id, pharmacy, item.id, packs)
@@ -132,9 +136,21 @@ def _date_back(order: Order, days_ago: int) -> None:
     order.number = number
 
 
+def _days_ago_to_be_overdue(organisation) -> int:
+    """How long ago the first order is placed (it ships 3 days later, on deferred payment) so
+    that its due date is a working day a reminder day (7 days, else 1, 14 or 30) before today:
+    a due date that falls on a day off moves to the next working day, which would leave the
+    report and the reminder without their overdue document on some days of the week."""
+    today = clock.local_today()
+    for late in (7, 1, 14, 30):
+        if calendar_ru.is_working_day(today - timedelta(days=late)):
+            return 3 + payment_terms.deferral_days(organisation) + late
+    return 40
+
+
 def _placed(days_ago: int) -> datetime:
     return datetime.combine(
-        date.today() - timedelta(days=days_ago), datetime.min.time(), timezone.utc
+        clock.local_today() - timedelta(days=days_ago), datetime.min.time(), timezone.utc
     ) + timedelta(hours=7)
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.api import keys
 from portal.api.models import ApiKey
 from portal.audit import AuditEvent
@@ -126,7 +127,7 @@ def test_another_organisations_key_cannot_be_revoked(app, api_client):
 
 
 def test_an_expired_key_is_refused(app, api_client):
-    key, token = issue_key(expires_on=date.today())
+    key, token = issue_key(expires_on=clock.local_today())  # the portal's (Moscow) day
     assert api_client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     key.expires_at = key.created_at - timedelta(seconds=1)
     db.session.commit()

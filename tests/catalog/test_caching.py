@@ -45,6 +45,7 @@ def workers(app, monkeypatch):
         "MAIL_OUTBOX": app.config["MAIL_OUTBOX"],
         "CACHE_KEY_PREFIX": prefix,
         "CATALOG_CACHE_SECONDS": 60,
+        "USER_CACHE_SECONDS": 60,  # the kept user turned on (off by default)
     }
     pair = (create_app(dict(settings)), create_app(dict(settings)))
     for instance in pair:
