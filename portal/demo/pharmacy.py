@@ -22,7 +22,7 @@ from portal.pharmacy import recalls, series
 from portal.pharmacy.models import SeriesRecall
 
 # The demo batches were made this long before they expire (three years of shelf life).
-SHELF_LIFE_DAYS = 3 * 365
+BATCH_AGE_DAYS = 120
 COMMENT = "Демо: заказ с сериями"
 LETTER = "№ 01и-2145/26 от 01.12.2026"
 REASON = "Несоответствие требованиям нормативной документации по показателю «Описание»."
@@ -34,8 +34,11 @@ def seed():
 
 
 def _seed():
+    # A distributor's stock is mostly fresh: made about four months ago, so only the batches
+    # close to their expiry are short-dated in the catalogue.
+    made = clock.local_today() - timedelta(days=BATCH_AGE_DAYS)
     for batch in db.session.scalars(select(Batch).where(Batch.manufactured_on.is_(None))):
-        batch.manufactured_on = batch.expires_on - timedelta(days=SHELF_LIFE_DAYS)
+        batch.manufactured_on = min(made, batch.expires_on - timedelta(days=1))
     users = {u.login: u for u in db.session.scalars(select(User))}
     buyer, manager = users.get("buyer"), users.get("manager")
     if buyer is None or manager is None or not buyer.active_memberships:
